@@ -1,0 +1,393 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace MixProxy.Simulator;
+
+/// <summary>
+/// A small upstream that answers like the provider page's backend: Gemini <c>generateContent</c> /
+/// <c>streamGenerateContent</c> (SSE framed as Google frames it, or a streamed JSON array) and OpenAI
+/// Chat Completions, with settable latency, pace and injected errors.
+/// </summary>
+public static class SimulatorApp
+{
+    /// <summary>Builds (does not start) a simulator listening on <paramref name="url"/>, e.g. <c>http://127.0.0.1:0</c>.</summary>
+    public static WebApplication Build(string url, SimulatorOptions options, SimulatorState? state = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SimulatorApp).Assembly.GetName().Name });
+        builder.WebHost.UseUrls(url);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(state ?? new SimulatorState());
+
+        var app = builder.Build();
+        app.MapPost("/{version}/models/{action}", HandleGeminiAsync);
+        app.MapPost("/v1/chat/completions", HandleChatAsync);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        return app;
+    }
+
+    /// <summary>The address a started simulator actually listens on (resolves port 0).</summary>
+    public static string Address(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Urls.First();
+    }
+
+    private static async Task HandleGeminiAsync(HttpContext context, string version, string action, SimulatorOptions options, SimulatorState state)
+    {
+        var body = await RecordAsync(context, state).ConfigureAwait(false);
+        var colon = action.LastIndexOf(':');
+        var (model, method) = colon < 0 ? (action, string.Empty) : (action[..colon], action[(colon + 1)..]);
+
+        if (!Authorized(context, options, allowQueryKey: true))
+        {
+            await WriteJsonAsync(context, 400, """{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}""").ConfigureAwait(false);
+            return;
+        }
+
+        if (await TryScriptedAsync(context, state).ConfigureAwait(false) || await TryInjectedErrorAsync(context, options, gemini: true).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        JsonNode? request;
+        try
+        {
+            request = JsonNode.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            await WriteJsonAsync(context, 400, GoogleError(400, "Invalid JSON payload received. " + e.Message, "INVALID_ARGUMENT")).ConfigureAwait(false);
+            return;
+        }
+
+        if (request?["contents"] is not JsonArray { Count: > 0 } contents)
+        {
+            await WriteJsonAsync(context, 400, GoogleError(400, "* GenerateContentRequest.contents: contents is not specified", "INVALID_ARGUMENT")).ConfigureAwait(false);
+            return;
+        }
+
+        var prompt = LastText(contents);
+        var promptTokens = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4);
+        var words = Reply(prompt);
+        var delay = Setting(context, "x-simulator-latency-ms", options.FirstByteDelay);
+        await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
+
+        switch (method)
+        {
+            case "generateContent":
+                await WriteJsonAsync(context, 200, GeminiResponse(model, string.Concat(words), promptTokens, words.Length, finished: true).ToJsonString()).ConfigureAwait(false);
+                break;
+            case "streamGenerateContent":
+                await StreamGeminiAsync(context, options, model, words, promptTokens).ConfigureAwait(false);
+                break;
+            case "countTokens":
+                await WriteJsonAsync(context, 200, $$"""{"totalTokens":{{promptTokens}}}""").ConfigureAwait(false);
+                break;
+            default:
+                await WriteJsonAsync(context, 404, GoogleError(404, $"Method '{method}' is not found.", "NOT_FOUND")).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static async Task StreamGeminiAsync(HttpContext context, SimulatorOptions options, string model, string[] words, int promptTokens)
+    {
+        var sse = context.Request.Query["alt"] == "sse";
+        var chunks = Split(words, Setting(context, "x-simulator-chunks", options.StreamChunks));
+        var interval = Setting(context, "x-simulator-chunk-interval-ms", options.ChunkInterval);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
+        if (!sse)
+        {
+            await context.Response.WriteAsync("[", context.RequestAborted).ConfigureAwait(false);
+        }
+
+        var emitted = 0;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(interval, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            emitted += chunks[i].Length;
+            var last = i == chunks.Count - 1;
+            var json = GeminiResponse(model, string.Concat(chunks[i]), promptTokens, emitted, last).ToJsonString();
+            var frame = sse ? "data: " + json + "\r\n\r\n" : (i > 0 ? ",\r\n" : string.Empty) + json;
+            await context.Response.WriteAsync(frame, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        if (!sse)
+        {
+            await context.Response.WriteAsync("]", context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonObject GeminiResponse(string model, string text, int promptTokens, int candidateTokens, bool finished)
+    {
+        var candidate = new JsonObject
+        {
+            ["content"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = text }), ["role"] = "model" },
+            ["index"] = 0,
+        };
+        if (finished)
+        {
+            candidate["finishReason"] = "STOP";
+        }
+
+        return new JsonObject
+        {
+            ["candidates"] = new JsonArray(candidate),
+            ["usageMetadata"] = new JsonObject
+            {
+                ["promptTokenCount"] = promptTokens,
+                ["candidatesTokenCount"] = candidateTokens,
+                ["totalTokenCount"] = promptTokens + candidateTokens,
+            },
+            ["modelVersion"] = model,
+            ["responseId"] = "sim-" + RandomNumberGenerator.GetHexString(16, lowercase: true),
+        };
+    }
+
+    private static async Task HandleChatAsync(HttpContext context, SimulatorOptions options, SimulatorState state)
+    {
+        var body = await RecordAsync(context, state).ConfigureAwait(false);
+        if (!Authorized(context, options, allowQueryKey: false))
+        {
+            await WriteJsonAsync(context, 401, """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""").ConfigureAwait(false);
+            return;
+        }
+
+        if (await TryScriptedAsync(context, state).ConfigureAwait(false) || await TryInjectedErrorAsync(context, options, gemini: false).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        JsonNode? request;
+        try
+        {
+            request = JsonNode.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            await WriteJsonAsync(context, 400, OpenAIError("Invalid JSON: " + e.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        if (request?["messages"] is not JsonArray { Count: > 0 } messages || request["model"]?.GetValue<string>() is not { } model)
+        {
+            await WriteJsonAsync(context, 400, OpenAIError("'model' and a non-empty 'messages' array are required.")).ConfigureAwait(false);
+            return;
+        }
+
+        var prompt = messages.LastOrDefault()?["content"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+        var promptTokens = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4);
+        var words = Reply(prompt);
+        await Task.Delay(Setting(context, "x-simulator-latency-ms", options.FirstByteDelay), context.RequestAborted).ConfigureAwait(false);
+        var id = "chatcmpl-sim" + RandomNumberGenerator.GetHexString(16, lowercase: true);
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var usage = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = words.Length, ["total_tokens"] = promptTokens + words.Length };
+
+        if (request["stream"]?.GetValue<bool>() != true)
+        {
+            var completion = new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion",
+                ["created"] = created,
+                ["model"] = model,
+                ["choices"] = new JsonArray(new JsonObject
+                {
+                    ["index"] = 0,
+                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = string.Concat(words) },
+                    ["finish_reason"] = "stop",
+                }),
+                ["usage"] = usage,
+            };
+            await WriteJsonAsync(context, 200, completion.ToJsonString()).ConfigureAwait(false);
+            return;
+        }
+
+        var includeUsage = request["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        var interval = Setting(context, "x-simulator-chunk-interval-ms", options.ChunkInterval);
+        var chunks = Split(words, Setting(context, "x-simulator-chunks", options.StreamChunks));
+        for (var i = 0; i <= chunks.Count; i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(interval, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            var delta = i < chunks.Count ? new JsonObject { ["content"] = string.Concat(chunks[i]) } : new JsonObject();
+            if (i == 0)
+            {
+                delta["role"] = "assistant";
+            }
+
+            var chunk = new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion.chunk",
+                ["created"] = created,
+                ["model"] = model,
+                ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = i < chunks.Count ? null : "stop" }),
+            };
+            await WriteEventAsync(context, chunk.ToJsonString()).ConfigureAwait(false);
+        }
+
+        if (includeUsage)
+        {
+            var chunk = new JsonObject { ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["choices"] = new JsonArray(), ["usage"] = usage.DeepClone() };
+            await WriteEventAsync(context, chunk.ToJsonString()).ConfigureAwait(false);
+        }
+
+        await WriteEventAsync(context, "[DONE]").ConfigureAwait(false);
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string data)
+    {
+        await context.Response.WriteAsync("data: " + data + "\n\n", context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> TryScriptedAsync(HttpContext context, SimulatorState state)
+    {
+        if (!state.TryDequeue(out var reply))
+        {
+            return false;
+        }
+
+        context.Response.StatusCode = reply.Status;
+        if (reply.Events is null)
+        {
+            await WriteJsonAsync(context, reply.Status, reply.Body ?? "{}").ConfigureAwait(false);
+            return true;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        var first = true;
+        foreach (var data in reply.Events)
+        {
+            if (!first && reply.EventInterval is { } pause)
+            {
+                await Task.Delay(pause, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            first = false;
+            await context.Response.WriteAsync("data: " + data + reply.EventDelimiter, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static async Task<bool> TryInjectedErrorAsync(HttpContext context, SimulatorOptions options, bool gemini)
+    {
+        var forced = context.Request.Headers["x-simulator-error"];
+        int status;
+        if (!StringValues.IsNullOrEmpty(forced) && int.TryParse(forced, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
+        {
+            status = s;
+        }
+        else if (options.ErrorRate > 0 && Random.Shared.NextDouble() < options.ErrorRate)
+        {
+            status = options.InjectedErrorStatus;
+        }
+        else
+        {
+            return false;
+        }
+
+        var message = status == 429 ? "Resource has been exhausted (e.g. check quota)." : $"Simulated upstream error {status}.";
+        string body;
+        if (gemini)
+        {
+            var googleStatus = status switch { 400 => "INVALID_ARGUMENT", 404 => "NOT_FOUND", 429 => "RESOURCE_EXHAUSTED", 503 => "UNAVAILABLE", 504 => "DEADLINE_EXCEEDED", _ => "INTERNAL" };
+            body = status == 429
+                ? """{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"7s"}]}}"""
+                : GoogleError(status, message, googleStatus);
+        }
+        else
+        {
+            body = OpenAIError(message);
+        }
+
+        await WriteJsonAsync(context, status, body).ConfigureAwait(false);
+        return true;
+    }
+
+    private static bool Authorized(HttpContext context, SimulatorOptions options, bool allowQueryKey)
+    {
+        if (options.RequiredKey is null)
+        {
+            return true;
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        return header == "Bearer " + options.RequiredKey
+            || context.Request.Headers["x-goog-api-key"] == options.RequiredKey
+            || (allowQueryKey && context.Request.Query["key"] == options.RequiredKey);
+    }
+
+    private static async Task<string> RecordAsync(HttpContext context, SimulatorState state)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        state.Record(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Request.QueryString.Value ?? string.Empty, headers, body));
+        return body;
+    }
+
+    private static Task WriteJsonAsync(HttpContext context, int status, string json)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=UTF-8";
+        return context.Response.WriteAsync(json, context.RequestAborted);
+    }
+
+    private static string GoogleError(int code, string message, string status) =>
+        new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["status"] = status } }.ToJsonString();
+
+    private static string OpenAIError(string message) =>
+        new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = null, ["code"] = null } }.ToJsonString();
+
+    private static string LastText(JsonArray contents)
+    {
+        var parts = contents[^1]?["parts"] as JsonArray;
+        return parts?.Select(p => p?["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null).LastOrDefault(s => s is not null) ?? string.Empty;
+    }
+
+    /// <summary>The reply as words with their trailing space, so chunks concatenate back to the exact text.</summary>
+    private static string[] Reply(string prompt)
+    {
+        var echo = prompt.Length > 200 ? prompt[..200] : prompt;
+        var text = "Hello from the MixProxy simulator. You said: " + echo;
+        var words = text.Split(' ');
+        return words.Select((w, i) => i < words.Length - 1 ? w + " " : w).ToArray();
+    }
+
+    private static List<string[]> Split(string[] words, int chunks)
+    {
+        chunks = Math.Clamp(chunks, 1, Math.Max(1, words.Length));
+        var size = (int)Math.Ceiling(words.Length / (double)chunks);
+        return words.Chunk(size).ToList();
+    }
+
+    private static int Setting(HttpContext context, string header, int fallback) =>
+        int.TryParse(context.Request.Headers[header], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+
+    private static TimeSpan Setting(HttpContext context, string header, TimeSpan fallback) =>
+        int.TryParse(context.Request.Headers[header], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : fallback;
+}

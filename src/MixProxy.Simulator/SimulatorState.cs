@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+
+namespace MixProxy.Simulator;
+
+/// <summary>A request as the simulator received it, for tests that check what the gateway sent upstream.</summary>
+public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>
+/// A reply a test wants the next request to get, verbatim: a JSON body, or SSE <c>data:</c> payloads
+/// sent one by one with <see cref="EventInterval"/> between them.
+/// </summary>
+public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n");
+
+/// <summary>Recorded traffic and scripted replies; one per simulator instance.</summary>
+public sealed class SimulatorState
+{
+    private readonly ConcurrentQueue<ScriptedReply> _script = new();
+    private readonly ConcurrentQueue<RecordedRequest> _received = new();
+
+    public IReadOnlyCollection<RecordedRequest> Received => _received;
+
+    public void Enqueue(ScriptedReply reply) => _script.Enqueue(reply);
+
+    public void Clear()
+    {
+        _script.Clear();
+        _received.Clear();
+    }
+
+    internal bool TryDequeue(out ScriptedReply reply) => _script.TryDequeue(out reply!);
+
+    internal void Record(RecordedRequest request) => _received.Enqueue(request);
+}

@@ -1,0 +1,1020 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Chat;
+
+/// <summary>
+/// Translates an OpenAI Chat Completions request body into a Gemini <c>generateContent</c> body.
+/// Knobs that would change the answer and cannot be expressed upstream throw <see cref="TranslationException"/>;
+/// harmless bookkeeping fields (<c>user</c>, <c>metadata</c>, <c>store</c>…) are ignored.
+/// </summary>
+public static class ChatToGeminiRequestTranslator
+{
+    // The seed provider's built-in search is spelled as a parameterless function called web_search.
+    // A client function of that name *with* parameters is the client's own tool and stays a function.
+    private const string SeedWebSearchName = "web_search";
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false };
+
+    /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
+    public static void Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(null, "The request body must be a JSON object.");
+        }
+
+        if (!request.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            throw new TranslationException("messages", "'messages' must be a non-empty array.");
+        }
+
+        var toolNames = CollectToolCallNames(messages);
+
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        writer.WriteStartObject();
+        WriteContents(writer, messages, toolNames);
+        WriteSystemInstruction(writer, messages);
+        WriteTools(writer, request);
+        WriteToolConfig(writer, request);
+        WriteGenerationConfig(writer, request, profile);
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+
+    // :: Messages ---------------------------------------------------------------------------------
+
+    private static Dictionary<string, string> CollectToolCallNames(JsonElement messages)
+    {
+        // Gemini's functionResponse needs the function *name*; OpenAI's tool message only carries the call id.
+        // Look through every earlier assistant message, not just the last one.
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind == JsonValueKind.Object
+                && message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var call in calls.EnumerateArray())
+                {
+                    if (call.ValueKind == JsonValueKind.Object
+                        && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                        && call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
+                        && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+                    {
+                        names[id.GetString()!] = name.GetString()!;
+                    }
+                }
+            }
+        }
+
+        return names;
+    }
+
+    private static string RoleOf(JsonElement message, int index)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException($"messages[{index}]", "Each message must be an object.");
+        }
+
+        if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+        {
+            throw new TranslationException($"messages[{index}].role", "Each message needs a 'role'.");
+        }
+
+        return role.GetString()! switch
+        {
+            "system" or "developer" => "system",
+            "user" => "user",
+            "assistant" => "model",
+            "tool" or "function" => "tool",
+            var other => throw new TranslationException($"messages[{index}].role", $"Unknown role '{other}'."),
+        };
+    }
+
+    private static void WriteSystemInstruction(Utf8JsonWriter writer, JsonElement messages)
+    {
+        var started = false;
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (RoleOf(message, index) == "system")
+            {
+                foreach (var text in TextsOf(message, index))
+                {
+                    if (!started)
+                    {
+                        writer.WritePropertyName("systemInstruction"u8);
+                        writer.WriteStartObject();
+                        writer.WritePropertyName("parts"u8);
+                        writer.WriteStartArray();
+                        started = true;
+                    }
+
+                    writer.WriteStartObject();
+                    writer.WriteString("text"u8, text);
+                    writer.WriteEndObject();
+                }
+            }
+
+            index++;
+        }
+
+        if (started)
+        {
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+    }
+
+    private static IEnumerable<string> TextsOf(JsonElement message, int index)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            yield break;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            if (content.GetString() is { Length: > 0 } s)
+            {
+                yield return s;
+            }
+
+            yield break;
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            throw new TranslationException($"messages[{index}].content", "'content' must be a string or an array of parts.");
+        }
+
+        var p = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text")
+            {
+                throw new TranslationException($"messages[{index}].content[{p}]", "System and developer messages may only contain text parts.");
+            }
+
+            if (part.TryGetProperty("text", out var t) && t.GetString() is { Length: > 0 } s)
+            {
+                yield return s;
+            }
+
+            p++;
+        }
+    }
+
+    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames)
+    {
+        writer.WritePropertyName("contents"u8);
+        writer.WriteStartArray();
+
+        // Gemini wants alternating turns: consecutive user and tool messages merge into one user content,
+        // consecutive assistant messages into one model content.
+        string? openRole = null;
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            var role = RoleOf(message, index);
+            if (role == "system" || !HasParts(message, role))
+            {
+                index++;
+                continue;
+            }
+
+            var geminiRole = role == "model" ? "model" : "user";
+            if (openRole != geminiRole)
+            {
+                if (openRole is not null)
+                {
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteStartObject();
+                writer.WriteString("role"u8, geminiRole);
+                writer.WritePropertyName("parts"u8);
+                writer.WriteStartArray();
+                openRole = geminiRole;
+            }
+
+            switch (role)
+            {
+                case "user":
+                    WriteUserParts(writer, message, index);
+                    break;
+                case "model":
+                    WriteAssistantParts(writer, message, index);
+                    break;
+                default:
+                    WriteToolResultPart(writer, message, index, toolNames);
+                    break;
+            }
+
+            index++;
+        }
+
+        if (openRole is null)
+        {
+            // Only system messages: Gemini rejects empty contents, OpenAI accepts this, so ask with a blank turn.
+            writer.WriteStartObject();
+            writer.WriteString("role"u8, "user");
+            writer.WritePropertyName("parts"u8);
+            writer.WriteStartArray();
+            writer.WriteStartObject();
+            writer.WriteString("text"u8, " ");
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+    }
+
+    private static bool HasParts(JsonElement message, string role)
+    {
+        if (role == "tool")
+        {
+            return true;
+        }
+
+        if (role == "model" && message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
+        {
+            return true;
+        }
+
+        if (!message.TryGetProperty("content", out var content))
+        {
+            return false;
+        }
+
+        return content.ValueKind switch
+        {
+            JsonValueKind.String => content.GetString()!.Length > 0,
+            JsonValueKind.Array => content.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("type", out var t) || t.GetString() != "text" || (p.TryGetProperty("text", out var x) && x.GetString() is { Length: > 0 })),
+            _ => false,
+        };
+    }
+
+    private static void WriteTextPart(Utf8JsonWriter writer, string text)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("text"u8, text);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteUserParts(Utf8JsonWriter writer, JsonElement message, int index)
+    {
+        var content = message.GetProperty("content");
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            WriteTextPart(writer, content.GetString()!);
+            return;
+        }
+
+        var p = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            var param = $"messages[{index}].content[{p++}]";
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            {
+                throw new TranslationException(param, "Each content part must be an object with a 'type'.");
+            }
+
+            switch (typeElement.GetString())
+            {
+                case "text":
+                    if (part.TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 } s)
+                    {
+                        WriteTextPart(writer, s);
+                    }
+
+                    break;
+                case "image_url":
+                    WriteMediaUrlPart(writer, part, param);
+                    break;
+                case "input_audio":
+                    WriteAudioPart(writer, part, param);
+                    break;
+                case "file":
+                    WriteFilePart(writer, part, param);
+                    break;
+                case var other:
+                    throw new TranslationException(param, $"Content part type '{other}' cannot be sent to a Gemini model.");
+            }
+        }
+    }
+
+    private static void WriteMediaUrlPart(Utf8JsonWriter writer, JsonElement part, string param)
+    {
+        if (!part.TryGetProperty("image_url", out var imageUrl))
+        {
+            throw new TranslationException(param, "'image_url' part needs an 'image_url' object.");
+        }
+
+        var url = imageUrl.ValueKind switch
+        {
+            JsonValueKind.String => imageUrl.GetString(),
+            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
+            _ => null,
+        };
+        if (string.IsNullOrEmpty(url))
+        {
+            throw new TranslationException(param + ".image_url.url", "'image_url.url' is required.");
+        }
+
+        WriteUrlAsPart(writer, url, param + ".image_url.url", defaultMime: null);
+    }
+
+    private static void WriteUrlAsPart(Utf8JsonWriter writer, string url, string param, string? defaultMime)
+    {
+        if (url.StartsWith("data:", StringComparison.Ordinal))
+        {
+            var (mime, data) = ParseDataUri(url, param);
+            writer.WriteStartObject();
+            writer.WritePropertyName("inlineData"u8);
+            writer.WriteStartObject();
+            writer.WriteString("mimeType"u8, mime);
+            writer.WriteString("data"u8, data);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            return;
+        }
+
+        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("gs://", StringComparison.Ordinal))
+        {
+            var mime = MimeFromExtension(url) ?? defaultMime
+                ?? throw new TranslationException(param, "Cannot tell the media type of this URL from its extension; send it as a data: URI instead.");
+            writer.WriteStartObject();
+            writer.WritePropertyName("fileData"u8);
+            writer.WriteStartObject();
+            writer.WriteString("mimeType"u8, mime);
+            writer.WriteString("fileUri"u8, url);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            return;
+        }
+
+        throw new TranslationException(param, "Only data:, http(s):// and gs:// URLs can be sent to a Gemini model.");
+    }
+
+    private static (string Mime, string Data) ParseDataUri(string uri, string param)
+    {
+        // data:<mime>;base64,<payload>
+        var comma = uri.IndexOf(',', StringComparison.Ordinal);
+        var header = comma > 5 ? uri.AsSpan(5, comma - 5) : default;
+        if (comma < 0 || !header.EndsWith(";base64", StringComparison.Ordinal) || header.Length <= ";base64".Length)
+        {
+            throw new TranslationException(param, "A data: URI must look like data:<mime-type>;base64,<data>.");
+        }
+
+        return (header[..^";base64".Length].ToString(), uri[(comma + 1)..]);
+    }
+
+    private static string? MimeFromExtension(string url)
+    {
+        var path = url.Split('?', '#')[0];
+        var dot = path.LastIndexOf('.');
+        if (dot < 0 || dot < path.LastIndexOf('/'))
+        {
+            return null;
+        }
+
+        return path[(dot + 1)..].ToLowerInvariant() switch
+        {
+            "png" => "image/png",
+            "jpg" or "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "gif" => "image/gif",
+            "heic" => "image/heic",
+            "pdf" => "application/pdf",
+            "wav" => "audio/wav",
+            "mp3" => "audio/mp3",
+            "flac" => "audio/flac",
+            "ogg" => "audio/ogg",
+            "mp4" => "video/mp4",
+            "txt" => "text/plain",
+            _ => null,
+        };
+    }
+
+    private static void WriteAudioPart(Utf8JsonWriter writer, JsonElement part, string param)
+    {
+        if (!part.TryGetProperty("input_audio", out var audio) || audio.ValueKind != JsonValueKind.Object
+            || !audio.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.String
+            || !audio.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String)
+        {
+            throw new TranslationException(param + ".input_audio", "'input_audio' needs 'data' and 'format'.");
+        }
+
+        writer.WriteStartObject();
+        writer.WritePropertyName("inlineData"u8);
+        writer.WriteStartObject();
+        writer.WriteString("mimeType"u8, "audio/" + format.GetString()!.ToLowerInvariant());
+        writer.WriteString("data"u8, data.GetString());
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteFilePart(Utf8JsonWriter writer, JsonElement part, string param)
+    {
+        if (!part.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(param + ".file", "'file' part needs a 'file' object.");
+        }
+
+        if (file.TryGetProperty("file_data", out var fileData) && fileData.GetString() is { Length: > 0 } dataUri)
+        {
+            WriteUrlAsPart(writer, dataUri.StartsWith("data:", StringComparison.Ordinal) ? dataUri : "data:application/pdf;base64," + dataUri, param + ".file.file_data", null);
+            return;
+        }
+
+        if (file.TryGetProperty("file_id", out var fileId) && fileId.GetString() is { Length: > 0 } id)
+        {
+            var format = file.TryGetProperty("format", out var f) ? f.GetString() : null;
+            WriteUrlAsPart(writer, id, param + ".file.file_id", format);
+            return;
+        }
+
+        throw new TranslationException(param + ".file", "'file' needs 'file_data' or 'file_id'.");
+    }
+
+    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index)
+    {
+        if (message.TryGetProperty("content", out var content))
+        {
+            if (content.ValueKind == JsonValueKind.String && content.GetString() is { Length: > 0 } s)
+            {
+                WriteTextPart(writer, s);
+            }
+            else if (content.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.GetString() is { Length: > 0 } text)
+                    {
+                        WriteTextPart(writer, text);
+                    }
+                }
+            }
+        }
+
+        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        var c = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            var param = $"messages[{index}].tool_calls[{c++}]";
+            if (call.ValueKind != JsonValueKind.Object
+                || !call.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
+                || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+            {
+                throw new TranslationException(param, "A tool call needs 'function.name'.");
+            }
+
+            writer.WriteStartObject();
+            writer.WritePropertyName("functionCall"u8);
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, name.GetString());
+            writer.WritePropertyName("args"u8);
+            WriteArguments(writer, fn, param + ".function.arguments");
+            writer.WriteEndObject();
+
+            // Gemini 3 validates the signature it issued for this call; clients that keep Google's
+            // extra_content carry it back here.
+            if (call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
+                && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
+                && google.TryGetProperty("thought_signature", out var signature) && signature.GetString() is { Length: > 0 } sig)
+            {
+                writer.WriteString("thoughtSignature"u8, sig);
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+
+    private static void WriteArguments(Utf8JsonWriter writer, JsonElement function, string param)
+    {
+        if (!function.TryGetProperty("arguments", out var arguments) || arguments.ValueKind == JsonValueKind.Null
+            || (arguments.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(arguments.GetString())))
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            return;
+        }
+
+        if (arguments.ValueKind == JsonValueKind.Object)
+        {
+            arguments.WriteTo(writer);
+            return;
+        }
+
+        try
+        {
+            using var parsed = JsonDocument.Parse(arguments.GetString()!);
+            if (parsed.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new TranslationException(param, "Tool call arguments must be a JSON object.");
+            }
+
+            parsed.RootElement.WriteTo(writer);
+        }
+        catch (JsonException)
+        {
+            throw new TranslationException(param, "Tool call arguments are not valid JSON.");
+        }
+    }
+
+    private static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, Dictionary<string, string> toolNames)
+    {
+        string? name = null;
+        if (message.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            toolNames.TryGetValue(id.GetString()!, out name);
+        }
+
+        if (name is null && message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+        {
+            name = n.GetString();
+        }
+
+        if (name is null)
+        {
+            throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
+        }
+
+        writer.WriteStartObject();
+        writer.WritePropertyName("functionResponse"u8);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, name);
+        writer.WritePropertyName("response"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("output"u8);
+        WriteToolOutput(writer, message);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteToolOutput(Utf8JsonWriter writer, JsonElement message)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            writer.WriteStringValue(string.Empty);
+            return;
+        }
+
+        string text;
+        if (content.ValueKind == JsonValueKind.Array)
+        {
+            text = string.Concat(content.EnumerateArray()
+                .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out _))
+                .Select(p => p.GetProperty("text").GetString()));
+        }
+        else
+        {
+            text = content.ValueKind == JsonValueKind.String ? content.GetString()! : content.GetRawText();
+        }
+
+        // A structured result stays structured: the model reads JSON better than JSON-in-a-string.
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.Length > 0 && (trimmed[0] == '{' || trimmed[0] == '['))
+        {
+            try
+            {
+                using var parsed = JsonDocument.Parse(text);
+                parsed.RootElement.WriteTo(writer);
+                return;
+            }
+            catch (JsonException)
+            {
+                // Not JSON after all: send it as text.
+            }
+        }
+
+        writer.WriteStringValue(text);
+    }
+
+    // :: Tools ------------------------------------------------------------------------------------
+
+    private static void WriteTools(Utf8JsonWriter writer, JsonElement request)
+    {
+        var search = request.TryGetProperty("web_search_options", out var wso) && wso.ValueKind == JsonValueKind.Object;
+        var declarations = new List<JsonElement>();
+
+        if (request.TryGetProperty("tools", out var tools) && tools.ValueKind != JsonValueKind.Null)
+        {
+            if (tools.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException("tools", "'tools' must be an array.");
+            }
+
+            var i = 0;
+            foreach (var tool in tools.EnumerateArray())
+            {
+                var param = $"tools[{i++}]";
+                var type = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) ? t.GetString() : null;
+                switch (type)
+                {
+                    case "web_search" or "web_search_preview":
+                        search = true;
+                        break;
+                    case "function":
+                        if (!tool.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
+                            || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                        {
+                            throw new TranslationException(param + ".function.name", "A function tool needs 'function.name'.");
+                        }
+
+                        if (name.GetString() == SeedWebSearchName && !fn.TryGetProperty("parameters", out _))
+                        {
+                            search = true;
+                        }
+                        else
+                        {
+                            ValidateFunctionName(name.GetString()!, param + ".function.name");
+                            declarations.Add(fn);
+                        }
+
+                        break;
+                    default:
+                        throw new TranslationException(param + ".type", $"Tool type '{type}' cannot be sent to a Gemini model.");
+                }
+            }
+        }
+
+        if (declarations.Count == 0 && !search)
+        {
+            return;
+        }
+
+        // One Tool object holds every function declaration; each built-in tool needs a Tool object of its own.
+        writer.WritePropertyName("tools"u8);
+        writer.WriteStartArray();
+        if (declarations.Count > 0)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("functionDeclarations"u8);
+            writer.WriteStartArray();
+            foreach (var fn in declarations)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, fn.GetProperty("name").GetString());
+                if (fn.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
+                {
+                    writer.WriteString("description"u8, description.GetString());
+                }
+
+                if (fn.TryGetProperty("parameters", out var parameters) && HasProperties(parameters))
+                {
+                    writer.WritePropertyName("parametersJsonSchema"u8);
+                    parameters.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        if (search)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("googleSearch"u8);
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static bool HasProperties(JsonElement schema) =>
+        // Gemini rejects an OBJECT schema with no properties; a parameterless function omits the schema.
+        schema.ValueKind == JsonValueKind.Object
+        && (!schema.TryGetProperty("type", out var type) || type.GetString() != "object"
+            || (schema.TryGetProperty("properties", out var props) && props.ValueKind == JsonValueKind.Object && props.EnumerateObject().Any()));
+
+    private static void ValidateFunctionName(string name, string param)
+    {
+        var valid = name.Length is > 0 and <= 64 && (char.IsAsciiLetter(name[0]) || name[0] == '_')
+            && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
+        if (!valid)
+        {
+            throw new TranslationException(param, $"Function name '{name}' is not accepted by Gemini: it must start with a letter or underscore and use at most 64 of A-Z a-z 0-9 _ . : -.");
+        }
+    }
+
+    private static void WriteToolConfig(Utf8JsonWriter writer, JsonElement request)
+    {
+        if (!request.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        string mode;
+        string? allowed = null;
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            mode = choice.GetString() switch
+            {
+                "auto" => "AUTO",
+                "none" => "NONE",
+                "required" => "ANY",
+                var other => throw new TranslationException("tool_choice", $"tool_choice '{other}' is not one of auto, none, required."),
+            };
+        }
+        else if (choice.ValueKind == JsonValueKind.Object
+            && choice.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
+            && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            mode = "ANY";
+            allowed = name.GetString();
+        }
+        else
+        {
+            throw new TranslationException("tool_choice", "tool_choice must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}.");
+        }
+
+        writer.WritePropertyName("toolConfig"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("functionCallingConfig"u8);
+        writer.WriteStartObject();
+        writer.WriteString("mode"u8, mode);
+        if (allowed is not null)
+        {
+            writer.WritePropertyName("allowedFunctionNames"u8);
+            writer.WriteStartArray();
+            writer.WriteStringValue(allowed);
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    // :: Generation config ------------------------------------------------------------------------
+
+    private static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    {
+        var config = new LazyObject(writer, "generationConfig");
+
+        CopyNumber(request, "temperature", config, "temperature"u8, 0, 2);
+        CopyNumber(request, "top_p", config, "topP"u8, 0, 1);
+        CopyInteger(request, "top_k", config, "topK"u8, min: 1);
+
+        // max_completion_tokens wins; 0 means "not set" for clients that always send the field.
+        var maxTokens = ReadInteger(request, "max_completion_tokens", min: 0) ?? ReadInteger(request, "max_tokens", min: 0);
+        if (maxTokens is > 0)
+        {
+            config.Start().WriteNumber("maxOutputTokens"u8, maxTokens.Value);
+        }
+
+        WriteStop(request, config);
+
+        if (ReadInteger(request, "n", min: 1) is { } n and > 1)
+        {
+            config.Start().WriteNumber("candidateCount"u8, n);
+        }
+
+        if (ReadInteger(request, "seed", min: int.MinValue) is { } seed and not 0)
+        {
+            config.Start().WriteNumber("seed"u8, seed);
+        }
+
+        foreach (var (field, geminiField) in new[] { ("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty") })
+        {
+            if (ReadNumber(request, field, -2, 2) is { } penalty and not 0)
+            {
+                if (!profile.SupportsPenalties)
+                {
+                    throw new TranslationException(field, $"Model '{profile.UpstreamModel}' does not accept {field}.");
+                }
+
+                config.Start().WriteNumber(geminiField, penalty);
+            }
+        }
+
+        if (request.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
+        {
+            config.Start().WriteBoolean("responseLogprobs"u8, true);
+            if (ReadInteger(request, "top_logprobs", min: 0) is { } top and > 0)
+            {
+                config.Start().WriteNumber("logprobs"u8, Math.Min(top, 20));
+            }
+        }
+
+        WriteResponseFormat(request, config);
+        WriteThinking(request, profile, config);
+        config.End();
+    }
+
+    private static void WriteStop(JsonElement request, LazyObject config)
+    {
+        if (!request.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        if (stop.ValueKind == JsonValueKind.String)
+        {
+            config.Start().WritePropertyName("stopSequences"u8);
+            config.Writer.WriteStartArray();
+            config.Writer.WriteStringValue(stop.GetString());
+            config.Writer.WriteEndArray();
+            return;
+        }
+
+        if (stop.ValueKind != JsonValueKind.Array || stop.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String))
+        {
+            throw new TranslationException("stop", "'stop' must be a string or an array of strings.");
+        }
+
+        if (stop.GetArrayLength() > 5)
+        {
+            throw new TranslationException("stop", "Gemini accepts at most 5 stop sequences.");
+        }
+
+        if (stop.GetArrayLength() == 0)
+        {
+            return;
+        }
+
+        config.Start().WritePropertyName("stopSequences"u8);
+        stop.WriteTo(config.Writer);
+    }
+
+    private static void WriteResponseFormat(JsonElement request, LazyObject config)
+    {
+        if (!request.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
+        switch (type)
+        {
+            case "text":
+                return;
+            case "json_object":
+                config.Start().WriteString("responseMimeType"u8, "application/json");
+                return;
+            case "json_schema":
+                config.Start().WriteString("responseMimeType"u8, "application/json");
+                if (format.TryGetProperty("json_schema", out var js) && js.ValueKind == JsonValueKind.Object
+                    && js.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
+                {
+                    config.Writer.WritePropertyName("responseJsonSchema"u8);
+                    schema.WriteTo(config.Writer);
+                }
+
+                return;
+            default:
+                throw new TranslationException("response_format.type", $"response_format type '{type}' is not one of text, json_object, json_schema.");
+        }
+    }
+
+    private static void WriteThinking(JsonElement request, UpstreamModelProfile profile, LazyObject config)
+    {
+        if (!request.TryGetProperty("reasoning_effort", out var effortElement) || effortElement.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        var effort = effortElement.ValueKind == JsonValueKind.String ? effortElement.GetString()! : string.Empty;
+        if (effort is not ("none" or "minimal" or "low" or "medium" or "high" or "xhigh"))
+        {
+            throw new TranslationException("reasoning_effort", $"reasoning_effort '{effort}' is not one of none, minimal, low, medium, high, xhigh.");
+        }
+
+        switch (profile.Thinking)
+        {
+            case ThinkingStyle.Level:
+                config.Start().WritePropertyName("thinkingConfig"u8);
+                config.Writer.WriteStartObject();
+                config.Writer.WriteString("thinkingLevel"u8, ChooseLevel(effort, profile.ThinkingLevels));
+                config.Writer.WriteEndObject();
+                break;
+            case ThinkingStyle.Budget:
+                var budget = effort switch
+                {
+                    "none" => 0,
+                    "minimal" => 512,
+                    "low" => 1024,
+                    "medium" => 8192,
+                    _ => 24576,
+                };
+                config.Start().WritePropertyName("thinkingConfig"u8);
+                config.Writer.WriteStartObject();
+                config.Writer.WriteNumber("thinkingBudget"u8, Math.Clamp(budget, profile.MinThinkingBudget, profile.MaxThinkingBudget));
+                config.Writer.WriteEndObject();
+                break;
+            default:
+                if (effort != "none")
+                {
+                    throw new TranslationException("reasoning_effort", $"Model '{profile.UpstreamModel}' does not support reasoning_effort.");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Maps an OpenAI effort onto the levels a Gemini 3 model accepts (lowest first). Thinking cannot be
+    /// turned off on Gemini 3, so none/minimal take the lowest level; medium rounds up where it is missing.
+    /// </summary>
+    internal static string ChooseLevel(string effort, IReadOnlyList<string> levels)
+    {
+        string? Has(string level) => levels.Contains(level, StringComparer.Ordinal) ? level : null;
+        return effort switch
+        {
+            "none" => levels[0],
+            "minimal" => Has("minimal") ?? levels[0],
+            "low" => Has("low") ?? levels[0],
+            "medium" => Has("medium") ?? Has("high") ?? levels[^1],
+            _ => Has("high") ?? levels[^1],
+        };
+    }
+
+    private static void CopyNumber(JsonElement request, string field, LazyObject config, ReadOnlySpan<byte> geminiField, double min, double max)
+    {
+        if (ReadNumber(request, field, min, max) is { } value)
+        {
+            config.Start().WriteNumber(geminiField, value);
+        }
+    }
+
+    private static void CopyInteger(JsonElement request, string field, LazyObject config, ReadOnlySpan<byte> geminiField, int min)
+    {
+        if (ReadInteger(request, field, min) is { } value)
+        {
+            config.Start().WriteNumber(geminiField, value);
+        }
+    }
+
+    private static double? ReadNumber(JsonElement request, string field, double min, double max)
+    {
+        if (!request.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || value.GetDouble() is var d && (d < min || d > max))
+        {
+            throw new TranslationException(field, string.Create(CultureInfo.InvariantCulture, $"'{field}' must be a number from {min} to {max}."));
+        }
+
+        return d;
+    }
+
+    private static int? ReadInteger(JsonElement request, string field, int min)
+    {
+        if (!request.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var i) || i < min)
+        {
+            throw new TranslationException(field, string.Create(CultureInfo.InvariantCulture, $"'{field}' must be an integer of at least {min}."));
+        }
+
+        return i;
+    }
+
+    /// <summary>An object property written only once something goes into it.</summary>
+    private sealed class LazyObject(Utf8JsonWriter writer, string name)
+    {
+        private bool _started;
+
+        public Utf8JsonWriter Writer => writer;
+
+        public Utf8JsonWriter Start()
+        {
+            if (!_started)
+            {
+                writer.WritePropertyName(name);
+                writer.WriteStartObject();
+                _started = true;
+            }
+
+            return writer;
+        }
+
+        public void End()
+        {
+            if (_started)
+            {
+                writer.WriteEndObject();
+            }
+        }
+    }
+}

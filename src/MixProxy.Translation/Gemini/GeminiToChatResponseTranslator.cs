@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Gemini;
+
+/// <summary>Translates a Gemini <c>GenerateContentResponse</c> into an OpenAI <c>chat.completion</c>.</summary>
+public static class GeminiToChatResponseTranslator
+{
+    /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reader = new Utf8JsonReader(geminiResponse);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("A Gemini response must be a JSON object.");
+        }
+
+        var usage = GeminiVocabulary.ReadUsage(root);
+        string? firstText = null;
+
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, GeminiVocabulary.CompletionId(root));
+        writer.WriteString("object"u8, "chat.completion");
+        writer.WriteNumber("created"u8, context.Created);
+        writer.WriteString("model"u8, context.ClientModel);
+        writer.WritePropertyName("choices"u8);
+        writer.WriteStartArray();
+
+        var candidateCount = 0;
+        if (root.TryGetProperty("candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var candidate in candidates.EnumerateArray())
+            {
+                var text = WriteChoice(writer, candidate, candidateCount);
+                firstText ??= text;
+                candidateCount++;
+            }
+        }
+
+        if (candidateCount == 0)
+        {
+            // A blocked prompt has no candidates at all; the client still gets one choice that says so.
+            writer.WriteStartObject();
+            writer.WriteNumber("index"u8, 0);
+            writer.WritePropertyName("message"u8);
+            writer.WriteStartObject();
+            writer.WriteString("role"u8, "assistant");
+            writer.WriteNull("content"u8);
+            writer.WriteEndObject();
+            writer.WriteNull("logprobs"u8);
+            writer.WriteString("finish_reason"u8, IsPromptBlocked(root) ? "content_filter" : "stop");
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        if (usage is { } u)
+        {
+            writer.WritePropertyName("usage"u8);
+            GeminiVocabulary.WriteUsage(writer, u);
+        }
+
+        if (context.IncludeOutputText)
+        {
+            writer.WritePropertyName("output"u8);
+            writer.WriteStartObject();
+            writer.WriteString("text"u8, firstText ?? string.Empty);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        return usage;
+    }
+
+    private static bool IsPromptBlocked(JsonElement root) =>
+        root.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object
+        && feedback.TryGetProperty("blockReason", out var reason) && reason.ValueKind == JsonValueKind.String;
+
+    /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position)
+    {
+        var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+        StringBuilder? text = null;
+        StringBuilder? reasoning = null;
+        var toolCalls = new List<(JsonElement Call, JsonElement Part)>();
+
+        if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
+            && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var part in parts.EnumerateArray())
+            {
+                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                {
+                    toolCalls.Add((call, part));
+                }
+                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                    (isThought ? reasoning ??= new() : text ??= new()).Append(t.GetString());
+                }
+            }
+        }
+
+        writer.WriteStartObject();
+        writer.WriteNumber("index"u8, index);
+        writer.WritePropertyName("message"u8);
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "assistant");
+        var visible = text?.ToString();
+        if (visible is null)
+        {
+            writer.WriteNull("content"u8);
+        }
+        else
+        {
+            writer.WriteString("content"u8, visible);
+        }
+
+        if (reasoning is not null)
+        {
+            writer.WriteString("reasoning_content"u8, reasoning.ToString());
+        }
+
+        if (toolCalls.Count > 0)
+        {
+            writer.WritePropertyName("tool_calls"u8);
+            writer.WriteStartArray();
+            foreach (var (call, part) in toolCalls)
+            {
+                GeminiVocabulary.WriteFunctionCall(writer, call, part, GeminiVocabulary.ToolCallIdFor(call), index: null);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs"u8);
+        var finish = candidate.TryGetProperty("finishReason", out var f) && f.GetString() is { } reason ? reason : "STOP";
+        writer.WriteString("finish_reason"u8, GeminiVocabulary.MapFinishReason(finish, toolCalls.Count > 0));
+        writer.WriteEndObject();
+        return visible;
+    }
+}

@@ -1,0 +1,284 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using MixProxy.Translation.Errors;
+using MixProxy.Translation.Streaming;
+
+namespace MixProxy.Translation.Gemini;
+
+/// <summary>
+/// Translates Gemini SSE events (<c>streamGenerateContent?alt=sse</c>) into OpenAI <c>chat.completion.chunk</c>
+/// events, one Gemini event at a time: nothing is held back waiting for later events.
+/// One instance per response; not thread-safe.
+/// </summary>
+public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    private readonly ResponseContext _context;
+    private readonly UsageSink? _usageSink;
+    private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    private string? _id;
+    private TokenUsage? _usage;
+    private bool _promptBlocked;
+    private bool _ended;
+
+    public GeminiToChatStreamTranslator(ResponseContext context, UsageSink? usageSink = null)
+    {
+        _context = context ?? throw new ArgumentNullException(nameof(context));
+        _usageSink = usageSink;
+    }
+
+    /// <summary>True once the stream has been closed, normally or by an error event.</summary>
+    public bool IsEnded => _ended;
+
+    /// <summary>Translates one SSE <c>data:</c> payload and appends the resulting OpenAI events to <paramref name="output"/>.</summary>
+    public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        var trimmed = TrimAscii(data);
+        if (trimmed.IsEmpty)
+        {
+            return;
+        }
+
+        var reader = new Utf8JsonReader(trimmed);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        _id ??= GeminiVocabulary.CompletionId(root);
+
+        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        {
+            // An error after the headers went out: tell the client in OpenAI's shape and stop here.
+            WriteEvent(output, w => GeminiErrorTranslator.WriteStreamError(w, error));
+            _ended = true;
+            return;
+        }
+
+        if (GeminiVocabulary.ReadUsage(root) is { } usage)
+        {
+            // Gemini repeats cumulative usage on many chunks: the last one is the total.
+            _usage = usage;
+            if (_usageSink is not null)
+            {
+                _usageSink.Usage = usage;
+            }
+        }
+
+        _promptBlocked |= root.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object && feedback.TryGetProperty("blockReason", out _);
+
+        if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        var position = 0;
+        foreach (var candidate in candidates.EnumerateArray())
+        {
+            var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+            position++;
+            if (!_choices.TryGetValue(index, out var state))
+            {
+                state = new ChoiceState();
+                _choices.Add(index, state);
+            }
+
+            TranslateCandidate(candidate, index, state, output);
+        }
+    }
+
+    /// <summary>Closes the stream: finish chunks for choices the upstream left open, the usage chunk, and <c>[DONE]</c>.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        if (_choices.Count == 0)
+        {
+            _choices.Add(0, new ChoiceState());
+        }
+
+        foreach (var (index, state) in _choices)
+        {
+            if (!state.Finished)
+            {
+                var reason = _promptBlocked && !state.RoleSent ? "content_filter" : state.SawToolCall ? "tool_calls" : "stop";
+                WriteChunk(output, index, state, reason, static (_, _) => { });
+            }
+        }
+
+        if (_context.IncludeUsage && _usage is { } usage)
+        {
+            WriteEvent(output, w =>
+            {
+                WriteChunkHeader(w);
+                w.WritePropertyName("choices"u8);
+                w.WriteStartArray();
+                w.WriteEndArray();
+                w.WritePropertyName("usage"u8);
+                GeminiVocabulary.WriteUsage(w, usage);
+                w.WriteEndObject();
+            });
+        }
+
+        output.Write(Done);
+    }
+
+    private void TranslateCandidate(JsonElement candidate, int index, ChoiceState state, IBufferWriter<byte> output)
+    {
+        StringBuilder? text = null;
+        StringBuilder? reasoning = null;
+        List<(JsonElement Call, JsonElement Part)>? calls = null;
+        if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
+            && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            // Every part counts: a chunk can carry text and a function call together.
+            foreach (var part in parts.EnumerateArray())
+            {
+                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                {
+                    (calls ??= []).Add((call, part));
+                }
+                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
+                {
+                    var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                    (isThought ? reasoning ??= new() : text ??= new()).Append(s);
+                }
+            }
+        }
+
+        if (text is not null || reasoning is not null || calls is not null || !state.RoleSent)
+        {
+            WriteChunk(output, index, state, null, (w, st) =>
+            {
+                if (reasoning is not null)
+                {
+                    w.WriteString("reasoning_content"u8, reasoning.ToString());
+                }
+
+                if (text is not null || (calls is null && reasoning is null))
+                {
+                    w.WriteString("content"u8, text?.ToString() ?? string.Empty);
+                }
+
+                if (calls is not null)
+                {
+                    w.WritePropertyName("tool_calls"u8);
+                    w.WriteStartArray();
+                    foreach (var (call, part) in calls)
+                    {
+                        // The index counts calls across the whole stream, so parallel calls that arrive in
+                        // separate chunks never collide on index 0.
+                        GeminiVocabulary.WriteFunctionCall(w, call, part, GeminiVocabulary.ToolCallIdFor(call), st.NextToolIndex++);
+                    }
+
+                    w.WriteEndArray();
+                    st.SawToolCall = true;
+                }
+            });
+        }
+
+        if (candidate.TryGetProperty("finishReason", out var finish) && finish.GetString() is { Length: > 0 } reason && !state.Finished)
+        {
+            WriteChunk(output, index, state, GeminiVocabulary.MapFinishReason(reason, state.SawToolCall), static (_, _) => { });
+        }
+    }
+
+    private void WriteChunk(IBufferWriter<byte> output, int index, ChoiceState state, string? finishReason, Action<Utf8JsonWriter, ChoiceState> writeDelta)
+    {
+        WriteEvent(output, w =>
+        {
+            WriteChunkHeader(w);
+            w.WritePropertyName("choices"u8);
+            w.WriteStartArray();
+            w.WriteStartObject();
+            w.WriteNumber("index"u8, index);
+            w.WritePropertyName("delta"u8);
+            w.WriteStartObject();
+            if (!state.RoleSent)
+            {
+                w.WriteString("role"u8, "assistant");
+                state.RoleSent = true;
+            }
+
+            writeDelta(w, state);
+            w.WriteEndObject();
+            w.WriteNull("logprobs"u8);
+            if (finishReason is null)
+            {
+                w.WriteNull("finish_reason"u8);
+            }
+            else
+            {
+                w.WriteString("finish_reason"u8, finishReason);
+                state.Finished = true;
+            }
+
+            w.WriteEndObject();
+            w.WriteEndArray();
+            if (_context.IncludeUsage)
+            {
+                w.WriteNull("usage"u8);
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    private void WriteChunkHeader(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("id"u8, _id ??= "chatcmpl-" + Guid.NewGuid().ToString("N"));
+        w.WriteString("object"u8, "chat.completion.chunk");
+        w.WriteNumber("created"u8, _context.Created);
+        w.WriteString("model"u8, _context.ClientModel);
+    }
+
+    private static void WriteEvent(IBufferWriter<byte> output, Action<Utf8JsonWriter> write)
+    {
+        output.Write(DataPrefix);
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            write(writer);
+        }
+
+        output.Write(EventEnd);
+    }
+
+    private static ReadOnlySpan<byte> TrimAscii(ReadOnlySpan<byte> data)
+    {
+        var start = 0;
+        var end = data.Length;
+        while (start < end && data[start] is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t')
+        {
+            start++;
+        }
+
+        while (end > start && data[end - 1] is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return data[start..end];
+    }
+
+    private sealed class ChoiceState
+    {
+        public bool RoleSent { get; set; }
+
+        public bool Finished { get; set; }
+
+        public bool SawToolCall { get; set; }
+
+        public int NextToolIndex { get; set; }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Gemini;
+
+/// <summary>Gemini facts both response translators share: finish reasons, usage, ids.</summary>
+internal static class GeminiVocabulary
+{
+    /// <summary>
+    /// Maps a Gemini finish reason to OpenAI's closed set. Anything that is not a stop, a length cut or a
+    /// safety/recitation block becomes <c>stop</c>: non-standard values break typed OpenAI clients.
+    /// </summary>
+    public static string MapFinishReason(string geminiReason, bool sawToolCall) => geminiReason switch
+    {
+        "MAX_TOKENS" => "length",
+        "SAFETY" or "BLOCKLIST" or "PROHIBITED_CONTENT" or "SPII" or "IMAGE_SAFETY" or "IMAGE_PROHIBITED_CONTENT"
+            or "RECITATION" or "IMAGE_RECITATION" or "LANGUAGE" or "OTHER" or "IMAGE_OTHER" => "content_filter",
+        _ when sawToolCall => "tool_calls",
+        _ => "stop",
+    };
+
+    /// <summary>Reads <c>usageMetadata</c>; null when absent or when it carries no token counts (Vertex <c>trafficType</c>-only).</summary>
+    public static TokenUsage? ReadUsage(JsonElement response)
+    {
+        if (!response.TryGetProperty("usageMetadata", out var usage) || usage.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        long Get(string name) => usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+
+        if (!usage.TryGetProperty("promptTokenCount", out _) && !usage.TryGetProperty("candidatesTokenCount", out _) && !usage.TryGetProperty("totalTokenCount", out _))
+        {
+            return null;
+        }
+
+        var input = Get("promptTokenCount") + Get("toolUsePromptTokenCount");
+        var reasoning = Get("thoughtsTokenCount");
+        var output = Get("candidatesTokenCount") + reasoning;
+        return new TokenUsage(input, output, input + output, reasoning, Get("cachedContentTokenCount"));
+    }
+
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("prompt_tokens"u8, usage.Input);
+        writer.WriteNumber("completion_tokens"u8, usage.Output);
+        writer.WriteNumber("total_tokens"u8, usage.Total);
+        writer.WritePropertyName("prompt_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("cached_tokens"u8, usage.Cached);
+        writer.WriteEndObject();
+        writer.WritePropertyName("completion_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The chat completion id: Gemini's responseId when it sent one, so logs on both sides line up.</summary>
+    public static string CompletionId(JsonElement response) =>
+        response.TryGetProperty("responseId", out var id) && id.GetString() is { Length: > 0 } responseId
+            ? "chatcmpl-" + responseId
+            : "chatcmpl-" + RandomToken(24);
+
+    /// <summary>A short tool-call id; OpenAI rejects ids over 40 characters when a conversation is replayed there.</summary>
+    public static string NewToolCallId() => "call_" + RandomToken(24);
+
+    private static string RandomToken(int length) =>
+        RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", length);
+
+    public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index)
+    {
+        writer.WriteStartObject();
+        if (index is { } i)
+        {
+            writer.WriteNumber("index"u8, i);
+        }
+
+        writer.WriteString("id"u8, id);
+        writer.WriteString("type"u8, "function");
+        writer.WritePropertyName("function"u8);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, functionCall.TryGetProperty("name", out var name) ? name.GetString() : string.Empty);
+        writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? args.GetRawText() : "{}");
+        writer.WriteEndObject();
+
+        // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
+        if (part.TryGetProperty("thoughtSignature", out var signature) && signature.GetString() is { Length: > 0 } sig)
+        {
+            writer.WritePropertyName("extra_content"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("google"u8);
+            writer.WriteStartObject();
+            writer.WriteString("thought_signature"u8, sig);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static string ToolCallIdFor(JsonElement functionCall) =>
+        functionCall.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 and <= 40 } geminiId ? geminiId : NewToolCallId();
+}

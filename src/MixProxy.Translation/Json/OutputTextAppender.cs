@@ -1,0 +1,77 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Json;
+
+/// <summary>
+/// Adds the provider page's <c>"output": {"text": …}</c> field to a non-streaming response of either protocol,
+/// leaving every other field exactly as the upstream sent it.
+/// </summary>
+public static class OutputTextAppender
+{
+    /// <summary>Returns false (and writes nothing) when the body is not a JSON object or already has <c>output</c>.</summary>
+    public static bool TryAppend(ReadOnlySpan<byte> body, ApiProtocol protocol, IBufferWriter<byte> output)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || root.TryGetProperty("output", out _))
+            {
+                return false;
+            }
+
+            using var writer = new Utf8JsonWriter(output);
+            writer.WriteStartObject();
+            foreach (var property in root.EnumerateObject())
+            {
+                property.WriteTo(writer);
+            }
+
+            writer.WritePropertyName("output"u8);
+            writer.WriteStartObject();
+            writer.WriteString("text"u8, protocol == ApiProtocol.Gemini ? GeminiText(root) : ChatText(root));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            return true;
+        }
+    }
+
+    private static string GeminiText(JsonElement root)
+    {
+        var text = new StringBuilder();
+        if (root.TryGetProperty("candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array && candidates.GetArrayLength() > 0
+            && candidates[0].TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
+            && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var part in parts.EnumerateArray())
+            {
+                var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                if (!isThought && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    text.Append(t.GetString());
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string ChatText(JsonElement root) =>
+        root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
+        && choices[0].TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object
+        && message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String
+            ? content.GetString()!
+            : string.Empty;
+}

@@ -1,0 +1,16 @@
+using System.Buffers;
+
+namespace MixProxy.Translation.Streaming;
+
+/// <summary>A per-response state machine that turns upstream SSE payloads into client SSE events.</summary>
+public interface IStreamEventTranslator
+{
+    /// <summary>True once the client stream is closed (normally or by an error event); later input is ignored.</summary>
+    bool IsEnded { get; }
+
+    /// <summary>Translates one upstream <c>data:</c> payload, appending zero or more client events.</summary>
+    void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output);
+
+    /// <summary>Called once at upstream end of stream: closes anything still open.</summary>
+    void Complete(IBufferWriter<byte> output);
+}

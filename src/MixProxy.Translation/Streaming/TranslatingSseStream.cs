@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Net.ServerSentEvents;
+
+namespace MixProxy.Translation.Streaming;
+
+/// <summary>
+/// A read-only stream that pulls SSE events from the upstream body, translates each one as it arrives and
+/// hands out the translated bytes. Pull-based on purpose: no background task, no buffering of the whole
+/// body, and back-pressure comes for free because nothing is read upstream until the client side asks.
+/// </summary>
+public sealed class TranslatingSseStream : Stream
+{
+    private readonly Stream _upstream;
+    private readonly IStreamEventTranslator _translator;
+    private readonly IAsyncEnumerator<SseItem<byte[]>> _events;
+    private readonly ArrayBufferWriter<byte> _pending = new(4096);
+    private int _pendingOffset;
+    private bool _completed;
+
+    public TranslatingSseStream(Stream upstream, IStreamEventTranslator translator, CancellationToken cancellationToken = default)
+    {
+        _upstream = upstream ?? throw new ArgumentNullException(nameof(upstream));
+        _translator = translator ?? throw new ArgumentNullException(nameof(translator));
+        _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var available = _pending.WrittenCount - _pendingOffset;
+            if (available > 0)
+            {
+                var count = Math.Min(available, buffer.Length);
+                _pending.WrittenMemory.Slice(_pendingOffset, count).CopyTo(buffer);
+                _pendingOffset += count;
+                return count;
+            }
+
+            _pending.ResetWrittenCount();
+            _pendingOffset = 0;
+            if (_completed)
+            {
+                return 0;
+            }
+
+            // Keep reading until one upstream event produced output (or the upstream ended), so a
+            // read never returns 0 bytes before the true end of the stream.
+            if (await _events.MoveNextAsync().ConfigureAwait(false))
+            {
+                _translator.TranslateEvent(_events.Current.Data, _pending);
+                if (_translator.IsEnded)
+                {
+                    _completed = true;
+                }
+            }
+            else
+            {
+                _translator.Complete(_pending);
+                _completed = true;
+            }
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _upstream.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _events.DisposeAsync().ConfigureAwait(false);
+        await _upstream.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,33 @@
+namespace MixProxy.Translation;
+
+/// <summary>How a model exposes thinking: Gemini 3 takes a level, Gemini 2.5 a token budget, older models nothing.</summary>
+public enum ThinkingStyle
+{
+    None,
+    Level,
+    Budget,
+}
+
+/// <summary>
+/// What the translator must know about the upstream model to map request knobs faithfully.
+/// It comes from the gateway's model map, never from substring checks on model names.
+/// </summary>
+public sealed record UpstreamModelProfile
+{
+    /// <summary>The model name the upstream expects (after alias mapping).</summary>
+    public required string UpstreamModel { get; init; }
+
+    public ThinkingStyle Thinking { get; init; } = ThinkingStyle.None;
+
+    /// <summary>For <see cref="ThinkingStyle.Level"/>: accepted levels, lowest first (e.g. <c>low, high</c> for Gemini 3 Pro).</summary>
+    public IReadOnlyList<string> ThinkingLevels { get; init; } = ["low", "high"];
+
+    /// <summary>For <see cref="ThinkingStyle.Budget"/>: the smallest budget the model accepts (0 when thinking can be turned off).</summary>
+    public int MinThinkingBudget { get; init; }
+
+    /// <summary>For <see cref="ThinkingStyle.Budget"/>: the largest budget the model accepts.</summary>
+    public int MaxThinkingBudget { get; init; } = 24576;
+
+    /// <summary>Some Gemini models reject presence/frequency penalties outright.</summary>
+    public bool SupportsPenalties { get; init; } = true;
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace MixProxy.Configuration;
+
+/// <summary>Where the config file is and how often to look at it.</summary>
+internal sealed class ConfigFileOptions
+{
+    public string Path { get; set; } = "config/proxy.json";
+
+    /// <summary>
+    /// The file is polled rather than watched: polling also sees Kubernetes ConfigMap symlink swaps and
+    /// network file systems, where inotify events go missing. Reading a small file twice a second is cheap.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>
+/// Applies edits to the config file while the gateway runs. A broken file (bad JSON, unknown cluster,
+/// invalid value, deleted) is logged with its problems and ignored: the last good generation keeps serving.
+/// </summary>
+internal sealed partial class ConfigFileWatcher(
+    GatewayConfigStore store,
+    GatewayConfigLoader loader,
+    IOptions<ConfigFileOptions> options,
+    TimeProvider time,
+    ILogger<ConfigFileWatcher> logger) : BackgroundService
+{
+    private byte[]? _lastSeenHash;
+    private bool _missingReported;
+
+    /// <summary>Call once with the bytes the first generation was built from, so an untouched file is not re-applied.</summary>
+    public void Seed(byte[] initialContent) => _lastSeenHash = SHA256.HashData(initialContent);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.PollInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            await CheckOnceAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    internal async Task CheckOnceAsync(CancellationToken cancellationToken)
+    {
+        var path = options.Value.Path;
+        byte[] content;
+        try
+        {
+            content = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_missingReported)
+            {
+                LogFileUnreadable(logger, path, e.Message, store.Current.Generation);
+                _missingReported = true;
+            }
+
+            return;
+        }
+
+        _missingReported = false;
+        var hash = SHA256.HashData(content);
+        if (_lastSeenHash is not null && hash.AsSpan().SequenceEqual(_lastSeenHash))
+        {
+            return;
+        }
+
+        // An editor may be half-way through writing: a failed parse is retried only when the bytes change again.
+        _lastSeenHash = hash;
+        try
+        {
+            var snapshot = await loader.ParseAsync(content, store.Current.Generation + 1).ConfigureAwait(false);
+            store.Apply(snapshot);
+            LogApplied(logger, path, snapshot.Generation);
+        }
+        catch (GatewayConfigException e)
+        {
+            LogRejected(logger, path, store.Current.Generation, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Config file {Path} applied as generation {Generation}.")]
+    private static partial void LogApplied(ILogger logger, string path, long generation);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Config file {Path} rejected; generation {Generation} keeps serving. Problems:\n{Problems}")]
+    private static partial void LogRejected(ILogger logger, string path, long generation, string problems);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Config file {Path} cannot be read ({Reason}); generation {Generation} keeps serving.")]
+    private static partial void LogFileUnreadable(ILogger logger, string path, string reason, long generation);
+}

@@ -1,0 +1,65 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace MixProxy.Configuration;
+
+/// <summary>
+/// The shape of <c>config/proxy.json</c> as written by operators: YARP's own route and cluster schema under
+/// <c>ReverseProxy</c>, plus the model map and the client keys. Validated into a <see cref="GatewaySnapshot"/>.
+/// </summary>
+internal sealed class GatewayConfigDocument
+{
+    public ReverseProxyDocument? ReverseProxy { get; set; }
+
+    public List<ModelDocument>? Models { get; set; }
+
+    public List<KeyDocument>? Keys { get; set; }
+}
+
+internal sealed class ReverseProxyDocument
+{
+    public Dictionary<string, RouteConfig>? Routes { get; set; }
+
+    public Dictionary<string, ClusterConfig>? Clusters { get; set; }
+}
+
+/// <summary>One model-map entry: a client-facing name (or <c>*</c> pattern) and where it is served.</summary>
+internal sealed class ModelDocument
+{
+    public string? Name { get; set; }
+
+    public string? Cluster { get; set; }
+
+    /// <summary>Protocols the upstream speaks for this model, preferred first. A client whose protocol is listed is passed through untranslated.</summary>
+    public List<string>? Protocols { get; set; }
+
+    /// <summary>Name sent upstream; defaults to the name the client used.</summary>
+    public string? UpstreamModel { get; set; }
+
+    public ThinkingDocument? Thinking { get; set; }
+
+    /// <summary>False for models that reject presence/frequency penalties.</summary>
+    public bool? Penalties { get; set; }
+}
+
+internal sealed class ThinkingDocument
+{
+    /// <summary><c>None</c>, <c>Level</c> (Gemini 3) or <c>Budget</c> (Gemini 2.5).</summary>
+    public string? Style { get; set; }
+
+    public List<string>? Levels { get; set; }
+
+    public int? MinBudget { get; set; }
+
+    public int? MaxBudget { get; set; }
+}
+
+/// <summary>A client key: only its hash is stored (<c>sha256:&lt;hex&gt;</c>, printed by <c>mixproxy hash-key</c>).</summary>
+internal sealed class KeyDocument
+{
+    public string? Name { get; set; }
+
+    public string? Hash { get; set; }
+
+    /// <summary>Model names or patterns this key may use; <c>*</c> for all. Required.</summary>
+    public List<string>? Models { get; set; }
+}

@@ -1,0 +1,17 @@
+namespace MixProxy.Configuration;
+
+/// <summary>The route and cluster metadata keys MixProxy reads from YARP's config schema.</summary>
+internal static class MetadataKeys
+{
+    /// <summary>Route: which client API the route serves (<see cref="Routing.ClientApi"/>).</summary>
+    public const string Api = "MixProxy.Api";
+
+    /// <summary>Route: "false" turns off the provider page's <c>output.text</c> field on non-streaming responses.</summary>
+    public const string OutputText = "MixProxy.OutputText";
+
+    /// <summary>Cluster: how the gateway authenticates upstream: <c>Bearer</c>, <c>GoogApiKey</c> or <c>None</c>.</summary>
+    public const string UpstreamAuth = "MixProxy.UpstreamAuth";
+
+    /// <summary>Cluster: the environment variable that holds the upstream credential.</summary>
+    public const string CredentialEnv = "MixProxy.CredentialEnv";
+}

@@ -1,0 +1,98 @@
+using MixProxy.Configuration;
+using MixProxy.Endpoints;
+using MixProxy.Proxy;
+using Yarp.ReverseProxy.Configuration;
+
+namespace MixProxy;
+
+/// <summary>How to start a gateway: which config file and where to listen. Tests start several on port 0.</summary>
+public sealed class GatewayHostSettings
+{
+    public required string ConfigPath { get; init; }
+
+    /// <summary>Listen addresses; null keeps ASP.NET's own settings (ASPNETCORE_URLS, --urls).</summary>
+    public string? Urls { get; init; }
+
+    public TimeSpan ConfigPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Where upstream credentials are looked up; the process environment unless a test says otherwise.</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    public string[] Args { get; init; } = [];
+}
+
+/// <summary>Composes the gateway: config store and watcher, YARP with MixProxy's pipeline and transforms, and the local endpoints.</summary>
+public static class GatewayHost
+{
+    /// <summary>
+    /// Builds the gateway and applies the config file's first generation. Throws
+    /// <see cref="InvalidOperationException"/> naming every problem when the file is unusable.
+    /// </summary>
+    public static async Task<WebApplication> BuildAsync(GatewayHostSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings.Args, ApplicationName = typeof(GatewayHost).Assembly.GetName().Name });
+        if (settings.Urls is not null)
+        {
+            builder.WebHost.UseUrls(settings.Urls);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<ConfigFileOptions>(o =>
+        {
+            o.Path = settings.ConfigPath;
+            o.PollInterval = settings.ConfigPollInterval;
+        });
+        services.AddSingleton<GatewayConfigStore>();
+        services.AddSingleton(sp => new GatewayConfigLoader(sp.GetRequiredService<IConfigValidator>(), settings.Environment));
+        services.AddSingleton<ConfigFileWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigFileWatcher>());
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
+        services.AddReverseProxy()
+            .AddTransforms<GatewayTransformProvider>()
+            .ConfigureHttpClient((_, handler) =>
+            {
+                // Pick up DNS changes of cloud endpoints; YARP keeps pooled connections forever by default.
+                handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+            });
+
+        var app = builder.Build();
+
+        var content = await ReadConfigAsync(settings.ConfigPath, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var snapshot = await app.Services.GetRequiredService<GatewayConfigLoader>().ParseAsync(content, generation: 1).ConfigureAwait(false);
+            app.Services.GetRequiredService<GatewayConfigStore>().Apply(snapshot);
+        }
+        catch (GatewayConfigException e)
+        {
+            throw new InvalidOperationException($"Config file '{settings.ConfigPath}' is invalid:{System.Environment.NewLine}{e.Message}", e);
+        }
+
+        app.Services.GetRequiredService<ConfigFileWatcher>().Seed(content);
+
+        app.MapHealth();
+        app.MapModelCatalog();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<GatewayRequestMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static async Task<byte[]> ReadConfigAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Config file '{path}' cannot be read: {e.Message}", e);
+        }
+    }
+}

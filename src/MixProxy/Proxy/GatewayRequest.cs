@@ -1,0 +1,52 @@
+using System.Text.Json;
+using MixProxy.Auth;
+using MixProxy.Configuration;
+using MixProxy.Routing;
+using MixProxy.Translation;
+
+namespace MixProxy.Proxy;
+
+/// <summary>
+/// Everything the gateway learned about a request before forwarding it, parsed once and carried as an
+/// <see cref="HttpContext"/> feature to the transforms (and, later, limits and metrics).
+/// </summary>
+internal sealed class GatewayRequest : IDisposable
+{
+    public required GatewaySnapshot Config { get; init; }
+
+    public required RouteSettings Route { get; init; }
+
+    public required ClientKey Key { get; init; }
+
+    /// <summary>The model name as the client sent it.</summary>
+    public required string RequestedModel { get; init; }
+
+    public required ModelRoute Model { get; init; }
+
+    public required ApiProtocol UpstreamProtocol { get; init; }
+
+    public required bool Stream { get; init; }
+
+    public bool IncludeUsage { get; init; }
+
+    /// <summary>The parsed body, when the gateway had to read it (Chat Completions); Gemini passthrough bodies are streamed untouched.</summary>
+    public JsonDocument? Body { get; init; }
+
+    /// <summary>The body to send upstream (translated, rewritten or replayed); null to stream the client's body through untouched.</summary>
+    public ReadOnlyMemory<byte>? UpstreamBody { get; init; }
+
+    /// <summary>The upstream path when it differs from the client's (translation, model alias).</summary>
+    public string? UpstreamPath { get; init; }
+
+    public required long Created { get; init; }
+
+    public UsageSink Usage { get; } = new();
+
+    public ApiProtocol ClientProtocol => Route.Api.Protocol();
+
+    public bool Translates => ClientProtocol != UpstreamProtocol;
+
+    public string UpstreamModel => Model.UpstreamModel ?? RequestedModel;
+
+    public void Dispose() => Body?.Dispose();
+}

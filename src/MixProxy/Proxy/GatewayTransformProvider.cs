@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using MixProxy.Configuration;
+using MixProxy.Translation;
+using MixProxy.Translation.Errors;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Streaming;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace MixProxy.Proxy;
+
+/// <summary>
+/// Adds MixProxy's request and response transforms to every route: credential swap, body and path
+/// translation on the way up, and response / stream / error translation on the way down. The transforms
+/// act on the <see cref="GatewayRequest"/> the middleware prepared, so they never parse the request again.
+/// </summary>
+internal sealed class GatewayTransformProvider : ITransformProvider
+{
+    // Upstream bodies the gateway must read whole (non-streaming responses, errors) are capped: a runaway
+    // upstream must not exhaust the gateway's memory.
+    private const int MaxBufferedResponseBytes = 64 * 1024 * 1024;
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        // Upstreams are third parties: client addresses stay here.
+        context.UseDefaultForwarders = false;
+        context.AddRequestTransform(TransformRequestAsync);
+        context.AddResponseTransform(TransformResponseAsync);
+    }
+
+    private static ValueTask TransformRequestAsync(RequestTransformContext context)
+    {
+        var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
+        var headers = context.ProxyRequest.Headers;
+
+        // :: Step 1: client credentials never travel upstream.
+        headers.Remove("Authorization");
+        headers.Remove("x-goog-api-key");
+        context.Query.Collection.Remove("key");
+
+        // :: Step 2: the cluster's own credential, from the environment.
+        var credential = request.Config.Credentials.GetValueOrDefault(request.Model.ClusterId);
+        switch (credential?.Kind)
+        {
+            case UpstreamAuthKind.Bearer:
+                headers.Authorization = new AuthenticationHeaderValue("Bearer", credential.Secret);
+                break;
+            case UpstreamAuthKind.GoogApiKey:
+                headers.TryAddWithoutValidation("x-goog-api-key", credential.Secret);
+                break;
+        }
+
+        // :: Step 3: the body and the path the upstream expects.
+        if (request.Translates || (request.Route.OutputText && !request.Stream))
+        {
+            // The gateway reads these responses, so they must arrive uncompressed.
+            headers.AcceptEncoding.Clear();
+        }
+
+        if (request.UpstreamBody is { } body)
+        {
+            // The middleware consumed the client's body; YARP sends whatever Request.Body holds now.
+            context.HttpContext.Request.Body = AsStream(body);
+            context.ProxyRequest.Content!.Headers.ContentLength = body.Length;
+            context.ProxyRequest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        if (request.UpstreamPath is { } path)
+        {
+            context.Path = path;
+            if (request.Translates)
+            {
+                context.Query.Collection.Clear();
+                if (request.Stream)
+                {
+                    // Without alt=sse Gemini streams one JSON array instead of events.
+                    context.Query.Collection["alt"] = "sse";
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask TransformResponseAsync(ResponseTransformContext context)
+    {
+        if (context.ProxyResponse is not { } upstream)
+        {
+            return; // no response: the middleware writes the error in the client's protocol
+        }
+
+        var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
+        var response = context.HttpContext.Response;
+        var success = upstream.IsSuccessStatusCode;
+
+        if (!request.Translates)
+        {
+            if (success && !request.Stream && request.Route.OutputText)
+            {
+                var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+                var buffer = new ArrayBufferWriter<byte>(original.Length + 256);
+                if (OutputTextAppender.TryAppend(original, request.ClientProtocol, buffer))
+                {
+                    Replace(context, buffer.WrittenMemory, upstream.Content.Headers.ContentType?.ToString() ?? "application/json");
+                }
+                else
+                {
+                    Replace(context, original, upstream.Content.Headers.ContentType?.ToString() ?? "application/json");
+                }
+            }
+
+            return;
+        }
+
+        // OpenAI client, Gemini upstream.
+        if (!success)
+        {
+            var errorBody = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+            var error = GeminiErrorTranslator.ToOpenAI((int)upstream.StatusCode, errorBody);
+            response.StatusCode = error.StatusCode;
+            if (error.RetryAfter is { } retry)
+            {
+                response.Headers.RetryAfter = Math.Ceiling(retry.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            }
+
+            Replace(context, error.Body, "application/json");
+            return;
+        }
+
+        var responseContext = new ResponseContext
+        {
+            ClientModel = request.RequestedModel,
+            Created = request.Created,
+            IncludeOutputText = request.Route.OutputText,
+            IncludeUsage = request.IncludeUsage,
+        };
+
+        if (request.Stream)
+        {
+            var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+            var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage);
+            upstream.Content = new StreamContent(new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted));
+            response.Headers.ContentLength = null;
+            response.Headers.ContentType = "text/event-stream; charset=utf-8";
+            response.Headers.CacheControl = "no-cache";
+            return;
+        }
+
+        var geminiBody = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+        var output = new ArrayBufferWriter<byte>(geminiBody.Length + 512);
+        try
+        {
+            request.Usage.Usage = GeminiToChatResponseTranslator.Translate(geminiBody, responseContext, output);
+            Replace(context, output.WrittenMemory, "application/json");
+        }
+        catch (JsonException e)
+        {
+            response.StatusCode = 502;
+            Replace(context, ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + e.Message, "upstream_error", null, "bad_upstream_response"), "application/json");
+        }
+    }
+
+    private static void Replace(ResponseTransformContext context, ReadOnlyMemory<byte> body, string contentType)
+    {
+        var content = new ReadOnlyMemoryContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        context.ProxyResponse!.Content = content;
+        context.HttpContext.Response.Headers.ContentLength = body.Length;
+        context.HttpContext.Response.Headers.ContentType = contentType;
+        context.HttpContext.Response.Headers.ContentEncoding = default;
+    }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.ToArray(), writable: false);
+
+    private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > MaxBufferedResponseBytes)
+        {
+            throw new InvalidOperationException($"Upstream response larger than {MaxBufferedResponseBytes} bytes.");
+        }
+
+        using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > MaxBufferedResponseBytes)
+                {
+                    throw new InvalidOperationException($"Upstream response larger than {MaxBufferedResponseBytes} bytes.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,104 @@
+using MixProxy.Translation;
+
+namespace MixProxy.Routing;
+
+/// <summary>A model-map entry after validation.</summary>
+internal sealed record ModelRoute(
+    string Name,
+    string ClusterId,
+    IReadOnlyList<ApiProtocol> Protocols,
+    string? UpstreamModel,
+    ThinkingStyle Thinking,
+    IReadOnlyList<string> ThinkingLevels,
+    int MinThinkingBudget,
+    int MaxThinkingBudget,
+    bool SupportsPenalties)
+{
+    public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
+
+    /// <summary>The upstream protocol for a client: its own when the upstream speaks it (no translation), else the preferred one.</summary>
+    public ApiProtocol UpstreamProtocolFor(ApiProtocol client) => Protocols.Contains(client) ? client : Protocols[0];
+
+    public UpstreamModelProfile ProfileFor(string requestedModel) => new()
+    {
+        UpstreamModel = UpstreamModel ?? requestedModel,
+        Thinking = Thinking,
+        ThinkingLevels = ThinkingLevels,
+        MinThinkingBudget = MinThinkingBudget,
+        MaxThinkingBudget = MaxThinkingBudget,
+        SupportsPenalties = SupportsPenalties,
+    };
+}
+
+/// <summary>
+/// Resolves a client's model name: exact names first, then patterns in file order. Anything else is unknown,
+/// which keeps metric labels and upstream calls to the configured set.
+/// </summary>
+internal sealed class ModelMap
+{
+    private readonly Dictionary<string, ModelRoute> _exact;
+    private readonly List<ModelRoute> _patterns;
+
+    public ModelMap(IEnumerable<ModelRoute> routes)
+    {
+        var all = routes.ToList();
+        _exact = all.Where(r => !r.IsPattern).ToDictionary(r => r.Name, StringComparer.Ordinal);
+        _patterns = all.Where(r => r.IsPattern).ToList();
+        Names = _exact.Keys.ToList();
+    }
+
+    /// <summary>The exact (listable) model names.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    public ModelRoute? Resolve(string model)
+    {
+        if (_exact.TryGetValue(model, out var route))
+        {
+            return route;
+        }
+
+        foreach (var pattern in _patterns)
+        {
+            if (Glob.IsMatch(pattern.Name, model))
+            {
+                return pattern;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Matches names against <c>*</c> wildcards (any run of characters).</summary>
+internal static class Glob
+{
+    public static bool IsMatch(string pattern, string value)
+    {
+        var parts = pattern.Split('*');
+        if (parts.Length == 1)
+        {
+            return string.Equals(pattern, value, StringComparison.Ordinal);
+        }
+
+        if (!value.StartsWith(parts[0], StringComparison.Ordinal) || !value.EndsWith(parts[^1], StringComparison.Ordinal)
+            || value.Length < parts[0].Length + parts[^1].Length)
+        {
+            return false;
+        }
+
+        var position = parts[0].Length;
+        var end = value.Length - parts[^1].Length;
+        for (var i = 1; i < parts.Length - 1; i++)
+        {
+            var found = value.IndexOf(parts[i], position, end - position, StringComparison.Ordinal);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            position = found + parts[i].Length;
+        }
+
+        return true;
+    }
+}
