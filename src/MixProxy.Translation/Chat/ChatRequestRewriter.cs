@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Chat;
 
@@ -8,7 +9,7 @@ public static class ChatRequestRewriter
 {
     public static void ReplaceModel(JsonElement request, string upstreamModel, IBufferWriter<byte> output)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         foreach (var property in request.EnumerateObject())
         {

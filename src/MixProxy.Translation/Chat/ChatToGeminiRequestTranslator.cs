@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Chat;
 
@@ -15,7 +16,6 @@ public static class ChatToGeminiRequestTranslator
     // A client function of that name *with* parameters is the client's own tool and stays a function.
     private const string SeedWebSearchName = "web_search";
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false };
 
     /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
     public static void Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output)
@@ -33,7 +33,7 @@ public static class ChatToGeminiRequestTranslator
 
         var toolNames = CollectToolCallNames(messages);
 
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         WriteContents(writer, messages, toolNames);
         WriteSystemInstruction(writer, messages);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Errors;
 
@@ -10,7 +11,7 @@ public static class ErrorBodies
     public static byte[] OpenAI(string message, string type, string? param = null, string? code = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             WriteOpenAIError(writer, message, type, param, code);
         }
@@ -36,7 +37,7 @@ public static class ErrorBodies
     public static byte[] Google(int httpStatus, string message, string? status = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WritePropertyName("error"u8);

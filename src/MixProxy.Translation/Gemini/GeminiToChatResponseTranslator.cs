@@ -1,6 +1,7 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Gemini;
 
@@ -22,7 +23,7 @@ public static class GeminiToChatResponseTranslator
         var usage = GeminiVocabulary.ReadUsage(root);
         string? firstText = null;
 
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("id"u8, GeminiVocabulary.CompletionId(root));
         writer.WriteString("object"u8, "chat.completion");

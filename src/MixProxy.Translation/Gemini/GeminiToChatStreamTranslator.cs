@@ -1,7 +1,8 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using MixProxy.Translation.Errors;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Streaming;
 
 namespace MixProxy.Translation.Gemini;
@@ -246,7 +247,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     private static void WriteEvent(IBufferWriter<byte> output, Action<Utf8JsonWriter> write)
     {
         output.Write(DataPrefix);
-        using (var writer = new Utf8JsonWriter(output))
+        using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
         {
             write(writer);
         }

@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Gemini;
 
@@ -82,7 +85,7 @@ internal static class GeminiVocabulary
         writer.WritePropertyName("function"u8);
         writer.WriteStartObject();
         writer.WriteString("name"u8, functionCall.TryGetProperty("name", out var name) ? name.GetString() : string.Empty);
-        writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? args.GetRawText() : "{}");
+        writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? CompactJson(args) : "{}");
         writer.WriteEndObject();
 
         // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
@@ -98,6 +101,21 @@ internal static class GeminiVocabulary
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Arguments as compact JSON with non-ASCII kept as is: clients compare and log them, and
+    /// <c>{"city":"北京"}</c> should not reach them as <c>\u5317\u4EAC</c> or with the upstream's line breaks.
+    /// </summary>
+    private static string CompactJson(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            value.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public static string ToolCallIdFor(JsonElement functionCall) =>

@@ -9,7 +9,7 @@ public static class ModelCatalogWriter
     public static void WriteList(ApiProtocol protocol, IEnumerable<string> models, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(models);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         if (protocol == ApiProtocol.Gemini)
         {
@@ -40,7 +40,7 @@ public static class ModelCatalogWriter
 
     public static void WriteOne(ApiProtocol protocol, string model, IBufferWriter<byte> output)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         if (protocol == ApiProtocol.Gemini)
         {
             WriteGoogleModel(writer, model);

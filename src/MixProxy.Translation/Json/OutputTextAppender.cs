@@ -32,7 +32,7 @@ public static class OutputTextAppender
                 return false;
             }
 
-            using var writer = new Utf8JsonWriter(output);
+            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
             writer.WriteStartObject();
             foreach (var property in root.EnumerateObject())
             {
