@@ -29,10 +29,22 @@ public static class SimulatorApp
         builder.Services.AddSingleton(state ?? new SimulatorState());
 
         var app = builder.Build();
-        app.MapPost("/{version}/models/{action}", HandleGeminiAsync);
-        app.MapPost("/v1/chat/completions", HandleChatAsync);
+        app.MapPost("/{version}/models/{action}", (HttpContext c, string version, string action, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleGeminiAsync(c, version, action, o, s)));
+        app.MapPost("/v1/chat/completions", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleChatAsync(c, o, s)));
         app.MapGet("/healthz", () => Results.Text("ok"));
         return app;
+    }
+
+    private static async Task RecordingAbortsAsync(HttpContext context, SimulatorState state, Func<Task> handler)
+    {
+        try
+        {
+            await handler().ConfigureAwait(false);
+        }
+        catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
+        {
+            state.RecordAbort();
+        }
     }
 
     /// <summary>The address a started simulator actually listens on (resolves port 0).</summary>
@@ -278,8 +290,15 @@ public static class SimulatorApp
 
         context.Response.ContentType = "text/event-stream";
         var first = true;
+        var index = 0;
         foreach (var data in reply.Events)
         {
+            if (reply.BeforeEvent is { } gate)
+            {
+                await gate(index).WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+
+            index++;
             if (!first && reply.EventInterval is { } pause)
             {
                 await Task.Delay(pause, context.RequestAborted).ConfigureAwait(false);

@@ -9,7 +9,11 @@ public sealed record RecordedRequest(string Method, string Path, string Query, I
 /// A reply a test wants the next request to get, verbatim: a JSON body, or SSE <c>data:</c> payloads
 /// sent one by one with <see cref="EventInterval"/> between them.
 /// </summary>
-public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n");
+public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n")
+{
+    /// <summary>Awaited before event N is sent (N from 0): lets a test hold the upstream until it has seen what came before.</summary>
+    public Func<int, Task>? BeforeEvent { get; init; }
+}
 
 /// <summary>Recorded traffic and scripted replies; one per simulator instance.</summary>
 public sealed class SimulatorState
@@ -17,7 +21,14 @@ public sealed class SimulatorState
     private readonly ConcurrentQueue<ScriptedReply> _script = new();
     private readonly ConcurrentQueue<RecordedRequest> _received = new();
 
+    private int _aborted;
+
     public IReadOnlyCollection<RecordedRequest> Received => _received;
+
+    /// <summary>Responses the simulator stopped because the caller went away (the gateway cancelled its upstream call).</summary>
+    public int Aborted => Volatile.Read(ref _aborted);
+
+    internal void RecordAbort() => Interlocked.Increment(ref _aborted);
 
     public void Enqueue(ScriptedReply reply) => _script.Enqueue(reply);
 

@@ -46,6 +46,9 @@ internal sealed class GatewayRequest : IDisposable
 
     public bool Translates => ClientProtocol != UpstreamProtocol;
 
+    /// <summary>The provider page's <c>output.text</c> goes on whole (non-streamed) generation responses only.</summary>
+    public bool AddsOutputText => Route.OutputText && !Stream && Route.Api != ClientApi.GeminiCountTokens;
+
     public string UpstreamModel => Model.UpstreamModel ?? RequestedModel;
 
     public void Dispose() => Body?.Dispose();

@@ -67,7 +67,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         }
 
         // :: Step 3: the body and the path the upstream expects.
-        if (request.Translates || (request.Route.OutputText && !request.Stream))
+        if (request.Translates || request.AddsOutputText)
         {
             // The gateway reads these responses, so they must arrive uncompressed.
             headers.AcceptEncoding.Clear();
@@ -111,7 +111,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
 
         if (!request.Translates)
         {
-            if (success && !request.Stream && request.Route.OutputText)
+            if (success && request.AddsOutputText)
             {
                 var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
                 var buffer = new ArrayBufferWriter<byte>(original.Length + 256);

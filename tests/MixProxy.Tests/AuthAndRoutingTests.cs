@@ -1,0 +1,131 @@
+using System.Net;
+using MixProxy.Tests.Infrastructure;
+
+namespace MixProxy.Tests;
+
+/// <summary>Who may call what: keys, model allow-lists, unknown models, each refused in the client's own protocol.</summary>
+public sealed class AuthAndRoutingTests
+{
+    private const string Chat = """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}]}""";
+    private const string Generate = """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}""";
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-a-key")]
+    public async Task ChatCompletions_MissingOrUnknownKey_Returns401InOpenAIShape(string? key)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(key);
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        HttpHelpers.AssertOpenAIError(body, "invalid_api_key");
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task GenerateContent_UnknownGoogApiKey_Returns401InGoogleShape()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(key: null);
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:generateContent", Generate, ("x-goog-api-key", "nope"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        HttpHelpers.AssertGoogleError(body, 401, "UNAUTHENTICATED");
+    }
+
+    [Fact]
+    public async Task GenerateContent_GoogApiKeyHeader_IsAcceptedAndNotForwarded()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(key: null);
+
+        var (status, _, _) = await client.PostJsonAsync("/v1/models/gemini-3.1-pro-preview:generateContent", Generate, ("x-goog-api-key", GatewayFixture.ClientKey));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var upstream = Assert.Single(gateway.Upstream.Received);
+        Assert.Equal("/v1/models/gemini-3.1-pro-preview:generateContent", upstream.Path);
+        Assert.False(upstream.Headers.ContainsKey("x-goog-api-key"));
+        Assert.DoesNotContain(GatewayFixture.ClientKey, string.Join(" ", upstream.Headers.Values) + upstream.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModelNotAllowedForKey_Returns403InBothProtocols()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(GatewayFixture.RestrictedKey);
+
+        var (chatStatus, chatBody, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+        var (geminiStatus, geminiBody, _) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:generateContent", Generate);
+
+        Assert.Equal(HttpStatusCode.Forbidden, chatStatus);
+        HttpHelpers.AssertOpenAIError(chatBody, "model_not_allowed");
+        Assert.Equal(HttpStatusCode.Forbidden, geminiStatus);
+        HttpHelpers.AssertGoogleError(geminiBody, 403, "PERMISSION_DENIED");
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task UnknownModel_Returns404InBothProtocols()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (chatStatus, chatBody, _) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"claude-9","messages":[{"role":"user","content":"Hi"}]}""");
+        var (geminiStatus, geminiBody, _) = await client.PostJsonAsync("/v1beta/models/claude-9:streamGenerateContent?alt=sse", Generate);
+
+        Assert.Equal(HttpStatusCode.NotFound, chatStatus);
+        HttpHelpers.AssertOpenAIError(chatBody, "model_not_found");
+        Assert.Equal(HttpStatusCode.NotFound, geminiStatus);
+        HttpHelpers.AssertGoogleError(geminiBody, 404, "NOT_FOUND");
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task GeminiClient_OnOpenAIOnlyModel_Returns501InGoogleShape()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gpt-4o:generateContent", Generate);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, status);
+        HttpHelpers.AssertGoogleError(body, 501, "UNIMPLEMENTED");
+    }
+
+    [Fact]
+    public async Task ListModels_ReturnsOnlyTheKeysModelsInTheCallersProtocol()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(GatewayFixture.RestrictedKey);
+        using var all = gateway.CreateClient();
+
+        var (_, restricted) = await client.GetJsonAsync("/v1/models");
+        var (_, openAI) = await all.GetJsonAsync("/v1/models");
+        var (_, google) = await all.GetJsonAsync("/v1beta/models");
+        var (oneStatus, one) = await all.GetJsonAsync("/v1/models/alias-flash");
+        var (missingStatus, _) = await all.GetJsonAsync("/v1/models/nope");
+
+        Assert.Empty(restricted!["data"]!.AsArray());
+        Assert.Equal(["gemini-3.1-pro-preview", "alias-flash"], openAI!["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()));
+        Assert.Equal(["models/gemini-3.1-pro-preview", "models/alias-flash"], google!["models"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, oneStatus);
+        Assert.Equal("alias-flash", one!["id"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, missingStatus);
+    }
+
+    [Fact]
+    public async Task Health_LivenessAndReadiness_Answer200()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(key: null);
+
+        using var live = await client.GetAsync("/healthz/live", TestContext.Current.CancellationToken);
+        using var ready = await client.GetAsync("/healthz/ready", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+}

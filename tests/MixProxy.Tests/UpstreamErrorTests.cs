@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using MixProxy.Tests.Infrastructure;
+
+namespace MixProxy.Tests;
+
+/// <summary>What clients see when the upstream fails: its error restated in their protocol, or passed through when it already is.</summary>
+public sealed class UpstreamErrorTests
+{
+    private const string Chat = """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}]}""";
+
+    [Fact]
+    public async Task ChatCompletions_GeminiRateLimit_Becomes429WithRetryAfter()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, body, response) = await client.PostJsonAsync("/v1/chat/completions", Chat, ("x-simulator-error", "429"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        HttpHelpers.AssertOpenAIError(body, "rate_limit_exceeded");
+        Assert.Equal("rate_limit_error", body!["error"]!["type"]!.GetValue<string>());
+        Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Theory]
+    [InlineData("503", HttpStatusCode.ServiceUnavailable, "service_unavailable")]
+    [InlineData("404", HttpStatusCode.NotFound, "model_not_found")]
+    [InlineData("500", HttpStatusCode.InternalServerError, null)]
+    public async Task ChatCompletions_GeminiError_MapsToOpenAIStatusAndShape(string upstreamStatus, HttpStatusCode expected, string? code)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", Chat, ("x-simulator-error", upstreamStatus));
+
+        Assert.Equal(expected, status);
+        HttpHelpers.AssertOpenAIError(body, code);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamRejectsGatewayCredential_Returns502NotTheClientsFault()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        gateway.UpstreamOptions.RequiredKey = "rotated-secret";
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        HttpHelpers.AssertOpenAIError(body, "upstream_auth_failed");
+    }
+
+    [Fact]
+    public async Task GenerateContent_GeminiError_PassesThroughInGoogleShape()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        HttpHelpers.AssertGoogleError(body, 400, "INVALID_ARGUMENT");
+    }
+
+    [Fact]
+    public async Task UpstreamUnreachable_Returns502InTheClientsProtocol()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(config =>
+            config["ReverseProxy"]!["Clusters"]!["sim"]!["Destinations"]!["d1"]!["Address"] = "http://127.0.0.1:9"); // discard port: nothing listens
+        using var client = gateway.CreateClient();
+
+        var (chatStatus, chatBody, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+        var (geminiStatus, geminiBody, _) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""");
+
+        Assert.Equal(HttpStatusCode.BadGateway, chatStatus);
+        HttpHelpers.AssertOpenAIError(chatBody);
+        Assert.Equal(HttpStatusCode.BadGateway, geminiStatus);
+        HttpHelpers.AssertGoogleError(geminiBody, 502, "UNAVAILABLE");
+    }
+
+    [Fact]
+    public async Task StreamGenerateContent_WithoutAltSse_PassesGooglesJsonArrayThrough()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, _, response) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""");
+        var array = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsArray();
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(array.Count > 1);
+        Assert.Equal("STOP", array[^1]!["candidates"]![0]!["finishReason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task StreamGenerateContent_AltSse_PassesEventsThroughUnchanged()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, _, response) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse", """{"contents":[{"parts":[{"text":"Hi"}]}]}""");
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("text/event-stream", response.ContentType()?.MediaType);
+        Assert.Contains("\r\n\r\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", text, StringComparison.Ordinal);
+        Assert.Equal("?alt=sse", Assert.Single(gateway.Upstream.Received).Query);
+    }
+
+    [Fact]
+    public async Task CountTokens_PassesThrough()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/alias-flash:countTokens", """{"contents":[{"parts":[{"text":"Hi"}]}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body!["totalTokens"]!.GetValue<int>() > 0);
+        Assert.Null(body["output"]);
+        Assert.Equal("/v1beta/models/gemini-2.5-flash:countTokens", Assert.Single(gateway.Upstream.Received).Path);
+    }
+}
