@@ -1,0 +1,77 @@
+// Runs the official OpenAI and Google GenAI SDKs, configured as a new user would, against a running MixProxy.
+// usage: MIXPROXY_BASE_URL=http://127.0.0.1:8080 MIXPROXY_KEY=... [MIXPROXY_MODEL=...] node smoke.mjs
+// Prints one line per check and exits 1 if any failed.
+import OpenAI from "openai";
+import { GoogleGenAI } from "@google/genai";
+
+const baseURL = process.env.MIXPROXY_BASE_URL ?? "http://127.0.0.1:8080";
+const apiKey = process.env.MIXPROXY_KEY ?? "mixproxy-demo-key";
+const model = process.env.MIXPROXY_MODEL ?? "gemini-3.1-pro-preview";
+
+const openai = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0 });
+const google = new GoogleGenAI({ apiKey, httpOptions: { baseUrl: baseURL } });
+
+const checks = {
+  "openai chat": async () => {
+    const r = await openai.chat.completions.create({ model, messages: [{ role: "user", content: "Hello" }] });
+    expect(r.choices[0].message.content, "content");
+    expect(r.usage?.total_tokens > 0, "usage");
+  },
+  "openai chat stream": async () => {
+    const stream = await openai.chat.completions.create({
+      model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hello" }],
+    });
+    let text = "", finish = null, usage = null, chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta?.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason ?? null;
+      usage ??= chunk.usage ?? null;
+    }
+    expect(chunks > 2 && text.length > 0, "several chunks with text");
+    expect(finish === "stop", "finish_reason stop");
+    expect(usage?.total_tokens > 0, "usage chunk");
+  },
+  "google generateContent": async () => {
+    const r = await google.models.generateContent({ model, contents: "Hello" });
+    expect(r.text, "text");
+  },
+  "google generateContentStream": async () => {
+    let text = "", chunks = 0;
+    for await (const chunk of await google.models.generateContentStream({ model, contents: "Hello" })) {
+      chunks++;
+      text += chunk.text ?? "";
+    }
+    expect(chunks > 1 && text.length > 0, "several chunks with text");
+  },
+  "google countTokens": async () => {
+    const r = await google.models.countTokens({ model, contents: "Hello" });
+    expect(r.totalTokens > 0, "totalTokens");
+  },
+  "openai unknown model is a 404": async () => {
+    try {
+      await openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] });
+    } catch (e) {
+      expect(e.status === 404 && e.error?.code === "model_not_found", `404 model_not_found, got ${e.status}`);
+      return;
+    }
+    throw new Error("expected an error");
+  },
+};
+
+function expect(condition, what) {
+  if (!condition) throw new Error(`expected ${what}`);
+}
+
+let failed = 0;
+for (const [name, check] of Object.entries(checks)) {
+  try {
+    await check();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message}`);
+  }
+}
+console.log(`${Object.keys(checks).length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
