@@ -19,6 +19,9 @@ public sealed class GatewayHostSettings
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
     public string[] Args { get; init; } = [];
+
+    /// <summary>Extra logging set-up (tests capture logs to prove secrets stay out of them).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }
 
 /// <summary>Composes the gateway: config store and watcher, YARP with MixProxy's pipeline and transforms, and the local endpoints.</summary>
@@ -36,6 +39,11 @@ public static class GatewayHost
         {
             builder.WebHost.UseUrls(settings.Urls);
         }
+
+        // ASP.NET's per-request "Request starting …" line prints the query string, and Gemini clients may put
+        // their key there (?key=). Keep that logger quiet; MixProxy logs what it needs without secrets.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        settings.ConfigureLogging?.Invoke(builder.Logging);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -72,6 +80,14 @@ public static class GatewayHost
 
         app.Services.GetRequiredService<ConfigFileWatcher>().Seed(content);
 
+        // Anything outside the gateway's routes (wrong path, wrong method) still answers in the caller's protocol.
+        app.UseStatusCodePages(context => ClientErrors.WriteAsync(
+            context.HttpContext,
+            ClientErrors.GuessProtocol(context.HttpContext.Request),
+            context.HttpContext.Response.StatusCode,
+            context.HttpContext.Response.StatusCode == 405
+                ? $"Method {context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}."
+                : $"No endpoint serves {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}."));
         app.MapHealth();
         app.MapModelCatalog();
         app.MapReverseProxy(proxy =>

@@ -15,9 +15,15 @@ internal static class ClientErrors
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
-    /// <summary>The client protocol for a request outside a YARP route (model listings): Google clients send x-goog-api-key or ?key=.</summary>
+    /// <summary>
+    /// The client protocol for a request outside a YARP route (model listings, unknown paths): Google clients use
+    /// v1beta paths, <c>models/…:method</c> paths, or send their key as x-goog-api-key or ?key=.
+    /// </summary>
     public static ApiProtocol GuessProtocol(HttpRequest request) =>
-        request.Path.StartsWithSegments("/v1beta", StringComparison.Ordinal) || request.Headers.ContainsKey("x-goog-api-key") || request.Query.ContainsKey("key")
+        request.Path.StartsWithSegments("/v1beta", StringComparison.Ordinal)
+        || (request.Path.Value?.Contains(':', StringComparison.Ordinal) ?? false)
+        || request.Headers.ContainsKey("x-goog-api-key")
+        || request.Query.ContainsKey("key")
             ? ApiProtocol.Gemini
             : ApiProtocol.OpenAIChat;
 }

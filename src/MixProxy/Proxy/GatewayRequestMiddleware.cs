@@ -5,6 +5,7 @@ using MixProxy.Configuration;
 using MixProxy.Routing;
 using MixProxy.Translation;
 using MixProxy.Translation.Chat;
+using MixProxy.Translation.Gemini;
 using Yarp.ReverseProxy;
 
 namespace MixProxy.Proxy;
@@ -158,7 +159,7 @@ internal sealed partial class GatewayRequestMiddleware(
             }
 
             upstreamBody = translated.WrittenMemory;
-            upstreamPath = $"/v1beta/models/{upstreamModel}:{(stream ? "streamGenerateContent" : "generateContent")}";
+            upstreamPath = GeminiEndpoint.Path(upstreamModel, stream ? GeminiEndpoint.StreamGenerateContent : GeminiEndpoint.GenerateContent);
         }
         else if (upstreamModel != model && protocol == ApiProtocol.OpenAIChat)
         {
@@ -168,7 +169,7 @@ internal sealed partial class GatewayRequestMiddleware(
         }
         else if (upstreamModel != model)
         {
-            upstreamPath = $"/{context.Request.RouteValues["version"]}/models/{upstreamModel}:{route.Api.GeminiMethod()}";
+            upstreamPath = GeminiEndpoint.Path(upstreamModel, route.Api.GeminiMethod(), context.Request.RouteValues["version"]?.ToString() ?? "v1beta");
         }
 
         context.ReassignProxyRequest(cluster);

@@ -90,7 +90,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                 if (request.Stream)
                 {
                     // Without alt=sse Gemini streams one JSON array instead of events.
-                    context.Query.Collection["alt"] = "sse";
+                    context.Query.Collection[GeminiEndpoint.SseQuery.Name] = GeminiEndpoint.SseQuery.Value;
                 }
             }
         }

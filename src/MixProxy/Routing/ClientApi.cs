@@ -1,4 +1,5 @@
 using MixProxy.Translation;
+using MixProxy.Translation.Gemini;
 
 namespace MixProxy.Routing;
 
@@ -18,9 +19,9 @@ internal static class ClientApiExtensions
     /// <summary>The Gemini method name in the URL (<c>models/{model}:{method}</c>).</summary>
     public static string GeminiMethod(this ClientApi api) => api switch
     {
-        ClientApi.GeminiStreamGenerateContent => "streamGenerateContent",
-        ClientApi.GeminiCountTokens => "countTokens",
-        _ => "generateContent",
+        ClientApi.GeminiStreamGenerateContent => GeminiEndpoint.StreamGenerateContent,
+        ClientApi.GeminiCountTokens => GeminiEndpoint.CountTokens,
+        _ => GeminiEndpoint.GenerateContent,
     };
 }
 

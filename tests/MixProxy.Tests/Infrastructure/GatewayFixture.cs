@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using MixProxy.Simulator;
 
@@ -24,6 +25,9 @@ public sealed class GatewayFixture : IAsyncDisposable
     public string ConfigPath => Path.Combine(Directory, "proxy.json");
 
     public SimulatorState Upstream { get; } = new();
+
+    /// <summary>Every line the gateway logged, at every level.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public SimulatorOptions UpstreamOptions { get; } = new() { ChunkInterval = TimeSpan.FromMilliseconds(5), RequiredKey = UpstreamSecret };
 
@@ -61,6 +65,11 @@ public sealed class GatewayFixture : IAsyncDisposable
             Urls = "http://127.0.0.1:0",
             ConfigPollInterval = TimeSpan.FromMilliseconds(100),
             Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : null,
+            ConfigureLogging = logging =>
+            {
+                logging.SetMinimumLevel(LogLevel.Debug);
+                logging.AddProvider(fixture.Logs);
+            },
         });
         await fixture._gateway.StartAsync();
         return fixture;
