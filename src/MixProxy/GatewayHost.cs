@@ -1,6 +1,8 @@
 using MixProxy.Configuration;
 using MixProxy.Endpoints;
 using MixProxy.Proxy;
+using MixProxy.RateLimiting;
+using StackExchange.Redis;
 using Yarp.ReverseProxy.Configuration;
 
 namespace MixProxy;
@@ -57,6 +59,7 @@ public static class GatewayHost
         services.AddSingleton<ConfigFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigFileWatcher>());
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
+        AddRateLimiting(builder);
         services.AddReverseProxy()
             .AddTransforms<GatewayTransformProvider>()
             .ConfigureHttpClient((_, handler) =>
@@ -98,6 +101,48 @@ public static class GatewayHost
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    /// <summary>
+    /// Limits run in memory unless a Redis connection is configured (<c>MixProxy:RateLimiting:Redis</c> or
+    /// <c>MIXPROXY_REDIS</c>). The multiplexer never blocks start-up and fails fast while Redis is away.
+    /// </summary>
+    private static void AddRateLimiting(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RateLimitingOptions.Section);
+        var options = section.Get<RateLimitingOptions>() ?? new RateLimitingOptions();
+        options.Redis ??= builder.Configuration["MIXPROXY_REDIS"];
+        var validation = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), validation, validateAllProperties: true))
+        {
+            throw new InvalidOperationException($"{RateLimitingOptions.Section} is invalid: " + string.Join("; ", validation.Select(v => v.ErrorMessage)));
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton<InMemoryLimiterStore>();
+        if (string.IsNullOrWhiteSpace(options.Redis))
+        {
+            services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options));
+            return;
+        }
+
+        var redisOptions = ConfigurationOptions.Parse(options.Redis);
+        redisOptions.AbortOnConnectFail = false;
+        redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
+        redisOptions.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+        redisOptions.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+        redisOptions.ConnectTimeout = Math.Max(1000, (int)options.RedisTimeout.TotalMilliseconds);
+        redisOptions.ReconnectRetryPolicy = new LinearRetry(500);
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        services.AddSingleton(sp => new RedisLimiterStore(sp.GetRequiredService<IConnectionMultiplexer>()));
+        services.AddSingleton(sp => new FailoverLimiterStore(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<RedisLimiterStore>(),
+            sp.GetRequiredService<InMemoryLimiterStore>(),
+            options,
+            sp.GetRequiredService<ILogger<FailoverLimiterStore>>()));
+        services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>()));
     }
 
     private static async Task<byte[]> ReadConfigAsync(string path, CancellationToken cancellationToken)

@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using MixProxy.RateLimiting;
 using MixProxy.Routing;
 
 namespace MixProxy.Auth;
 
 /// <summary>A client key from the config file: a name for logs and metrics, and the models it may use.</summary>
-internal sealed record ClientKey(string Name, string Hash, IReadOnlyList<string> ModelPatterns)
+internal sealed record ClientKey(string Name, string Hash, IReadOnlyList<string> ModelPatterns, KeyLimits Limits)
 {
     public bool MayUse(string model) => ModelPatterns.Any(p => Glob.IsMatch(p, model));
 }

@@ -62,4 +62,20 @@ internal sealed class KeyDocument
 
     /// <summary>Model names or patterns this key may use; <c>*</c> for all. Required.</summary>
     public List<string>? Models { get; set; }
+
+    public LimitsDocument? Limits { get; set; }
+}
+
+/// <summary>A key's limits; every field is optional (absent = unlimited).</summary>
+internal sealed class LimitsDocument
+{
+    public long? RequestsPerMinute { get; set; }
+
+    public long? TokensPerMinute { get; set; }
+
+    /// <summary>Requests of this key in flight at once, across all replicas (key-wide only).</summary>
+    public int? ConcurrentRequests { get; set; }
+
+    /// <summary>Tighter limits for particular models (name or <c>*</c> pattern → limits), checked in file order.</summary>
+    public Dictionary<string, LimitsDocument>? Models { get; set; }
 }

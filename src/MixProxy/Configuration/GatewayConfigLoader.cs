@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MixProxy.Auth;
+using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Translation;
 using Yarp.ReverseProxy.Configuration;
@@ -288,12 +289,45 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 continue;
             }
 
-            if (!keys.TryAdd(k.Hash, new ClientKey(k.Name ?? string.Empty, k.Hash, k.Models)))
+            var limits = ReadLimits(k.Limits, where, errors);
+            if (!keys.TryAdd(k.Hash, new ClientKey(k.Name ?? string.Empty, k.Hash, k.Models, limits)))
             {
                 errors.Add($"{where}: the same key hash appears twice.");
             }
         }
 
         return keys;
+    }
+
+    private static KeyLimits ReadLimits(LimitsDocument? document, string where, List<string> errors)
+    {
+        if (document is null)
+        {
+            return KeyLimits.None;
+        }
+
+        LimitSet Set(LimitsDocument d, string at)
+        {
+            if (d.RequestsPerMinute is <= 0 || d.TokensPerMinute is <= 0 || d.ConcurrentRequests is <= 0)
+            {
+                errors.Add($"{at}: limits must be positive numbers (leave a limit out for unlimited).");
+            }
+
+            return new LimitSet(d.RequestsPerMinute, d.TokensPerMinute, d.ConcurrentRequests);
+        }
+
+        var perModel = new List<(string, LimitSet)>();
+        foreach (var (pattern, model) in document.Models ?? [])
+        {
+            var at = $"{where}.Limits.Models['{pattern}']";
+            if (model.ConcurrentRequests is not null || model.Models is not null)
+            {
+                errors.Add($"{at}: per-model limits take RequestsPerMinute and TokensPerMinute only.");
+            }
+
+            perModel.Add((pattern, Set(model, at)));
+        }
+
+        return new KeyLimits(Set(document, where + ".Limits"), perModel);
     }
 }

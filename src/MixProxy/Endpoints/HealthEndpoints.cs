@@ -1,5 +1,6 @@
 using System.Globalization;
 using MixProxy.Configuration;
+using MixProxy.RateLimiting;
 
 namespace MixProxy.Endpoints;
 
@@ -9,7 +10,11 @@ internal static class HealthEndpoints
     public static void MapHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz/live", () => Results.Text("ok"));
-        endpoints.MapGet("/healthz/ready", (GatewayConfigStore store) =>
-            Results.Text("ready; config generation " + store.Current.Generation.ToString(CultureInfo.InvariantCulture)));
+        // Readiness stays 200 while Redis is down: the gateway still serves (under local limits, or refusing
+        // rate-limited keys in Closed mode), and taking every replica out of rotation would be worse. It says so.
+        endpoints.MapGet("/healthz/ready", (GatewayConfigStore store, GatewayRateLimiter limiter) =>
+            Results.Text(
+                "ready; config generation " + store.Current.Generation.ToString(CultureInfo.InvariantCulture)
+                + "; limits " + (!limiter.UsesRedis ? "in memory" : limiter.Degraded ? "degraded (Redis unreachable)" : "shared in Redis")));
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MixProxy.Auth;
 using MixProxy.Configuration;
+using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Translation;
 
@@ -41,6 +42,12 @@ internal sealed class GatewayRequest : IDisposable
     public required long Created { get; init; }
 
     public UsageSink Usage { get; } = new();
+
+    /// <summary>The key's claim on its limits, settled by the middleware once the response is over.</summary>
+    public required RateLimitTicket RateLimit { get; init; }
+
+    /// <summary>Token limits need the real usage even on untranslated routes.</summary>
+    public bool TracksUsage => Key.Limits.HasTokenLimits;
 
     public ApiProtocol ClientProtocol => Route.Api.Protocol();
 

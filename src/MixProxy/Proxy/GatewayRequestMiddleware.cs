@@ -2,23 +2,28 @@ using System.Buffers;
 using System.Text.Json;
 using MixProxy.Auth;
 using MixProxy.Configuration;
+using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Translation;
 using MixProxy.Translation.Chat;
 using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Usage;
 using Yarp.ReverseProxy;
 
 namespace MixProxy.Proxy;
 
 /// <summary>
 /// Runs in YARP's proxy pipeline, before load balancing: authenticates the client key, reads the model
-/// (from the body once, or from the URL), resolves it in the model map, checks the key may use it and
-/// points the request at the model's cluster. Everything it learns goes into a <see cref="GatewayRequest"/>.
+/// (from the body once, or from the URL), resolves it in the model map, checks the key may use it,
+/// translates the body when needed, admits the request against the key's limits and points it at the
+/// model's cluster. Everything it learns goes into a <see cref="GatewayRequest"/>; after the response it
+/// settles the key's token reservation with the real usage.
 /// </summary>
 internal sealed partial class GatewayRequestMiddleware(
     RequestDelegate next,
     GatewayConfigStore store,
     IProxyStateLookup proxyState,
+    GatewayRateLimiter limiter,
     TimeProvider time,
     ILogger<GatewayRequestMiddleware> logger)
 {
@@ -51,14 +56,23 @@ internal sealed partial class GatewayRequestMiddleware(
         }
 
         context.Features.Set(request);
-        await next(context).ConfigureAwait(false);
-
-        var error = context.GetForwarderErrorFeature();
-        if (error is not null && !context.Response.HasStarted)
+        var upstreamFailed = true;
+        try
         {
-            var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : 502;
-            LogForwardFailed(logger, request.Model.ClusterId, error.Error.ToString());
-            await ClientErrors.WriteAsync(context, protocol, status, $"The upstream for model '{request.RequestedModel}' could not be reached ({error.Error}).").ConfigureAwait(false);
+            await next(context).ConfigureAwait(false);
+            var error = context.GetForwarderErrorFeature();
+            upstreamFailed = error is not null || context.Response.StatusCode >= 400;
+            if (error is not null && !context.Response.HasStarted)
+            {
+                var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : 502;
+                LogForwardFailed(logger, request.Model.ClusterId, error.Error.ToString());
+                await ClientErrors.WriteAsync(context, protocol, status, $"The upstream for model '{request.RequestedModel}' could not be reached ({error.Error}).").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Settle even when the client went away: the reservation must not stay charged (or be lost) silently.
+            await limiter.SettleAsync(request.RateLimit, request.Usage.Usage, upstreamFailed, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -66,51 +80,67 @@ internal sealed partial class GatewayRequestMiddleware(
     {
         var protocol = route.Api.Protocol();
         string model;
-        bool stream;
+        var stream = route.Api == ClientApi.GeminiStreamGenerateContent;
         var includeUsage = false;
+
+        // Chat Completions bodies are read for the model name; Gemini bodies only when the key's token limits
+        // need their size and output cap. Otherwise a Gemini body streams upstream untouched.
+        var readBody = route.Api == ClientApi.OpenAIChat || key.Limits.HasTokenLimits;
         JsonDocument? body = null;
         ReadOnlyMemory<byte> raw = default;
-
-        if (route.Api == ClientApi.OpenAIChat)
+        try
         {
-            try
+            if (readBody)
             {
-                using var buffer = new MemoryStream();
-                await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-                raw = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-                body = JsonDocument.Parse(raw);
-                var facts = ChatRequestFacts.Read(body.RootElement);
+                raw = await ReadBodyAsync(context).ConfigureAwait(false);
+                body = raw.Length == 0 && route.Api != ClientApi.OpenAIChat ? null : JsonDocument.Parse(raw);
+            }
+
+            if (route.Api == ClientApi.OpenAIChat)
+            {
+                var facts = ChatRequestFacts.Read(body!.RootElement);
                 (model, stream, includeUsage) = (facts.Model, facts.Stream, facts.IncludeUsage);
             }
-            catch (BadHttpRequestException e)
+            else
             {
-                body?.Dispose();
-                await ClientErrors.WriteAsync(context, protocol, e.StatusCode, "The request body could not be read: " + e.Message).ConfigureAwait(false);
-                return null;
-            }
-            catch (JsonException e)
-            {
-                body?.Dispose();
-                await ClientErrors.WriteAsync(context, protocol, 400, "The request body is not valid JSON: " + e.Message).ConfigureAwait(false);
-                return null;
-            }
-            catch (TranslationException e)
-            {
-                body?.Dispose();
-                await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
-                return null;
+                model = context.Request.RouteValues["model"]?.ToString() ?? string.Empty;
             }
         }
-        else
+        catch (BadHttpRequestException e)
         {
-            model = context.Request.RouteValues["model"]?.ToString() ?? string.Empty;
-            stream = route.Api == ClientApi.GeminiStreamGenerateContent;
+            body?.Dispose();
+            await ClientErrors.WriteAsync(context, protocol, e.StatusCode, "The request body could not be read: " + e.Message).ConfigureAwait(false);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            body?.Dispose();
+            await ClientErrors.WriteAsync(context, protocol, 400, "The request body is not valid JSON: " + e.Message).ConfigureAwait(false);
+            return null;
+        }
+        catch (TranslationException e)
+        {
+            body?.Dispose();
+            await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
+            return null;
         }
 
+        var prepared = await PrepareAsync(context, config, route, key, model, stream, includeUsage, body, raw).ConfigureAwait(false);
+        if (prepared is null)
+        {
+            body?.Dispose();
+        }
+
+        return prepared;
+    }
+
+    private async Task<GatewayRequest?> PrepareAsync(
+        HttpContext context, GatewaySnapshot config, RouteSettings route, ClientKey key, string model, bool stream, bool includeUsage, JsonDocument? body, ReadOnlyMemory<byte> raw)
+    {
+        var protocol = route.Api.Protocol();
         var entry = config.Models.Resolve(model);
         if (entry is null)
         {
-            body?.Dispose();
             var message = protocol == ApiProtocol.Gemini
                 ? $"models/{model} is not found for API version {context.Request.RouteValues["version"]}, or is not served by this gateway."
                 : $"The model '{model}' does not exist or is not served by this gateway.";
@@ -120,7 +150,6 @@ internal sealed partial class GatewayRequestMiddleware(
 
         if (!key.MayUse(model))
         {
-            body?.Dispose();
             await ClientErrors.WriteAsync(context, protocol, 403, $"API key '{key.Name}' may not use model '{model}'.", "model", "model_not_allowed").ConfigureAwait(false);
             return null;
         }
@@ -128,19 +157,19 @@ internal sealed partial class GatewayRequestMiddleware(
         var upstreamProtocol = entry.UpstreamProtocolFor(protocol);
         if (protocol == ApiProtocol.Gemini && upstreamProtocol == ApiProtocol.OpenAIChat)
         {
-            body?.Dispose();
             await ClientErrors.WriteAsync(context, protocol, 501, $"Model '{model}' is served by an OpenAI-protocol upstream; Gemini-protocol clients cannot use it through this gateway yet.").ConfigureAwait(false);
             return null;
         }
 
         if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster))
         {
-            body?.Dispose();
             await ClientErrors.WriteAsync(context, protocol, 503, $"The cluster for model '{model}' is not available yet; retry.").ConfigureAwait(false);
             return null;
         }
 
+        // :: The body and path the upstream gets.
         var upstreamModel = entry.UpstreamModel ?? model;
+
         // NOTE: the cast matters: a bare null would convert to an *empty* ReadOnlyMemory through its array operator.
         ReadOnlyMemory<byte>? upstreamBody = body is null ? (ReadOnlyMemory<byte>?)null : raw;
         string? upstreamPath = null;
@@ -153,7 +182,6 @@ internal sealed partial class GatewayRequestMiddleware(
             }
             catch (TranslationException e)
             {
-                body?.Dispose();
                 await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
                 return null;
             }
@@ -172,6 +200,25 @@ internal sealed partial class GatewayRequestMiddleware(
             upstreamPath = GeminiEndpoint.Path(upstreamModel, route.Api.GeminiMethod(), context.Request.RouteValues["version"]?.ToString() ?? "v1beta");
         }
 
+        // :: Admission against the key's limits (after validation: a bad request costs nothing).
+        var bodyBytes = body is not null ? raw.Length : context.Request.ContentLength ?? 0;
+        var maxOutput = body is null ? null : UsageReader.MaxOutputTokens(body.RootElement, protocol);
+        var ticket = await limiter.AdmitAsync(key, entry, model, bodyBytes, maxOutput, context.RequestAborted).ConfigureAwait(false);
+        if (!ticket.Result.Allowed)
+        {
+            await RefuseAsync(context, protocol, key, ticket.Result).ConfigureAwait(false);
+            return null;
+        }
+
+        if (ticket.Result.States.Count > 0)
+        {
+            context.Response.OnStarting(() =>
+            {
+                RateLimitHeaders.Apply(context.Response.Headers, ticket.Result);
+                return Task.CompletedTask;
+            });
+        }
+
         context.ReassignProxyRequest(cluster);
         return new GatewayRequest
         {
@@ -187,7 +234,36 @@ internal sealed partial class GatewayRequestMiddleware(
             UpstreamBody = upstreamBody,
             UpstreamPath = upstreamPath,
             Created = time.GetUtcNow().ToUnixTimeSeconds(),
+            RateLimit = ticket,
         };
+    }
+
+    private static Task RefuseAsync(HttpContext context, ApiProtocol protocol, ClientKey key, AdmissionResult result)
+    {
+        if (result.DeniedBy is null)
+        {
+            // Redis is down and the limiter is configured to fail closed.
+            RateLimitHeaders.ApplyRetryAfter(context.Response.Headers, result.RetryAfter);
+            return ClientErrors.WriteAsync(context, protocol, 503, "Rate limits cannot be checked right now (limiter store unavailable); retry shortly.");
+        }
+
+        RateLimitHeaders.Apply(context.Response.Headers, result);
+        RateLimitHeaders.ApplyRetryAfter(context.Response.Headers, result.RetryAfter);
+        var what = result.DeniedBy switch
+        {
+            LimitKind.Requests => "requests per minute",
+            LimitKind.Tokens => "tokens per minute",
+            _ => "concurrent requests",
+        };
+        var seconds = Math.Max(1, (long)Math.Ceiling(result.RetryAfter.TotalSeconds));
+        return ClientErrors.WriteAsync(context, protocol, 429, $"Rate limit reached for key '{key.Name}' on {what}. Please try again in {seconds}s.", openAICode: "rate_limit_exceeded");
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream(context.Request.ContentLength is > 0 and < int.MaxValue ? (int)context.Request.ContentLength : 4096);
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Forwarding to cluster {Cluster} failed: {Error}.")]

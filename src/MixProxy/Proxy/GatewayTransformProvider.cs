@@ -9,6 +9,7 @@ using MixProxy.Translation.Errors;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.Streaming;
+using MixProxy.Translation.Usage;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -67,7 +68,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         }
 
         // :: Step 3: the body and the path the upstream expects.
-        if (request.Translates || request.AddsOutputText)
+        if (request.Translates || request.AddsOutputText || request.TracksUsage)
         {
             // The gateway reads these responses, so they must arrive uncompressed.
             headers.AcceptEncoding.Clear();
@@ -111,18 +112,26 @@ internal sealed class GatewayTransformProvider : ITransformProvider
 
         if (!request.Translates)
         {
-            if (success && request.AddsOutputText)
+            if (success && !request.Stream && (request.AddsOutputText || request.TracksUsage))
             {
                 var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+                var contentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/json";
+                request.Usage.Usage = UsageReader.FromResponse(original, request.ClientProtocol);
                 var buffer = new ArrayBufferWriter<byte>(original.Length + 256);
-                if (OutputTextAppender.TryAppend(original, request.ClientProtocol, buffer))
+                if (request.AddsOutputText && OutputTextAppender.TryAppend(original, request.ClientProtocol, buffer))
                 {
-                    Replace(context, buffer.WrittenMemory, upstream.Content.Headers.ContentType?.ToString() ?? "application/json");
+                    Replace(context, buffer.WrittenMemory, contentType);
                 }
                 else
                 {
-                    Replace(context, original, upstream.Content.Headers.ContentType?.ToString() ?? "application/json");
+                    Replace(context, original, contentType);
                 }
+            }
+            else if (success && request.Stream && request.TracksUsage)
+            {
+                // Count the tokens of an untranslated stream without touching a byte of it.
+                var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+                upstream.Content = new StreamContent(new UsageTapStream(inner, request.ClientProtocol, request.Usage));
             }
 
             return;

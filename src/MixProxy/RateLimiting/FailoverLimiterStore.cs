@@ -1,0 +1,85 @@
+using StackExchange.Redis;
+
+namespace MixProxy.RateLimiting;
+
+/// <summary>
+/// Uses Redis while it answers and this process's memory while it does not. A disconnected multiplexer is not
+/// even asked (no timeout to wait out), and a failing call costs at most <see cref="RateLimitingOptions.RedisTimeout"/>.
+/// Requests admitted locally are settled locally.
+/// </summary>
+internal sealed partial class FailoverLimiterStore(
+    IConnectionMultiplexer redis,
+    RedisLimiterStore shared,
+    InMemoryLimiterStore local,
+    RateLimitingOptions options,
+    ILogger<FailoverLimiterStore> logger)
+{
+    private int _degraded;
+
+    /// <summary>True while limits are enforced per process because Redis is unreachable.</summary>
+    public bool Degraded => Volatile.Read(ref _degraded) == 1;
+
+    public async Task<(AdmissionResult Result, ILimiterStore Store)> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var result = await shared.AdmitAsync(request, cancellationToken).WaitAsync(options.RedisTimeout, cancellationToken).ConfigureAwait(false);
+                SetDegraded(false, null);
+                return (result, shared);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                SetDegraded(true, e.Message);
+            }
+        }
+        else
+        {
+            SetDegraded(true, "not connected");
+        }
+
+        if (options.FailureMode == RedisFailureMode.Closed)
+        {
+            return (new AdmissionResult(false, null, TimeSpan.FromSeconds(1), [], Degraded: true), local);
+        }
+
+        var fallback = await local.AdmitAsync(request, cancellationToken).ConfigureAwait(false);
+        return (fallback with { Degraded = true }, local);
+    }
+
+    public async Task SettleAsync(ILimiterStore store, Settlement settlement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var settle = store.SettleAsync(settlement, cancellationToken);
+            await (store == shared ? settle.WaitAsync(options.RedisTimeout, cancellationToken) : settle).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The reservation stays charged: over-counting while Redis is away is the safe direction.
+            SetDegraded(true, e.Message);
+        }
+    }
+
+    private void SetDegraded(bool degraded, string? reason)
+    {
+        if (Interlocked.Exchange(ref _degraded, degraded ? 1 : 0) != (degraded ? 1 : 0))
+        {
+            if (degraded)
+            {
+                LogDegraded(logger, options.FailureMode, reason ?? string.Empty);
+            }
+            else
+            {
+                LogRestored(logger);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Redis is unreachable ({Reason}); limits now {Mode}: per-process limits (Open) or refusing (Closed).")]
+    private static partial void LogDegraded(ILogger logger, RedisFailureMode mode, string reason);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Redis is reachable again; limits are shared across replicas.")]
+    private static partial void LogRestored(ILogger logger);
+}

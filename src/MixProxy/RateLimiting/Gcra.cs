@@ -1,0 +1,31 @@
+namespace MixProxy.RateLimiting;
+
+/// <summary>
+/// The generic cell rate algorithm on one number per limit, the theoretical arrival time (TAT, in ms).
+/// A limit of L units per minute emits one unit every 60000/L ms and lets a full minute's worth through at
+/// once (burst = L). The same arithmetic runs in Lua inside Redis (<see cref="RedisLimiterStore"/>).
+/// </summary>
+internal static class Gcra
+{
+    public const double PeriodMs = 60_000;
+
+    public static double Emission(long limit) => PeriodMs / limit;
+
+    /// <summary>Would charging <paramref name="cost"/> fit? Returns the new TAT, or the wait when it does not.</summary>
+    public static (bool Allowed, double NewTat, double RetryAfterMs) Try(double storedTat, double now, long limit, long cost)
+    {
+        var emission = Emission(limit);
+        var tat = Math.Max(storedTat, now);
+        var newTat = tat + (cost * emission);
+        var allowAt = newTat - PeriodMs;
+        return now < allowAt ? (false, tat, allowAt - now) : (true, newTat, 0);
+    }
+
+    /// <summary>Units still available at <paramref name="now"/> given <paramref name="tat"/>.</summary>
+    public static long Remaining(double tat, double now, long limit) =>
+        Math.Max(0, (long)Math.Floor((PeriodMs - Math.Max(0, tat - now)) / Emission(limit)));
+
+    /// <summary>TAT after adding (or refunding, when negative) <paramref name="delta"/> units.</summary>
+    public static double Adjust(double storedTat, double now, long limit, long delta) =>
+        Math.Max(storedTat, now) + (delta * Emission(limit));
+}
