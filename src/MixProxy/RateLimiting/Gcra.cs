@@ -7,6 +7,23 @@ namespace MixProxy.RateLimiting;
 /// </summary>
 internal static class Gcra
 {
+    /// <summary>
+    /// When an operator changes a limit in the file, the units already used stay used: the stored TAT (kept
+    /// with the emission interval it was computed under) is rescaled to the new interval. Without this, a TAT
+    /// means "time until empty", and raising a limit from 3 to 5 after 3 requests would still refuse the 4th.
+    /// </summary>
+    public static double Rescale(double storedTat, double storedEmission, double now, long limit)
+    {
+        var emission = Emission(limit);
+        if (storedTat <= now || storedEmission <= 0 || Math.Abs(storedEmission - emission) < 1e-9)
+        {
+            return storedTat;
+        }
+
+        var used = (storedTat - now) / storedEmission;
+        return now + (used * emission);
+    }
+
     public const double PeriodMs = 60_000;
 
     public static double Emission(long limit) => PeriodMs / limit;

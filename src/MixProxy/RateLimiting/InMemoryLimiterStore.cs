@@ -24,7 +24,7 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
             for (var i = 0; i < request.Charges.Count; i++)
             {
                 var charge = request.Charges[i];
-                var stored = partition.Tats.GetValueOrDefault(charge.Key, now);
+                var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Emission, now, charge.Limit) : now;
                 var (allowed, newTat, wait) = Gcra.Try(stored, now, charge.Limit, charge.Cost);
                 newTats[i] = newTat;
                 if (!allowed)
@@ -55,7 +55,7 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
 
             for (var i = 0; i < request.Charges.Count; i++)
             {
-                partition.Tats[request.Charges[i].Key] = newTats[i];
+                partition.Tats[request.Charges[i].Key] = new Cell(newTats[i], Gcra.Emission(request.Charges[i].Limit));
             }
 
             if (request.ConcurrencyKey is not null)
@@ -83,7 +83,8 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
             {
                 foreach (var charge in settlement.Admission.Charges.Where(c => c.Kind == LimitKind.Tokens))
                 {
-                    partition.Tats[charge.Key] = Gcra.Adjust(partition.Tats.GetValueOrDefault(charge.Key, now), now, charge.Limit, settlement.TokenDelta);
+                    var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Emission, now, charge.Limit) : now;
+                    partition.Tats[charge.Key] = new Cell(Gcra.Adjust(stored, now, charge.Limit, settlement.TokenDelta), Gcra.Emission(charge.Limit));
                 }
 
                 partition.TokensCharged += settlement.TokenDelta;
@@ -103,9 +104,12 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
 
     private double Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>A limit's TAT and the emission interval it was computed with (see <see cref="Gcra.Rescale"/>).</summary>
+    private readonly record struct Cell(double Tat, double Emission);
+
     private sealed class Partition
     {
-        public Dictionary<string, double> Tats { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Cell> Tats { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, double> Leases { get; } = new(StringComparer.Ordinal);
 
@@ -113,7 +117,7 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
 
         public void Sweep(double now)
         {
-            foreach (var (key, tat) in Tats.Where(t => t.Value <= now).ToList())
+            foreach (var (key, _) in Tats.Where(t => t.Value.Tat <= now).ToList())
             {
                 Tats.Remove(key);
             }

@@ -47,7 +47,7 @@ public sealed class GatewayFixture : IAsyncDisposable
     }
 
     /// <summary>Starts a simulator and a gateway; <paramref name="configure"/> may change the default config before the gateway reads it.</summary>
-    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null)
+    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "mixproxy-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -63,6 +63,7 @@ public sealed class GatewayFixture : IAsyncDisposable
         {
             ConfigPath = fixture.ConfigPath,
             Urls = "http://127.0.0.1:0",
+            Args = redis is null ? [] : [$"--MixProxy:RateLimiting:Redis={redis}"],
             ConfigPollInterval = TimeSpan.FromMilliseconds(100),
             Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : null,
             ConfigureLogging = logging =>
