@@ -28,6 +28,12 @@ public sealed record UpstreamModelProfile
     /// <summary>For <see cref="ThinkingStyle.Budget"/>: the largest budget the model accepts.</summary>
     public int MaxThinkingBudget { get; init; } = 24576;
 
+    /// <summary>
+    /// Gemini 3 validates thought signatures on function calls in the history: a step whose calls lost theirs
+    /// gets Google's documented placeholder on its first call instead of a 400.
+    /// </summary>
+    public bool RequiresThoughtSignatures { get; init; }
+
     /// <summary>Some Gemini models reject presence/frequency penalties outright.</summary>
     public bool SupportsPenalties { get; init; } = true;
 }

@@ -53,6 +53,7 @@ public sealed class ConfigReloadTests
     [InlineData("broken-json")]
     [InlineData("unknown-cluster")]
     [InlineData("invalid-value")]
+    [InlineData("null-entry")]
     [InlineData("deleted")]
     public async Task BrokenEdit_IsRejected_AndTheLastGoodConfigKeepsServing(string breakage)
     {
@@ -73,6 +74,11 @@ public sealed class ConfigReloadTests
                 var invalid = WithNewModel(gateway);
                 invalid["ReverseProxy"]!["Clusters"]!["sim"]!["LoadBalancingPolicy"] = "Nope";
                 await gateway.WriteConfigAsync(invalid);
+                break;
+            case "null-entry":
+                var withNull = WithNewModel(gateway);
+                withNull["Models"]!.AsArray().Add(null);
+                await gateway.WriteConfigAsync(withNull);
                 break;
             default:
                 File.Delete(gateway.ConfigPath);

@@ -80,6 +80,19 @@ public sealed class UpstreamErrorTests
     }
 
     [Fact]
+    public async Task ChatCompletionsStream_UpstreamAnswersWithoutSse_Returns502InsteadOfAnEmptyStream()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        gateway.Upstream.Enqueue(new MixProxy.Simulator.ScriptedReply(Body: """[{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}]"""));
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}],"stream":true}""");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        HttpHelpers.AssertOpenAIError(body, "bad_upstream_response");
+    }
+
+    [Fact]
     public async Task StreamGenerateContent_WithoutAltSse_PassesGooglesJsonArrayThrough()
     {
         await using var gateway = await GatewayFixture.StartAsync();

@@ -31,17 +31,24 @@ public static class ChatToGeminiRequestTranslator
             throw new TranslationException("messages", "'messages' must be a non-empty array.");
         }
 
-        var toolNames = CollectToolCallNames(messages);
-
-        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
-        writer.WriteStartObject();
-        WriteContents(writer, messages, toolNames);
-        WriteSystemInstruction(writer, messages);
-        WriteTools(writer, request);
-        WriteToolConfig(writer, request);
-        WriteGenerationConfig(writer, request, profile);
-        writer.WriteEndObject();
-        writer.Flush();
+        try
+        {
+            var toolNames = CollectToolCallNames(messages);
+            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+            writer.WriteStartObject();
+            WriteContents(writer, messages, toolNames, profile);
+            WriteSystemInstruction(writer, messages);
+            WriteTools(writer, request);
+            WriteToolConfig(writer, request);
+            WriteGenerationConfig(writer, request, profile);
+            writer.WriteEndObject();
+            writer.Flush();
+        }
+        catch (InvalidOperationException e)
+        {
+            // A field of the wrong JSON type (a number where text belongs, say) that no rule above named.
+            throw new TranslationException(null, "A request field has the wrong JSON type: " + e.Message);
+        }
     }
 
     // :: Messages ---------------------------------------------------------------------------------
@@ -168,7 +175,7 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames)
+    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames, UpstreamModelProfile profile)
     {
         writer.WritePropertyName("contents"u8);
         writer.WriteStartArray();
@@ -208,7 +215,7 @@ public static class ChatToGeminiRequestTranslator
                     WriteUserParts(writer, message, index);
                     break;
                 case "model":
-                    WriteAssistantParts(writer, message, index);
+                    WriteAssistantParts(writer, message, index, profile.RequiresThoughtSignatures);
                     break;
                 default:
                     WriteToolResultPart(writer, message, index, toolNames);
@@ -443,7 +450,11 @@ public static class ChatToGeminiRequestTranslator
         throw new TranslationException(param + ".file", "'file' needs 'file_data' or 'file_id'.");
     }
 
-    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index)
+    // Google's documented stand-in for a signature that was lost (a client that rebuilt the history from
+    // stream deltas, a conversation begun on another model): base64 of "skip_thought_signature_validator".
+    internal const string PlaceholderThoughtSignature = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
+
+    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, bool requiresSignature)
     {
         if (message.TryGetProperty("content", out var content))
         {
@@ -468,6 +479,8 @@ public static class ChatToGeminiRequestTranslator
             return;
         }
 
+        // Gemini 3 rejects a step whose first function call carries no signature.
+        var needsPlaceholder = requiresSignature && !calls.EnumerateArray().Any(call => SignatureOf(call) is not null);
         var c = 0;
         foreach (var call in calls.EnumerateArray())
         {
@@ -489,16 +502,27 @@ public static class ChatToGeminiRequestTranslator
 
             // Gemini 3 validates the signature it issued for this call; clients that keep Google's
             // extra_content carry it back here.
-            if (call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
-                && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
-                && google.TryGetProperty("thought_signature", out var signature) && signature.GetString() is { Length: > 0 } sig)
+            if (SignatureOf(call) is { } sig)
             {
                 writer.WriteString("thoughtSignature"u8, sig);
+            }
+            else if (needsPlaceholder && c == 1)
+            {
+                writer.WriteString("thoughtSignature"u8, PlaceholderThoughtSignature);
             }
 
             writer.WriteEndObject();
         }
     }
+
+    private static string? SignatureOf(JsonElement call) =>
+        call.ValueKind == JsonValueKind.Object
+        && call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
+        && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
+        && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
+        && signature.GetString() is { Length: > 0 } sig
+            ? sig
+            : null;
 
     private static void WriteArguments(Utf8JsonWriter writer, JsonElement function, string param)
     {
@@ -700,7 +724,7 @@ public static class ChatToGeminiRequestTranslator
     private static bool HasProperties(JsonElement schema) =>
         // Gemini rejects an OBJECT schema with no properties; a parameterless function omits the schema.
         schema.ValueKind == JsonValueKind.Object
-        && (!schema.TryGetProperty("type", out var type) || type.GetString() != "object"
+        && (!schema.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "object"
             || (schema.TryGetProperty("properties", out var props) && props.ValueKind == JsonValueKind.Object && props.EnumerateObject().Any()));
 
     private static void ValidateFunctionName(string name, string param)

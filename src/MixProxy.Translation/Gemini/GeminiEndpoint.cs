@@ -10,5 +10,6 @@ public static class GeminiEndpoint
     /// <summary>The query parameter and value that ask for SSE; without it Gemini streams one JSON array.</summary>
     public static readonly (string Name, string Value) SseQuery = ("alt", "sse");
 
-    public static string Path(string model, string method, string version = "v1beta") => $"/{version}/models/{model}:{method}";
+    /// <summary>The upstream path; the model is escaped so that no name can reach another path (<c>../</c>, <c>/</c>, <c>?</c>).</summary>
+    public static string Path(string model, string method, string version = "v1beta") => $"/{version}/models/{Uri.EscapeDataString(model)}:{method}";
 }

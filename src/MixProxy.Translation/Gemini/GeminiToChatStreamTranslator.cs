@@ -49,8 +49,21 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             return;
         }
 
-        var reader = new Utf8JsonReader(trimmed);
-        using var document = JsonDocument.ParseValue(ref reader);
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(trimmed);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            // A broken event cannot be skipped safely (it may have carried text or a tool call): say so and stop.
+            WriteEvent(output, w => ErrorBodies.WriteOpenAIError(w, "The upstream sent an event that is not valid JSON; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
+            _ended = true;
+            return;
+        }
+
+        using var parsed = document;
         var root = document.RootElement;
         _id ??= GeminiVocabulary.CompletionId(root);
 

@@ -14,6 +14,7 @@ public sealed class TranslatingSseStream : Stream
     private readonly IStreamEventTranslator _translator;
     private readonly IAsyncEnumerator<SseItem<byte[]>> _events;
     private readonly ArrayBufferWriter<byte> _pending = new(4096);
+    private readonly CancellationTokenSource _cancellation;
     private int _pendingOffset;
     private bool _completed;
 
@@ -21,7 +22,8 @@ public sealed class TranslatingSseStream : Stream
     {
         _upstream = upstream ?? throw new ArgumentNullException(nameof(upstream));
         _translator = translator ?? throw new ArgumentNullException(nameof(translator));
-        _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(_cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
     }
 
     public override bool CanRead => true;
@@ -55,8 +57,15 @@ public sealed class TranslatingSseStream : Stream
             }
 
             // Keep reading until one upstream event produced output (or the upstream ended), so a
-            // read never returns 0 bytes before the true end of the stream.
-            if (await _events.MoveNextAsync().ConfigureAwait(false))
+            // read never returns 0 bytes before the true end of the stream. The caller's token (YARP's
+            // activity timeout, the client going away) cancels the upstream read too.
+            bool more;
+            using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _cancellation))
+            {
+                more = await _events.MoveNextAsync().ConfigureAwait(false);
+            }
+
+            if (more)
             {
                 _translator.TranslateEvent(_events.Current.Data, _pending);
                 if (_translator.IsEnded)
@@ -93,6 +102,7 @@ public sealed class TranslatingSseStream : Stream
         {
             _events.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _upstream.Dispose();
+            _cancellation.Dispose();
         }
 
         base.Dispose(disposing);
@@ -102,6 +112,7 @@ public sealed class TranslatingSseStream : Stream
     {
         await _events.DisposeAsync().ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
+        _cancellation.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

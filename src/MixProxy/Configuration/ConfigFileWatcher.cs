@@ -79,6 +79,11 @@ internal sealed partial class ConfigFileWatcher(
         {
             LogRejected(logger, path, store.Current.Generation, e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever a file contains, it must never stop the watcher (or, through it, the host).
+            LogRejected(logger, path, store.Current.Generation, "Unexpected error while validating: " + e);
+        }
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Config file {Path} applied as generation {Generation}.")]

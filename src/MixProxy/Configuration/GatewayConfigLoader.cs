@@ -73,9 +73,9 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         {
             document = JsonSerializer.Deserialize<GatewayConfigDocument>(json, JsonOptions);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
-            throw new GatewayConfigException($"Invalid JSON: {e.Message}");
+            throw new GatewayConfigException($"Invalid JSON or value: {e.Message}");
         }
 
         if (document is null)
@@ -84,8 +84,20 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         }
 
         var errors = new List<string>();
-        var clusters = (document.ReverseProxy?.Clusters ?? []).Select(c => WithDefaults(c.Value with { ClusterId = c.Key })).ToList();
-        var routes = (document.ReverseProxy?.Routes ?? []).Select(r => r.Value with { RouteId = r.Key }).ToList();
+
+        // JSON null entries are reported, never dereferenced: a reload must not be able to crash the watcher.
+        foreach (var (id, _) in (document.ReverseProxy?.Clusters ?? []).Where(c => c.Value is null))
+        {
+            errors.Add($"Cluster '{id}': must be an object, not null.");
+        }
+
+        foreach (var (id, _) in (document.ReverseProxy?.Routes ?? []).Where(r => r.Value is null))
+        {
+            errors.Add($"Route '{id}': must be an object, not null.");
+        }
+
+        var clusters = (document.ReverseProxy?.Clusters ?? []).Where(c => c.Value is not null).Select(c => WithDefaults(c.Value with { ClusterId = c.Key })).ToList();
+        var routes = (document.ReverseProxy?.Routes ?? []).Where(r => r.Value is not null).Select(r => r.Value with { RouteId = r.Key }).ToList();
         var clusterIds = clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.Ordinal);
         if (clusterIds.Contains(ModelMapClusterId))
         {
@@ -127,6 +139,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         }
 
         var credentials = new Dictionary<string, UpstreamCredential>(StringComparer.Ordinal);
+        var forwardHeaders = new Dictionary<string, HeaderAllowList>(StringComparer.Ordinal);
         foreach (var cluster in clusters)
         {
             foreach (var error in await yarpValidator.ValidateClusterAsync(cluster).ConfigureAwait(false))
@@ -140,6 +153,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
             }
 
             credentials[cluster.ClusterId] = ReadCredential(cluster, errors);
+            forwardHeaders[cluster.ClusterId] = new HeaderAllowList(cluster.Metadata?.GetValueOrDefault(MetadataKeys.ForwardHeaders));
         }
 
         var models = ReadModels(document.Models, clusterIds, errors);
@@ -152,7 +166,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
 
         routes = routes.Select(r => r.ClusterId is null ? r with { ClusterId = ModelMapClusterId } : r).ToList();
         clusters.Add(new ClusterConfig { ClusterId = ModelMapClusterId });
-        return new GatewaySnapshot(generation, routes, clusters, routeSettings, credentials, new ModelMap(models), keys);
+        return new GatewaySnapshot(generation, routes, clusters, routeSettings, credentials, forwardHeaders, new ModelMap(models), keys);
     }
 
     private static ClusterConfig WithDefaults(ClusterConfig cluster) =>
@@ -203,6 +217,12 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         for (var i = 0; i < documents.Count; i++)
         {
             var m = documents[i];
+            if (m is null)
+            {
+                errors.Add($"Models[{i}]: must be an object, not null.");
+                continue;
+            }
+
             var where = $"Models[{i}]" + (m.Name is null ? string.Empty : $" '{m.Name}'");
             if (string.IsNullOrWhiteSpace(m.Name))
             {
@@ -271,6 +291,12 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         for (var i = 0; i < (documents?.Count ?? 0); i++)
         {
             var k = documents![i];
+            if (k is null)
+            {
+                errors.Add($"Keys[{i}]: must be an object, not null.");
+                continue;
+            }
+
             var where = $"Keys[{i}]" + (k.Name is null ? string.Empty : $" '{k.Name}'");
             if (string.IsNullOrWhiteSpace(k.Name) || !names.Add(k.Name))
             {
@@ -320,6 +346,12 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
         foreach (var (pattern, model) in document.Models ?? [])
         {
             var at = $"{where}.Limits.Models['{pattern}']";
+            if (model is null)
+            {
+                errors.Add($"{at}: must be an object, not null.");
+                continue;
+            }
+
             if (model.ConcurrentRequests is not null || model.Models is not null)
             {
                 errors.Add($"{at}: per-model limits take RequestsPerMinute and TokensPerMinute only.");

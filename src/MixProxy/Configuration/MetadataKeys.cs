@@ -14,4 +14,7 @@ internal static class MetadataKeys
 
     /// <summary>Cluster: the environment variable that holds the upstream credential.</summary>
     public const string CredentialEnv = "MixProxy.CredentialEnv";
+
+    /// <summary>Cluster: extra client request headers this upstream may receive (comma-separated; a trailing <c>*</c> matches a prefix).</summary>
+    public const string ForwardHeaders = "MixProxy.ForwardHeaders";
 }

@@ -49,7 +49,7 @@ internal sealed partial class GatewayRequestMiddleware(
             return;
         }
 
-        using var request = await ReadRequestAsync(context, config, route, key).ConfigureAwait(false);
+        using var request = await ReadRequestAsync(context, route, key).ConfigureAwait(false);
         if (request is null)
         {
             return;
@@ -61,7 +61,8 @@ internal sealed partial class GatewayRequestMiddleware(
         {
             await next(context).ConfigureAwait(false);
             var error = context.GetForwarderErrorFeature();
-            upstreamFailed = error is not null || context.Response.StatusCode >= 400;
+            // A stream cut after its headers went out did reach the model: keep its reservation (see SettleAsync).
+            upstreamFailed = (error is not null && !context.Response.HasStarted) || context.Response.StatusCode >= 400;
             if (error is not null && !context.Response.HasStarted)
             {
                 var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : 502;
@@ -76,7 +77,7 @@ internal sealed partial class GatewayRequestMiddleware(
         }
     }
 
-    private async Task<GatewayRequest?> ReadRequestAsync(HttpContext context, GatewaySnapshot config, RouteSettings route, ClientKey key)
+    private async Task<GatewayRequest?> ReadRequestAsync(HttpContext context, RouteSettings route, ClientKey key)
     {
         var protocol = route.Api.Protocol();
         string model;
@@ -125,7 +126,9 @@ internal sealed partial class GatewayRequestMiddleware(
             return null;
         }
 
-        var prepared = await PrepareAsync(context, config, route, key, model, stream, includeUsage, body, raw).ConfigureAwait(false);
+        // The snapshot is taken after the (possibly slow) body upload, so the model map, the credentials and the
+        // live cluster below all come from the same generation.
+        var prepared = await PrepareAsync(context, store.Current, route, key, model, stream, includeUsage, body, raw).ConfigureAwait(false);
         if (prepared is null)
         {
             body?.Dispose();
@@ -138,6 +141,12 @@ internal sealed partial class GatewayRequestMiddleware(
         HttpContext context, GatewaySnapshot config, RouteSettings route, ClientKey key, string model, bool stream, bool includeUsage, JsonDocument? body, ReadOnlyMemory<byte> raw)
     {
         var protocol = route.Api.Protocol();
+        if (!ModelMap.IsValidName(model))
+        {
+            await ClientErrors.WriteAsync(context, protocol, 400, "The model name may only use letters, digits and . _ - : / @ + (at most 200 characters, no '..').", "model").ConfigureAwait(false);
+            return null;
+        }
+
         var entry = config.Models.Resolve(model);
         if (entry is null)
         {
@@ -161,8 +170,11 @@ internal sealed partial class GatewayRequestMiddleware(
             return null;
         }
 
-        if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster))
+        if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster)
+            || !config.Clusters.Any(c => c.ClusterId == entry.ClusterId && c.Equals(cluster.Model.Config)))
         {
+            // YARP and the snapshot disagree for a moment during a reload: never send one generation's
+            // credential to another generation's destination.
             await ClientErrors.WriteAsync(context, protocol, 503, $"The cluster for model '{model}' is not available yet; retry.").ConfigureAwait(false);
             return null;
         }
@@ -261,7 +273,8 @@ internal sealed partial class GatewayRequestMiddleware(
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
     {
-        using var buffer = new MemoryStream(context.Request.ContentLength is > 0 and < int.MaxValue ? (int)context.Request.ContentLength : 4096);
+        // The declared length only sizes the first buffer, capped: Kestrel enforces the real body limit while reading.
+        using var buffer = new MemoryStream((int)Math.Clamp(context.Request.ContentLength ?? 4096, 0, 64 * 1024));
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }

@@ -50,10 +50,15 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
         var headers = context.ProxyRequest.Headers;
 
-        // :: Step 1: client credentials never travel upstream.
+        // :: Step 1: client credentials never travel upstream, nor any header the cluster does not allow.
         headers.Remove("Authorization");
         headers.Remove("x-goog-api-key");
         context.Query.Collection.Remove("key");
+        var allowed = request.Config.ForwardHeaders.GetValueOrDefault(request.Model.ClusterId) ?? HeaderAllowList.Default;
+        foreach (var header in headers.Select(h => h.Key).Where(h => !allowed.Allows(h)).ToList())
+        {
+            headers.Remove(header);
+        }
 
         // :: Step 2: the cluster's own credential, from the environment.
         var credential = request.Config.Credentials.GetValueOrDefault(request.Model.ClusterId);
@@ -159,6 +164,14 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             IncludeOutputText = request.Route.OutputText,
             IncludeUsage = request.IncludeUsage,
         };
+
+        if (request.Stream && upstream.Content.Headers.ContentType?.MediaType != "text/event-stream")
+        {
+            // Asked for SSE, got something else: translating it as an empty stream would hide the fault.
+            response.StatusCode = 502;
+            Replace(context, ErrorBodies.OpenAI($"The upstream answered a streaming request with '{upstream.Content.Headers.ContentType?.MediaType ?? "no content type"}' instead of text/event-stream.", "upstream_error", null, "bad_upstream_response"), "application/json");
+            return;
+        }
 
         if (request.Stream)
         {

@@ -27,6 +27,7 @@ internal sealed record ModelRoute(
         MinThinkingBudget = MinThinkingBudget,
         MaxThinkingBudget = MaxThinkingBudget,
         SupportsPenalties = SupportsPenalties,
+        RequiresThoughtSignatures = Thinking == ThinkingStyle.Level,
     };
 }
 
@@ -49,6 +50,15 @@ internal sealed class ModelMap
 
     /// <summary>The exact (listable) model names.</summary>
     public IReadOnlyList<string> Names { get; }
+
+    /// <summary>
+    /// Model names are letters, digits and <c>. _ - : / @ +</c>, at most 200 characters, with no <c>..</c>:
+    /// they end up in upstream URLs and cache keys, so anything else is refused before it is looked up.
+    /// </summary>
+    public static bool IsValidName(string model) =>
+        model.Length is > 0 and <= 200
+        && !model.Contains("..", StringComparison.Ordinal)
+        && model.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':' or '/' or '@' or '+');
 
     public ModelRoute? Resolve(string model)
     {

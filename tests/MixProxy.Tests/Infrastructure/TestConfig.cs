@@ -18,7 +18,7 @@ public static class TestConfig
                     ["sim"] = new JsonObject
                     {
                         ["Destinations"] = new JsonObject { ["d1"] = new JsonObject { ["Address"] = simulatorAddress } },
-                        ["Metadata"] = new JsonObject { ["MixProxy.UpstreamAuth"] = "Bearer", ["MixProxy.CredentialEnv"] = "TEST_UPSTREAM_KEY" },
+                        ["Metadata"] = new JsonObject { ["MixProxy.UpstreamAuth"] = "Bearer", ["MixProxy.CredentialEnv"] = "TEST_UPSTREAM_KEY", ["MixProxy.ForwardHeaders"] = "x-simulator-*" },
                     },
                 },
             },
