@@ -1,3 +1,4 @@
+using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.Endpoints;
 using MixProxy.Proxy;
@@ -121,9 +122,11 @@ public static class GatewayHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<InMemoryLimiterStore>();
+        services.AddSingleton<ResponseCache>();
         if (string.IsNullOrWhiteSpace(options.Redis))
         {
             services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options));
+            services.AddDistributedMemoryCache();
             return;
         }
 
@@ -143,6 +146,15 @@ public static class GatewayHost
             options,
             sp.GetRequiredService<ILogger<FailoverLimiterStore>>()));
         services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>()));
+
+        // The response cache shares the limiter's connection (and so its fail-fast settings).
+        services.AddStackExchangeRedisCache(_ => { });
+        services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
+            .Configure<IConnectionMultiplexer>((cache, redis) =>
+            {
+                cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis);
+                cache.InstanceName = LimiterKeys.Prefix + "cache:";
+            });
     }
 
     private static async Task<byte[]> ReadConfigAsync(string path, CancellationToken cancellationToken)

@@ -128,6 +128,27 @@ public sealed class RateLimitTests
         Assert.Equal(results.Sum(r => r.Tokens), recorded);
     }
 
+    [Theory]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":true,"stream_options":{"include_usage":true}}""")]
+    [InlineData("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]
+    [InlineData("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]
+    [InlineData("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]
+    public async Task UntranslatedResponses_AreChargedTheUsageTheyReport(string path, string json)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var key = new LimitedKey(new JsonObject { ["TokensPerMinute"] = 1_000_000 });
+        await using var gateway = await GatewayFixture.StartAsync(key.AddTo, redis.ConnectionString);
+        using var client = gateway.CreateClient(key.Value);
+
+        var (status, _, response) = await client.PostJsonAsync(path, json);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var reported = System.Text.RegularExpressions.Regex.Matches(text, "\"(?:total_tokens|totalTokenCount)\":(\\d+)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Last();
+        await using var connection = await redis.ConnectAsync();
+        Assert.Equal(reported, (long)await connection.GetDatabase().StringGetAsync(key.TokenCounterKey));
+    }
+
     [Fact]
     public async Task RedisKilledMidTest_RequestsFlowUnderLocalLimitsAndFailFast_ThenLimitsAreSharedAgain()
     {

@@ -35,6 +35,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     /// <summary>True once the stream has been closed, normally or by an error event.</summary>
     public bool IsEnded => _ended;
 
+    public bool Faulted { get; private set; }
+
     /// <summary>Translates one SSE <c>data:</c> payload and appends the resulting OpenAI events to <paramref name="output"/>.</summary>
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
@@ -60,6 +62,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // A broken event cannot be skipped safely (it may have carried text or a tool call): say so and stop.
             WriteEvent(output, w => ErrorBodies.WriteOpenAIError(w, "The upstream sent an event that is not valid JSON; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
             _ended = true;
+            Faulted = true;
             return;
         }
 
@@ -72,6 +75,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // An error after the headers went out: tell the client in OpenAI's shape and stop here.
             WriteEvent(output, w => GeminiErrorTranslator.WriteStreamError(w, error));
             _ended = true;
+            Faulted = true;
             return;
         }
 

@@ -23,6 +23,11 @@ public sealed class UsageTapStream(Stream inner, ApiProtocol protocol, UsageSink
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.IsEmpty)
+        {
+            return read; // a zero-byte read only waits for data; it is not the end of the stream
+        }
+
         if (read > 0)
         {
             _scanner.Append(buffer.Span[..read]);

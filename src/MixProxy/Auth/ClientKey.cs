@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using MixProxy.Caching;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
 
 namespace MixProxy.Auth;
 
 /// <summary>A client key from the config file: a name for logs and metrics, and the models it may use.</summary>
-internal sealed record ClientKey(string Name, string Hash, IReadOnlyList<string> ModelPatterns, KeyLimits Limits)
+internal sealed record ClientKey(string Name, string Hash, IReadOnlyList<string> ModelPatterns, KeyLimits Limits, CacheSharing Cache = CacheSharing.Private)
 {
     public bool MayUse(string model) => ModelPatterns.Any(p => Glob.IsMatch(p, model));
 }

@@ -64,6 +64,9 @@ internal sealed class KeyDocument
     public List<string>? Models { get; set; }
 
     public LimitsDocument? Limits { get; set; }
+
+    /// <summary>Response cache sharing: <c>Private</c> (default), <c>Shared</c> with other Shared keys, or <c>Off</c>.</summary>
+    public string? Cache { get; set; }
 }
 
 /// <summary>A key's limits; every field is optional (absent = unlimited).</summary>

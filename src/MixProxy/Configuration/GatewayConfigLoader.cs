@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MixProxy.Auth;
+using MixProxy.Caching;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Translation;
@@ -135,7 +136,26 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 errors.Add($"Route '{route.RouteId}': Metadata '{MetadataKeys.OutputText}' must be true or false.");
             }
 
-            routeSettings[route.RouteId] = new RouteSettings(clientApi, outputText);
+            var cache = false;
+            if (metadata.TryGetValue(MetadataKeys.Cache, out var cacheFlag) && !bool.TryParse(cacheFlag, out cache))
+            {
+                errors.Add($"Route '{route.RouteId}': Metadata '{MetadataKeys.Cache}' must be true or false.");
+            }
+
+            TimeSpan? ttl = null;
+            if (metadata.TryGetValue(MetadataKeys.CacheTtl, out var ttlText))
+            {
+                if (TimeSpan.TryParse(ttlText, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > TimeSpan.Zero)
+                {
+                    ttl = parsed;
+                }
+                else
+                {
+                    errors.Add($"Route '{route.RouteId}': Metadata '{MetadataKeys.CacheTtl}' must be a positive duration such as 00:05:00.");
+                }
+            }
+
+            routeSettings[route.RouteId] = new RouteSettings(clientApi, outputText, cache, ttl);
         }
 
         var credentials = new Dictionary<string, UpstreamCredential>(StringComparer.Ordinal);
@@ -316,7 +336,13 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
             }
 
             var limits = ReadLimits(k.Limits, where, errors);
-            if (!keys.TryAdd(k.Hash, new ClientKey(k.Name ?? string.Empty, k.Hash, k.Models, limits)))
+            var sharing = CacheSharing.Private;
+            if (k.Cache is { } cacheText && (!Enum.TryParse(cacheText, ignoreCase: false, out sharing) || !Enum.IsDefined(sharing)))
+            {
+                errors.Add($"{where}: Cache must be Private, Shared or Off.");
+            }
+
+            if (!keys.TryAdd(k.Hash, new ClientKey(k.Name ?? string.Empty, k.Hash, k.Models, limits, sharing)))
             {
                 errors.Add($"{where}: the same key hash appears twice.");
             }

@@ -9,6 +9,12 @@ internal static class MetadataKeys
     /// <summary>Route: "false" turns off the provider page's <c>output.text</c> field on non-streaming responses.</summary>
     public const string OutputText = "MixProxy.OutputText";
 
+    /// <summary>Route: "true" caches successful responses on this route (clients may still opt out per request).</summary>
+    public const string Cache = "MixProxy.Cache";
+
+    /// <summary>Route: how long cached responses live (a TimeSpan, default 5 minutes).</summary>
+    public const string CacheTtl = "MixProxy.CacheTtl";
+
     /// <summary>Cluster: how the gateway authenticates upstream: <c>Bearer</c>, <c>GoogApiKey</c> or <c>None</c>.</summary>
     public const string UpstreamAuth = "MixProxy.UpstreamAuth";
 

@@ -46,6 +46,14 @@ internal sealed class GatewayRequest : IDisposable
     /// <summary>The key's claim on its limits, settled by the middleware once the response is over.</summary>
     public required RateLimitTicket RateLimit { get; init; }
 
+    /// <summary>The response-cache entry this request reads and fills; null when it is not cached.</summary>
+    public string? CacheKey { get; init; }
+
+    public TimeSpan CacheTtl { get; init; }
+
+    /// <summary>Set by the response transform for translated streams: did the stream end in an error event?</summary>
+    public Func<bool> StreamFaulted { get; set; } = static () => false;
+
     /// <summary>Token limits need the real usage even on untranslated routes.</summary>
     public bool TracksUsage => Key.Limits.HasTokenLimits;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using MixProxy.Auth;
+using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
@@ -24,6 +25,7 @@ internal sealed partial class GatewayRequestMiddleware(
     GatewayConfigStore store,
     IProxyStateLookup proxyState,
     GatewayRateLimiter limiter,
+    ResponseCache cache,
     TimeProvider time,
     ILogger<GatewayRequestMiddleware> logger)
 {
@@ -59,6 +61,23 @@ internal sealed partial class GatewayRequestMiddleware(
         var upstreamFailed = true;
         try
         {
+            if (request.CacheKey is not null && await cache.GetAsync(request.CacheKey, context.RequestAborted).ConfigureAwait(false) is { } hit)
+            {
+                // A replay costs the upstream nothing: the token reservation is refunded in full.
+                request.Usage.Usage = TokenUsage.None;
+                upstreamFailed = false;
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = hit.ContentType;
+                context.Response.Headers[CacheHeader] = "hit";
+                await context.Response.Body.WriteAsync(hit.Body, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            if (request.CacheKey is not null)
+            {
+                context.Response.Headers[CacheHeader] = "miss";
+            }
+
             await next(context).ConfigureAwait(false);
             var error = context.GetForwarderErrorFeature();
             // A stream cut after its headers went out did reach the model: keep its reservation (see SettleAsync).
@@ -86,7 +105,7 @@ internal sealed partial class GatewayRequestMiddleware(
 
         // Chat Completions bodies are read for the model name; Gemini bodies only when the key's token limits
         // need their size and output cap. Otherwise a Gemini body streams upstream untouched.
-        var readBody = route.Api == ClientApi.OpenAIChat || key.Limits.HasTokenLimits;
+        var readBody = route.Api == ClientApi.OpenAIChat || key.Limits.HasTokenLimits || WantsCache(context, route, key);
         JsonDocument? body = null;
         ReadOnlyMemory<byte> raw = default;
         try
@@ -231,6 +250,14 @@ internal sealed partial class GatewayRequestMiddleware(
             });
         }
 
+        string? cacheKey = null;
+        if (WantsCache(context, route, key) && upstreamBody is { } cacheable)
+        {
+            // Exact match on the canonical upstream request: the same question to the same upstream.
+            var scope = key.Cache == CacheSharing.Shared ? "shared" : key.Hash;
+            cacheKey = ResponseCache.Key(scope, entry.ClusterId, $"{route.Api}:{route.OutputText}", upstreamPath ?? upstreamModel, stream, includeUsage, Canonical(cacheable, upstreamPath is not null));
+        }
+
         context.ReassignProxyRequest(cluster);
         return new GatewayRequest
         {
@@ -247,7 +274,49 @@ internal sealed partial class GatewayRequestMiddleware(
             UpstreamPath = upstreamPath,
             Created = time.GetUtcNow().ToUnixTimeSeconds(),
             RateLimit = ticket,
+            CacheKey = cacheKey,
+            CacheTtl = route.CacheTtl ?? RouteSettings.DefaultCacheTtl,
         };
+    }
+
+    /// <summary>Response-cache opt-in: per route (metadata) or per request (<c>x-mixproxy-cache: on</c>); <c>off</c> always wins.</summary>
+    internal const string CacheHeader = "x-mixproxy-cache";
+
+    private static bool WantsCache(HttpContext context, RouteSettings route, ClientKey key)
+    {
+        if (key.Cache == CacheSharing.Off || route.Api == ClientApi.GeminiCountTokens)
+        {
+            return false;
+        }
+
+        var asked = context.Request.Headers[CacheHeader].ToString();
+        return !string.Equals(asked, "off", StringComparison.OrdinalIgnoreCase)
+            && (route.Cache || string.Equals(asked, "on", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Bodies the gateway wrote are canonical already; client bodies are re-written compactly so whitespace does not split entries.</summary>
+    private static ReadOnlySpan<byte> Canonical(ReadOnlyMemory<byte> body, bool written)
+    {
+        if (written)
+        {
+            return body.Span;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var buffer = new ArrayBufferWriter<byte>(body.Length);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                document.RootElement.WriteTo(writer);
+            }
+
+            return buffer.WrittenSpan;
+        }
+        catch (JsonException)
+        {
+            return body.Span;
+        }
     }
 
     private static Task RefuseAsync(HttpContext context, ApiProtocol protocol, ClientKey key, AdmissionResult result)

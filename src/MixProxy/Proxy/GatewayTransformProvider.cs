@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.Translation;
 using MixProxy.Translation.Errors;
@@ -35,6 +36,10 @@ internal sealed class GatewayTransformProvider : ITransformProvider
     {
     }
 
+    private readonly ResponseCache _cache;
+
+    public GatewayTransformProvider(ResponseCache cache) => _cache = cache;
+
     public void Apply(TransformBuilderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -42,7 +47,11 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         // Upstreams are third parties: client addresses stay here.
         context.UseDefaultForwarders = false;
         context.AddRequestTransform(TransformRequestAsync);
-        context.AddResponseTransform(TransformResponseAsync);
+        context.AddResponseTransform(async response =>
+        {
+            await TransformResponseAsync(response).ConfigureAwait(false);
+            RecordForCache(response);
+        });
     }
 
     private static ValueTask TransformRequestAsync(RequestTransformContext context)
@@ -177,6 +186,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         {
             var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
             var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage);
+            request.StreamFaulted = () => translator.Faulted;
             upstream.Content = new StreamContent(new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted));
             response.Headers.ContentLength = null;
             response.Headers.ContentType = "text/event-stream; charset=utf-8";
@@ -196,6 +206,23 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             response.StatusCode = 502;
             Replace(context, ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + e.Message, "upstream_error", null, "bad_upstream_response"), "application/json");
         }
+    }
+
+    /// <summary>On a cache miss, keeps a copy of a successful response as the client receives it, and stores it once complete.</summary>
+    private void RecordForCache(ResponseTransformContext context)
+    {
+        var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
+        if (request.CacheKey is not { } key || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200)
+        {
+            return;
+        }
+
+        var contentType = context.HttpContext.Response.ContentType ?? "application/json";
+        var inner = upstream.Content.ReadAsStream(context.CancellationToken);
+        upstream.Content = new StreamContent(new RecordingStream(
+            inner,
+            request.StreamFaulted,
+            body => _ = _cache.SetAsync(key, new CachedResponse(contentType, body.ToArray()), request.CacheTtl)));
     }
 
     private static void Replace(ResponseTransformContext context, ReadOnlyMemory<byte> body, string contentType)

@@ -26,4 +26,7 @@ internal static class ClientApiExtensions
 }
 
 /// <summary>What a route asks of the gateway, parsed from its metadata once per config generation.</summary>
-internal sealed record RouteSettings(ClientApi Api, bool OutputText);
+internal sealed record RouteSettings(ClientApi Api, bool OutputText, bool Cache = false, TimeSpan? CacheTtl = null)
+{
+    public static readonly TimeSpan DefaultCacheTtl = TimeSpan.FromMinutes(5);
+}
