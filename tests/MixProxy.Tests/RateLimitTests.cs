@@ -150,6 +150,28 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task OpenAIStreamWithoutIncludeUsage_IsStillChargedItsRealUsage_AndTheClientSeesNoUsageChunk()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var key = new LimitedKey(new JsonObject { ["TokensPerMinute"] = 1_000_000 });
+        await using var gateway = await GatewayFixture.StartAsync(key.AddTo, redis.ConnectionString);
+        using var client = gateway.CreateClient(key.Value);
+
+        var (status, _, response) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":true}""");
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain("\"usage\"", text, StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
+        var upstreamBody = Assert.Single(gateway.Upstream.Received).Body;
+        Assert.True(JsonNode.Parse(upstreamBody)!["stream_options"]!["include_usage"]!.GetValue<bool>());
+        await using var connection = await redis.ConnectAsync();
+        var recorded = (long)await connection.GetDatabase().StringGetAsync(key.TokenCounterKey);
+        // The simulator reports prompt tokens as body bytes / 4 and one token per word of its 8-word reply.
+        Assert.Equal(8 + (System.Text.Encoding.UTF8.GetByteCount(upstreamBody) / 4), recorded);
+    }
+
+    [Fact]
     public async Task RedisKilledMidTest_RequestsFlowUnderLocalLimitsAndFailFast_ThenLimitsAreSharedAgain()
     {
         await using var redis = await RedisServer.StartAsync(owned: true);

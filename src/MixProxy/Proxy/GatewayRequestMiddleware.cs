@@ -220,10 +220,11 @@ internal sealed partial class GatewayRequestMiddleware(
             upstreamBody = translated.WrittenMemory;
             upstreamPath = GeminiEndpoint.Path(upstreamModel, stream ? GeminiEndpoint.StreamGenerateContent : GeminiEndpoint.GenerateContent);
         }
-        else if (upstreamModel != model && protocol == ApiProtocol.OpenAIChat)
+        else if (protocol == ApiProtocol.OpenAIChat && (upstreamModel != model || (stream && !includeUsage && key.Limits.HasTokenLimits)))
         {
+            // Token limits need the stream's usage; the usage chunk the gateway asks for is removed again on the way back.
             var rewritten = new ArrayBufferWriter<byte>(raw.Length + 64);
-            ChatRequestRewriter.ReplaceModel(body!.RootElement, upstreamModel, rewritten);
+            ChatRequestRewriter.Rewrite(body!.RootElement, upstreamModel, requestUsage: stream && !includeUsage && key.Limits.HasTokenLimits, rewritten);
             upstreamBody = rewritten.WrittenMemory;
         }
         else if (upstreamModel != model)

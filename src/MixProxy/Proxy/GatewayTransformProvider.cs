@@ -6,6 +6,7 @@ using System.Text.Json;
 using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.Translation;
+using MixProxy.Translation.Chat;
 using MixProxy.Translation.Errors;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
@@ -141,9 +142,17 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                     Replace(context, original, contentType);
                 }
             }
+            else if (success && request.Stream && request.TracksUsage && request.ClientProtocol == ApiProtocol.OpenAIChat)
+            {
+                // OpenAI reports usage in its own chunk, which the gateway may have asked for on the client's behalf.
+                var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+                var filter = new ChatStreamUsageFilter(request.Usage, dropUsageChunk: !request.IncludeUsage);
+                request.StreamFaulted = () => filter.Faulted;
+                upstream.Content = new StreamContent(new TranslatingSseStream(inner, filter, context.HttpContext.RequestAborted));
+            }
             else if (success && request.Stream && request.TracksUsage)
             {
-                // Count the tokens of an untranslated stream without touching a byte of it.
+                // Count the tokens of an untranslated Gemini stream (SSE or JSON array) without touching a byte of it.
                 var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
                 upstream.Content = new StreamContent(new UsageTapStream(inner, request.ClientProtocol, request.Usage));
             }
