@@ -206,6 +206,33 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task RedisDown_FailClosed_RefusesLimitedKeysWith503_AndLeavesOthersAlone()
+    {
+        await using var redis = await RedisServer.StartAsync(owned: true);
+        var key = new LimitedKey(Rpm(1000));
+        await using var gateway = await GatewayFixture.StartAsync(key.AddTo, redis.ConnectionString, ["--MixProxy:RateLimiting:FailureMode=Closed"]);
+        using var limited = gateway.CreateClient(key.Value);
+        using var unlimited = gateway.CreateClient();
+
+        await redis.KillAsync();
+        var (limitedStatus, limitedBody, limitedResponse) = await limited.PostJsonAsync("/v1/chat/completions", Chat);
+        var (unlimitedStatus, _, _) = await unlimited.PostJsonAsync("/v1/chat/completions", Chat);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, limitedStatus);
+        HttpHelpers.AssertOpenAIError(limitedBody);
+        Assert.NotNull(limitedResponse.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, unlimitedStatus);
+    }
+
+    [Fact]
+    public async Task InvalidLimiterSetting_StopsStartUpNamingIt()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayFixture.StartAsync(args: ["--MixProxy:RateLimiting:RedisTimeout=00:05:00"]));
+
+        Assert.Contains("RedisTimeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LimitEditedInTheFile_AppliesLive_WithoutForgettingUsage()
     {
         var key = new LimitedKey(Rpm(3));

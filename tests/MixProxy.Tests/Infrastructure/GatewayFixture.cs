@@ -47,7 +47,7 @@ public sealed class GatewayFixture : IAsyncDisposable
     }
 
     /// <summary>Starts a simulator and a gateway; <paramref name="configure"/> may change the default config before the gateway reads it.</summary>
-    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null)
+    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null, string[]? args = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "mixproxy-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -59,11 +59,26 @@ public sealed class GatewayFixture : IAsyncDisposable
         configure?.Invoke(config);
         await fixture.WriteConfigAsync(config);
 
-        fixture._gateway = await GatewayHost.BuildAsync(new GatewayHostSettings
+        try
+        {
+            fixture._gateway = await BuildGatewayAsync(fixture, redis, args);
+            await fixture._gateway.StartAsync();
+        }
+        catch
+        {
+            await fixture.DisposeAsync();
+            throw;
+        }
+
+        return fixture;
+    }
+
+    private static Task<WebApplication> BuildGatewayAsync(GatewayFixture fixture, string? redis, string[]? args) =>
+        GatewayHost.BuildAsync(new GatewayHostSettings
         {
             ConfigPath = fixture.ConfigPath,
             Urls = "http://127.0.0.1:0",
-            Args = redis is null ? [] : [$"--MixProxy:RateLimiting:Redis={redis}"],
+            Args = [.. redis is null ? [] : new[] { $"--MixProxy:RateLimiting:Redis={redis}" }, .. args ?? []],
             ConfigPollInterval = TimeSpan.FromMilliseconds(100),
             Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : null,
             ConfigureLogging = logging =>
@@ -72,9 +87,6 @@ public sealed class GatewayFixture : IAsyncDisposable
                 logging.AddProvider(fixture.Logs);
             },
         });
-        await fixture._gateway.StartAsync();
-        return fixture;
-    }
 
     public Task WriteConfigAsync(JsonNode config) => File.WriteAllTextAsync(ConfigPath, config.ToJsonString());
 
