@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Extra arguments go to `dotnet test` (CI passes --results-directory).
+# On a fresh Debian machine it first installs what the tests drive for real: Redis (rate limits, cache),
+# Prometheus' promtool (the /metrics lint) and the official JavaScript SDKs (end-to-end client checks).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The end-to-end tests also drive the official JavaScript SDKs (openai, @google/genai) against the gateway.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Install ${missing[*]} (Debian packages) or run as root; see README.md." >&2
+    exit 1
+  fi
+fi
+
 if [ ! -d tests/sdk-smoke/node_modules ]; then
   npm ci --prefix tests/sdk-smoke --no-audit --no-fund --ignore-scripts
 fi

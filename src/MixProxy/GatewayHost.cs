@@ -3,6 +3,10 @@ using MixProxy.Configuration;
 using MixProxy.Endpoints;
 using MixProxy.Proxy;
 using MixProxy.RateLimiting;
+using MixProxy.Telemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 using Yarp.ReverseProxy.Configuration;
 
@@ -61,6 +65,7 @@ public static class GatewayHost
         services.AddHostedService(sp => sp.GetRequiredService<ConfigFileWatcher>());
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
         AddRateLimiting(builder);
+        var telemetry = AddTelemetry(builder, settings);
         services.AddReverseProxy()
             .AddTransforms<GatewayTransformProvider>()
             .ConfigureHttpClient((_, handler) =>
@@ -83,6 +88,18 @@ public static class GatewayHost
         }
 
         app.Services.GetRequiredService<ConfigFileWatcher>().Seed(content);
+        var metrics = app.Services.GetRequiredService<GatewayMetrics>();
+        var configStore = app.Services.GetRequiredService<GatewayConfigStore>();
+        var limiter = app.Services.GetRequiredService<GatewayRateLimiter>();
+        metrics.ConfigGeneration = () => configStore.Current.Generation;
+        metrics.LimiterDegraded = () => limiter.Degraded;
+
+        // /metrics: on its own port when one is set, else on the main port for loopback callers only.
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+            context.Request.Path == "/metrics"
+            && (telemetry.MetricsPort is { } port
+                ? context.Connection.LocalPort == port
+                : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)));
 
         // Anything outside the gateway's routes (wrong path, wrong method) still answers in the caller's protocol.
         app.UseStatusCodePages(context => ClientErrors.WriteAsync(
@@ -144,6 +161,7 @@ public static class GatewayHost
             sp.GetRequiredService<RedisLimiterStore>(),
             sp.GetRequiredService<InMemoryLimiterStore>(),
             options,
+            sp.GetRequiredService<GatewayMetrics>(),
             sp.GetRequiredService<ILogger<FailoverLimiterStore>>()));
         services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>()));
 
@@ -155,6 +173,56 @@ public static class GatewayHost
                 cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis);
                 cache.InstanceName = LimiterKeys.Prefix + "cache:";
             });
+    }
+
+    /// <summary>
+    /// One OpenTelemetry pipeline: MixProxy's meter plus the built-in ASP.NET Core, Kestrel, HttpClient and runtime
+    /// meters, exported for Prometheus; traces over the same hops when an OTLP endpoint is configured.
+    /// </summary>
+    private static TelemetryOptions AddTelemetry(WebApplicationBuilder builder, GatewayHostSettings settings)
+    {
+        var options = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", problems));
+        }
+
+        if (options.MetricsPort is { } port)
+        {
+            var urls = settings.Urls ?? builder.Configuration["urls"] ?? "http://localhost:5000";
+            builder.WebHost.UseUrls($"{urls};http://{options.MetricsAddress}:{port}");
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<GatewayMetrics>();
+
+        // Request and connection durations of LLM traffic run to minutes: the built-in 10 s ceiling would flatten them.
+        double[] seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640];
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mixproxy"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime")
+                .AddView("http.server.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = seconds })
+                .AddView("http.client.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = seconds })
+                .AddView("kestrel.connection.duration", new ExplicitBucketHistogramConfiguration { Boundaries = seconds })
+                // Upstream peer addresses are an unbounded label set: keep only the bounded ones.
+                .AddView("http.client.open_connections", new MetricStreamConfiguration { TagKeys = ["http.connection.state", "server.address", "server.port", "url.scheme", "network.protocol.version"] })
+                .AddView("http.client.connection.duration", new MetricStreamConfiguration { TagKeys = ["server.address", "server.port", "url.scheme", "network.protocol.version"] })
+                // Prometheus reserves the _count suffix for histograms and summaries (promtool flags these three).
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assembly.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpu.cores" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timer.active" })
+                .AddPrometheusExporter());
+
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.WithTracing(tracing => tracing
+                .AddSource("Microsoft.AspNetCore", "System.Net.Http")
+                .AddOtlpExporter());
+        }
+
+        return options;
     }
 
     private static async Task<byte[]> ReadConfigAsync(string path, CancellationToken cancellationToken)

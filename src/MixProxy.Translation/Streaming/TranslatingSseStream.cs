@@ -26,6 +26,12 @@ public sealed class TranslatingSseStream : Stream
         _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(_cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
     }
 
+    /// <summary>Time spent in the translator so far, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    public long TranslationTicks { get; private set; }
+
+    /// <summary>Bytes the translator produced so far.</summary>
+    public long TranslatedBytes { get; private set; }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -65,6 +71,7 @@ public sealed class TranslatingSseStream : Stream
                 more = await _events.MoveNextAsync().ConfigureAwait(false);
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             if (more)
             {
                 _translator.TranslateEvent(_events.Current.Data, _pending);
@@ -78,6 +85,9 @@ public sealed class TranslatingSseStream : Stream
                 _translator.Complete(_pending);
                 _completed = true;
             }
+
+            TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            TranslatedBytes += _pending.WrittenCount;
         }
     }
 

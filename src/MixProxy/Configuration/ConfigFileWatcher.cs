@@ -24,6 +24,7 @@ internal sealed partial class ConfigFileWatcher(
     GatewayConfigLoader loader,
     IOptions<ConfigFileOptions> options,
     TimeProvider time,
+    Telemetry.GatewayMetrics metrics,
     ILogger<ConfigFileWatcher> logger) : BackgroundService
 {
     private byte[]? _lastSeenHash;
@@ -53,6 +54,7 @@ internal sealed partial class ConfigFileWatcher(
         {
             if (!_missingReported)
             {
+                metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
                 LogFileUnreadable(logger, path, e.Message, store.Current.Generation);
                 _missingReported = true;
             }
@@ -73,15 +75,18 @@ internal sealed partial class ConfigFileWatcher(
         {
             var snapshot = await loader.ParseAsync(content, store.Current.Generation + 1).ConfigureAwait(false);
             store.Apply(snapshot);
+            metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "applied"));
             LogApplied(logger, path, snapshot.Generation);
         }
         catch (GatewayConfigException e)
         {
+            metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
             LogRejected(logger, path, store.Current.Generation, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Whatever a file contains, it must never stop the watcher (or, through it, the host).
+            metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
             LogRejected(logger, path, store.Current.Generation, "Unexpected error while validating: " + e);
         }
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MixProxy.Auth;
 using MixProxy.Configuration;
 using MixProxy.RateLimiting;
+using MixProxy.Telemetry;
 using MixProxy.Routing;
 using MixProxy.Translation;
 
@@ -41,6 +42,8 @@ internal sealed class GatewayRequest : IDisposable
 
     public required long Created { get; init; }
 
+    public required RequestTelemetry Telemetry { get; init; }
+
     public UsageSink Usage { get; } = new();
 
     /// <summary>The key's claim on its limits, settled by the middleware once the response is over.</summary>
@@ -54,8 +57,7 @@ internal sealed class GatewayRequest : IDisposable
     /// <summary>Set by the response transform for translated streams: did the stream end in an error event?</summary>
     public Func<bool> StreamFaulted { get; set; } = static () => false;
 
-    /// <summary>Token limits need the real usage even on untranslated routes.</summary>
-    public bool TracksUsage => Key.Limits.HasTokenLimits;
+
 
     public ApiProtocol ClientProtocol => Route.Api.Protocol();
 

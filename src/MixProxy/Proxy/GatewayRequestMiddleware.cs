@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using MixProxy.Auth;
 using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.RateLimiting;
+using MixProxy.Telemetry;
 using MixProxy.Routing;
 using MixProxy.Translation;
 using MixProxy.Translation.Chat;
@@ -26,11 +28,14 @@ internal sealed partial class GatewayRequestMiddleware(
     IProxyStateLookup proxyState,
     GatewayRateLimiter limiter,
     ResponseCache cache,
+    GatewayMetrics metrics,
+    TelemetryOptions telemetryOptions,
     TimeProvider time,
     ILogger<GatewayRequestMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        var telemetry = new RequestTelemetry(Stopwatch.GetTimestamp());
         var config = store.Current;
         var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
         if (!config.RouteSettings.TryGetValue(routeId, out var route))
@@ -51,7 +56,7 @@ internal sealed partial class GatewayRequestMiddleware(
             return;
         }
 
-        using var request = await ReadRequestAsync(context, route, key).ConfigureAwait(false);
+        using var request = await ReadRequestAsync(context, route, key, telemetry).ConfigureAwait(false);
         if (request is null)
         {
             return;
@@ -66,6 +71,7 @@ internal sealed partial class GatewayRequestMiddleware(
                 // A replay costs the upstream nothing: the token reservation is refunded in full.
                 request.Usage.Usage = TokenUsage.None;
                 upstreamFailed = false;
+                metrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("mixproxy.cache.result", "hit"));
                 context.Response.StatusCode = 200;
                 context.Response.ContentType = hit.ContentType;
                 context.Response.Headers[CacheHeader] = "hit";
@@ -76,6 +82,7 @@ internal sealed partial class GatewayRequestMiddleware(
             if (request.CacheKey is not null)
             {
                 context.Response.Headers[CacheHeader] = "miss";
+                metrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("mixproxy.cache.result", "miss"));
             }
 
             await next(context).ConfigureAwait(false);
@@ -93,10 +100,11 @@ internal sealed partial class GatewayRequestMiddleware(
         {
             // Settle even when the client went away: the reservation must not stay charged (or be lost) silently.
             await limiter.SettleAsync(request.RateLimit, request.Usage.Usage, upstreamFailed, CancellationToken.None).ConfigureAwait(false);
+            RecordCompletion(context, request);
         }
     }
 
-    private async Task<GatewayRequest?> ReadRequestAsync(HttpContext context, RouteSettings route, ClientKey key)
+    private async Task<GatewayRequest?> ReadRequestAsync(HttpContext context, RouteSettings route, ClientKey key, RequestTelemetry telemetry)
     {
         var protocol = route.Api.Protocol();
         string model;
@@ -147,7 +155,7 @@ internal sealed partial class GatewayRequestMiddleware(
 
         // The snapshot is taken after the (possibly slow) body upload, so the model map, the credentials and the
         // live cluster below all come from the same generation.
-        var prepared = await PrepareAsync(context, store.Current, route, key, model, stream, includeUsage, body, raw).ConfigureAwait(false);
+        var prepared = await PrepareAsync(context, store.Current, route, key, model, stream, includeUsage, body, raw, telemetry).ConfigureAwait(false);
         if (prepared is null)
         {
             body?.Dispose();
@@ -157,7 +165,7 @@ internal sealed partial class GatewayRequestMiddleware(
     }
 
     private async Task<GatewayRequest?> PrepareAsync(
-        HttpContext context, GatewaySnapshot config, RouteSettings route, ClientKey key, string model, bool stream, bool includeUsage, JsonDocument? body, ReadOnlyMemory<byte> raw)
+        HttpContext context, GatewaySnapshot config, RouteSettings route, ClientKey key, string model, bool stream, bool includeUsage, JsonDocument? body, ReadOnlyMemory<byte> raw, RequestTelemetry telemetry)
     {
         var protocol = route.Api.Protocol();
         if (!ModelMap.IsValidName(model))
@@ -198,6 +206,8 @@ internal sealed partial class GatewayRequestMiddleware(
             return null;
         }
 
+        telemetry.Describe(route.Api, upstreamProtocol, entry, model, stream);
+
         // :: The body and path the upstream gets.
         var upstreamModel = entry.UpstreamModel ?? model;
 
@@ -207,24 +217,30 @@ internal sealed partial class GatewayRequestMiddleware(
         if (protocol == ApiProtocol.OpenAIChat && upstreamProtocol == ApiProtocol.Gemini)
         {
             var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 ChatToGeminiRequestTranslator.Translate(body!.RootElement, entry.ProfileFor(model), translated);
             }
             catch (TranslationException e)
             {
+                metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "request"), new KeyValuePair<string, object?>("error.type", "invalid_request"));
                 await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
                 return null;
             }
 
+            var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "request");
+            metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
+            metrics.TranslationBytes.Record(translated.WrittenCount, direction);
+
             upstreamBody = translated.WrittenMemory;
             upstreamPath = GeminiEndpoint.Path(upstreamModel, stream ? GeminiEndpoint.StreamGenerateContent : GeminiEndpoint.GenerateContent);
         }
-        else if (protocol == ApiProtocol.OpenAIChat && (upstreamModel != model || (stream && !includeUsage && key.Limits.HasTokenLimits)))
+        else if (protocol == ApiProtocol.OpenAIChat && (upstreamModel != model || (stream && !includeUsage)))
         {
-            // Token limits need the stream's usage; the usage chunk the gateway asks for is removed again on the way back.
+            // Limits and metrics need every stream's usage; the usage chunk the gateway asks for is removed again on the way back.
             var rewritten = new ArrayBufferWriter<byte>(raw.Length + 64);
-            ChatRequestRewriter.Rewrite(body!.RootElement, upstreamModel, requestUsage: stream && !includeUsage && key.Limits.HasTokenLimits, rewritten);
+            ChatRequestRewriter.Rewrite(body!.RootElement, upstreamModel, requestUsage: stream && !includeUsage, rewritten);
             upstreamBody = rewritten.WrittenMemory;
         }
         else if (upstreamModel != model)
@@ -236,6 +252,16 @@ internal sealed partial class GatewayRequestMiddleware(
         var bodyBytes = body is not null ? raw.Length : context.Request.ContentLength ?? 0;
         var maxOutput = body is null ? null : UsageReader.MaxOutputTokens(body.RootElement, protocol);
         var ticket = await limiter.AdmitAsync(key, entry, model, bodyBytes, maxOutput, context.RequestAborted).ConfigureAwait(false);
+        if (ticket.Admission is not null)
+        {
+            var outcome = ticket.Result.Allowed ? "allowed" : ticket.Result.DeniedBy is null ? "unavailable" : "denied";
+            var limit = ticket.Result.DeniedBy?.ToString().ToLowerInvariant() ?? "none";
+            metrics.LimiterDecisions.Add(
+                1,
+                new KeyValuePair<string, object?>("mixproxy.limiter.outcome", outcome),
+                new KeyValuePair<string, object?>("mixproxy.limiter.limit", limit),
+                new KeyValuePair<string, object?>("mixproxy.limiter.degraded", ticket.Result.Degraded));
+        }
         if (!ticket.Result.Allowed)
         {
             await RefuseAsync(context, protocol, key, ticket.Result).ConfigureAwait(false);
@@ -275,9 +301,86 @@ internal sealed partial class GatewayRequestMiddleware(
             UpstreamPath = upstreamPath,
             Created = time.GetUtcNow().ToUnixTimeSeconds(),
             RateLimit = ticket,
+            Telemetry = telemetry,
             CacheKey = cacheKey,
             CacheTtl = route.CacheTtl ?? RouteSettings.DefaultCacheTtl,
         };
+    }
+
+    /// <summary>Turns the request's timestamps and usage into metrics, once, when it is over.</summary>
+    private void RecordCompletion(HttpContext context, GatewayRequest request)
+    {
+        var t = request.Telemetry;
+        var end = Stopwatch.GetTimestamp();
+        var tags = t.Tags;
+        var total = GatewayMetrics.Seconds(t.ArrivedAt, end);
+        var status = tags; // TagList is a value type: copies do not share their first eight tags
+        status.Add("http.response.status_code", context.Response.StatusCode);
+        metrics.ServerRequestDuration.Record(total, status);
+
+        var upstream = t.UpstreamSentAt == 0 ? 0 : GatewayMetrics.Seconds(t.UpstreamSentAt, end);
+        if (t.UpstreamSentAt != 0)
+        {
+            var upstreamTags = tags;
+            if (t.UpstreamStatus is 0 or >= 400)
+            {
+                upstreamTags.Add("error.type", t.UpstreamStatus == 0 ? "no_response" : t.UpstreamStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            metrics.OperationDuration.Record(upstream, upstreamTags);
+        }
+
+        metrics.GatewayOverhead.Record(Math.Max(0, total - upstream), new KeyValuePair<string, object?>("gen_ai.operation.name", tags.FirstOrDefault(x => x.Key == "gen_ai.operation.name").Value), new KeyValuePair<string, object?>("mixproxy.translated", request.Translates));
+
+        if (request.Usage.Usage is { } usage && usage.Total > 0)
+        {
+            void Tokens(string type, long count)
+            {
+                var tokenTags = tags;
+                tokenTags.Add("gen_ai.token.type", type);
+                if (telemetryOptions.KeyLabels)
+                {
+                    tokenTags.Add("mixproxy.key", request.Key.Name);
+                }
+
+                metrics.TokenUsage.Record(count, tokenTags);
+            }
+
+            Tokens("input", usage.Input);
+            Tokens("output", usage.Output);
+            if (usage.Reasoning > 0)
+            {
+                Tokens("reasoning", usage.Reasoning);
+            }
+
+            if (usage.Cached > 0)
+            {
+                Tokens("cached", usage.Cached);
+            }
+
+            if (request.Stream && t.FirstChunkAt != 0 && usage.Output > 1)
+            {
+                metrics.TimePerOutputToken.Record(GatewayMetrics.Seconds(t.FirstChunkAt, end) / (usage.Output - 1), tags);
+            }
+        }
+
+        if (request.Stream && t.FirstChunkAt != 0)
+        {
+            metrics.TimeToFirstToken.Record(GatewayMetrics.Seconds(t.ArrivedAt, t.FirstChunkAt), tags);
+        }
+
+        if (t.StreamTranslated)
+        {
+            var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "stream");
+            var (ticks, bytes) = t.StreamStats();
+            metrics.TranslationDuration.Record(ticks / (double)Stopwatch.Frequency, direction);
+            metrics.TranslationBytes.Record(bytes, direction);
+        }
+
+        if (request.StreamFaulted())
+        {
+            metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "stream"), new KeyValuePair<string, object?>("error.type", "upstream_error_event"));
+        }
     }
 
     /// <summary>Response-cache opt-in: per route (metadata) or per request (<c>x-mixproxy-cache: on</c>); <c>off</c> always wins.</summary>

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MixProxy.Caching;
 using MixProxy.Configuration;
+using MixProxy.Telemetry;
 using MixProxy.Translation;
 using MixProxy.Translation.Chat;
 using MixProxy.Translation.Errors;
@@ -13,6 +14,7 @@ using MixProxy.Translation.Json;
 using MixProxy.Translation.Streaming;
 using MixProxy.Translation.Usage;
 using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -38,8 +40,13 @@ internal sealed class GatewayTransformProvider : ITransformProvider
     }
 
     private readonly ResponseCache _cache;
+    private readonly GatewayMetrics _metrics;
 
-    public GatewayTransformProvider(ResponseCache cache) => _cache = cache;
+    public GatewayTransformProvider(ResponseCache cache, GatewayMetrics metrics)
+    {
+        _cache = cache;
+        _metrics = metrics;
+    }
 
     public void Apply(TransformBuilderContext context)
     {
@@ -50,7 +57,9 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         context.AddRequestTransform(TransformRequestAsync);
         context.AddResponseTransform(async response =>
         {
+            ObserveUpstream(response);
             await TransformResponseAsync(response).ConfigureAwait(false);
+            ObserveFirstChunk(response);
             RecordForCache(response);
         });
     }
@@ -82,12 +91,12 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                 break;
         }
 
+        request.Telemetry.UpstreamSentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+
         // :: Step 3: the body and the path the upstream expects.
-        if (request.Translates || request.AddsOutputText || request.TracksUsage)
-        {
-            // The gateway reads these responses, so they must arrive uncompressed.
-            headers.AcceptEncoding.Clear();
-        }
+        // The gateway reads every response (usage for limits and metrics, translation, output.text), so they must
+        // arrive uncompressed.
+        headers.AcceptEncoding.Clear();
 
         if (request.UpstreamBody is { } body)
         {
@@ -114,7 +123,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         return ValueTask.CompletedTask;
     }
 
-    private static async ValueTask TransformResponseAsync(ResponseTransformContext context)
+    private async ValueTask TransformResponseAsync(ResponseTransformContext context)
     {
         if (context.ProxyResponse is not { } upstream)
         {
@@ -127,7 +136,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
 
         if (!request.Translates)
         {
-            if (success && !request.Stream && (request.AddsOutputText || request.TracksUsage))
+            if (success && !request.Stream)
             {
                 var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
                 var contentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/json";
@@ -142,7 +151,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                     Replace(context, original, contentType);
                 }
             }
-            else if (success && request.Stream && request.TracksUsage && request.ClientProtocol == ApiProtocol.OpenAIChat)
+            else if (success && request.Stream && request.ClientProtocol == ApiProtocol.OpenAIChat)
             {
                 // OpenAI reports usage in its own chunk, which the gateway may have asked for on the client's behalf.
                 var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
@@ -150,7 +159,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                 request.StreamFaulted = () => filter.Faulted;
                 upstream.Content = new StreamContent(new TranslatingSseStream(inner, filter, context.HttpContext.RequestAborted));
             }
-            else if (success && request.Stream && request.TracksUsage)
+            else if (success && request.Stream)
             {
                 // Count the tokens of an untranslated Gemini stream (SSE or JSON array) without touching a byte of it.
                 var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
@@ -196,7 +205,10 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
             var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage);
             request.StreamFaulted = () => translator.Faulted;
-            upstream.Content = new StreamContent(new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted));
+            var translating = new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted);
+            request.Telemetry.StreamTranslated = true;
+            request.Telemetry.StreamStats = () => (translating.TranslationTicks, translating.TranslatedBytes);
+            upstream.Content = new StreamContent(translating);
             response.Headers.ContentLength = null;
             response.Headers.ContentType = "text/event-stream; charset=utf-8";
             response.Headers.CacheControl = "no-cache";
@@ -205,16 +217,51 @@ internal sealed class GatewayTransformProvider : ITransformProvider
 
         var geminiBody = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
         var output = new ArrayBufferWriter<byte>(geminiBody.Length + 512);
+        var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "response");
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             request.Usage.Usage = GeminiToChatResponseTranslator.Translate(geminiBody, responseContext, output);
+            _metrics.TranslationDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
+            _metrics.TranslationBytes.Record(output.WrittenCount, direction);
             Replace(context, output.WrittenMemory, "application/json");
         }
         catch (JsonException e)
         {
+            _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
             response.StatusCode = 502;
             Replace(context, ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + e.Message, "upstream_error", null, "bad_upstream_response"), "application/json");
         }
+    }
+
+    /// <summary>Upstream time to first byte and status, per cluster and destination.</summary>
+    private void ObserveUpstream(ResponseTransformContext context)
+    {
+        var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
+        var telemetry = request.Telemetry;
+        telemetry.UpstreamHeadersAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        telemetry.UpstreamStatus = context.ProxyResponse is { } response ? (int)response.StatusCode : 0;
+        var cluster = new KeyValuePair<string, object?>("mixproxy.cluster", request.Model.ClusterId);
+        var destination = new KeyValuePair<string, object?>("mixproxy.destination", context.HttpContext.GetReverseProxyFeature().ProxiedDestination?.DestinationId ?? "none");
+        _metrics.UpstreamResponses.Add(1, cluster, destination, new KeyValuePair<string, object?>("http.response.status_code", telemetry.UpstreamStatus));
+        if (telemetry.UpstreamSentAt != 0 && context.ProxyResponse is not null)
+        {
+            _metrics.UpstreamTimeToFirstByte.Record(GatewayMetrics.Seconds(telemetry.UpstreamSentAt, telemetry.UpstreamHeadersAt), cluster, destination);
+        }
+    }
+
+    /// <summary>Streams: notes when the first chunk leaves for the client (time to first token).</summary>
+    private static void ObserveFirstChunk(ResponseTransformContext context)
+    {
+        var request = context.HttpContext.Features.GetRequiredFeature<GatewayRequest>();
+        if (!request.Stream || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200)
+        {
+            return;
+        }
+
+        var telemetry = request.Telemetry;
+        var inner = upstream.Content.ReadAsStream(context.CancellationToken);
+        upstream.Content = new StreamContent(new FirstDataStream(inner, () => telemetry.FirstChunkAt = System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>On a cache miss, keeps a copy of a successful response as the client receives it, and stores it once complete.</summary>

@@ -12,6 +12,7 @@ internal sealed partial class FailoverLimiterStore(
     RedisLimiterStore shared,
     InMemoryLimiterStore local,
     RateLimitingOptions options,
+    Telemetry.GatewayMetrics metrics,
     ILogger<FailoverLimiterStore> logger)
 {
     private int _degraded;
@@ -23,14 +24,17 @@ internal sealed partial class FailoverLimiterStore(
     {
         if (redis.IsConnected)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var result = await shared.AdmitAsync(request, cancellationToken).WaitAsync(options.RedisTimeout, cancellationToken).ConfigureAwait(false);
+                Observe("admit", "ok", started);
                 SetDegraded(false, null);
                 return (result, shared);
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
+                Observe("admit", "error", started);
                 SetDegraded(true, e.Message);
             }
         }
@@ -50,17 +54,29 @@ internal sealed partial class FailoverLimiterStore(
 
     public async Task SettleAsync(ILimiterStore store, Settlement settlement, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var settle = store.SettleAsync(settlement, cancellationToken);
             await (store == shared ? settle.WaitAsync(options.RedisTimeout, cancellationToken) : settle).ConfigureAwait(false);
+            if (store == shared)
+            {
+                Observe("settle", "ok", started);
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
+            Observe("settle", "error", started);
             // The reservation stays charged: over-counting while Redis is away is the safe direction.
             SetDegraded(true, e.Message);
         }
     }
+
+    private void Observe(string operation, string outcome, long started) =>
+        metrics.LimiterStoreDuration.Record(
+            System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>("mixproxy.limiter.operation", operation),
+            new KeyValuePair<string, object?>("mixproxy.limiter.store_outcome", outcome));
 
     private void SetDegraded(bool degraded, string? reason)
     {
