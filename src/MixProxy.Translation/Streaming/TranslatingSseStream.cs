@@ -8,7 +8,7 @@ namespace MixProxy.Translation.Streaming;
 /// hands out the translated bytes. Pull-based on purpose: no background task, no buffering of the whole
 /// body, and back-pressure comes for free because nothing is read upstream until the client side asks.
 /// </summary>
-public sealed class TranslatingSseStream : Stream
+public sealed class TranslatingSseStream : ForwardOnlyReadStream
 {
     private readonly Stream _upstream;
     private readonly IStreamEventTranslator _translator;
@@ -31,16 +31,6 @@ public sealed class TranslatingSseStream : Stream
 
     /// <summary>Bytes the translator produced so far.</summary>
     public long TranslatedBytes { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -90,21 +80,6 @@ public sealed class TranslatingSseStream : Stream
             TranslatedBytes += _pending.WrittenCount;
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

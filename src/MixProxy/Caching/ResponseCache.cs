@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
+using MixProxy.Translation.Streaming;
 
 namespace MixProxy.Caching;
 
@@ -87,78 +88,25 @@ internal sealed partial class ResponseCache(IDistributedCache cache, ILogger<Res
 /// Passes the response through to the client while keeping a copy; when the body ends normally (and the
 /// response did not end in an error event) the copy is handed to <paramref name="onComplete"/>.
 /// </summary>
-internal sealed class RecordingStream(Stream inner, Func<bool> faulted, Action<ReadOnlyMemory<byte>> onComplete) : Stream
+internal sealed class RecordingStream(Stream inner, Func<bool> faulted, Action<ReadOnlyMemory<byte>> onComplete) : ObservingStream(inner)
 {
     private readonly ArrayBufferWriter<byte> _copy = new();
     private bool _tooLarge;
-    private bool _done;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    protected override void OnData(ReadOnlySpan<byte> data)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (buffer.IsEmpty)
+        _tooLarge |= _copy.WrittenCount + data.Length > ResponseCache.MaxEntryBytes;
+        if (!_tooLarge)
         {
-            return read; // a zero-byte read only waits for data; it is not the end of the stream
+            _copy.Write(data);
         }
-
-        if (read > 0 && !_tooLarge)
-        {
-            _tooLarge = _copy.WrittenCount + read > ResponseCache.MaxEntryBytes;
-            if (!_tooLarge)
-            {
-                _copy.Write(buffer.Span[..read]);
-            }
-        }
-        else if (read == 0 && !_done)
-        {
-            _done = true;
-            if (!_tooLarge && !faulted())
-            {
-                onComplete(_copy.WrittenMemory);
-            }
-        }
-
-        return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
+    protected override void OnEnd()
     {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
+        if (!_tooLarge && !faulted())
         {
-            inner.Dispose();
+            onComplete(_copy.WrittenMemory);
         }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }
