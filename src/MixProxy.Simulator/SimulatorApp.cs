@@ -202,13 +202,30 @@ public static class SimulatorApp
             return;
         }
 
-        var prompt = messages.LastOrDefault()?["content"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+        var last = messages.LastOrDefault();
+        var prompt = last?["content"] switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>())),
+            _ => string.Empty,
+        };
         var promptTokens = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4);
-        var words = Reply(prompt);
+        var words = Reply(last?["role"]?.GetValue<string>() == "tool" ? "tool result " + prompt : prompt);
+
+        // With tools on offer and a user turn last, the simulated model calls the first function.
+        var toolName = last?["role"]?.GetValue<string>() == "user" && request["tools"] is JsonArray { Count: > 0 } tools
+            ? tools[0]?["function"]?["name"]?.GetValue<string>()
+            : null;
         await Task.Delay(Setting(context, "x-simulator-latency-ms", options.FirstByteDelay), context.RequestAborted).ConfigureAwait(false);
         var id = "chatcmpl-sim" + RandomNumberGenerator.GetHexString(16, lowercase: true);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var usage = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = words.Length, ["total_tokens"] = promptTokens + words.Length };
+
+        if (toolName is not null)
+        {
+            await ReplyWithToolCallAsync(context, request, id, created, model, toolName, promptTokens, options).ConfigureAwait(false);
+            return;
+        }
 
         if (request["stream"]?.GetValue<bool>() != true)
         {
@@ -263,6 +280,68 @@ public static class SimulatorApp
         {
             var chunk = new JsonObject { ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["choices"] = new JsonArray(), ["usage"] = usage.DeepClone() };
             await WriteEventAsync(context, chunk.ToJsonString()).ConfigureAwait(false);
+        }
+
+        await WriteEventAsync(context, "[DONE]").ConfigureAwait(false);
+    }
+
+    private static async Task ReplyWithToolCallAsync(HttpContext context, JsonNode request, string id, long created, string model, string toolName, int promptTokens, SimulatorOptions options)
+    {
+        const string Arguments = """{"query":"weather in Paris"}""";
+        var callId = "call_sim" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        var usage = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = 7, ["total_tokens"] = promptTokens + 7 };
+        if (request["stream"]?.GetValue<bool>() != true)
+        {
+            var completion = new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion",
+                ["created"] = created,
+                ["model"] = model,
+                ["choices"] = new JsonArray(new JsonObject
+                {
+                    ["index"] = 0,
+                    ["message"] = new JsonObject
+                    {
+                        ["role"] = "assistant",
+                        ["content"] = null,
+                        ["tool_calls"] = new JsonArray(new JsonObject { ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = toolName, ["arguments"] = Arguments } }),
+                    },
+                    ["finish_reason"] = "tool_calls",
+                }),
+                ["usage"] = usage,
+            };
+            await WriteJsonAsync(context, 200, completion.ToJsonString()).ConfigureAwait(false);
+            return;
+        }
+
+        // As OpenAI streams it: id and name in the first fragment, the arguments in pieces, then the finish.
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        JsonObject Chunk(JsonObject delta, string? finish) => new()
+        {
+            ["id"] = id,
+            ["object"] = "chat.completion.chunk",
+            ["created"] = created,
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }),
+        };
+        JsonObject Fragment(JsonObject function, string? callIdentifier) => new()
+        {
+            ["tool_calls"] = new JsonArray(callIdentifier is null
+                ? new JsonObject { ["index"] = 0, ["function"] = function }
+                : new JsonObject { ["index"] = 0, ["id"] = callIdentifier, ["type"] = "function", ["function"] = function }),
+        };
+        var half = Arguments.Length / 2;
+        await WriteEventAsync(context, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = null }, null).ToJsonString()).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["name"] = toolName, ["arguments"] = string.Empty }, callId), null).ToJsonString()).ConfigureAwait(false);
+        await Task.Delay(options.ChunkInterval, context.RequestAborted).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = Arguments[..half] }, null), null).ToJsonString()).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = Arguments[half..] }, null), null).ToJsonString()).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(new JsonObject(), "tool_calls").ToJsonString()).ConfigureAwait(false);
+        if (request["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
+        {
+            await WriteEventAsync(context, new JsonObject { ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["choices"] = new JsonArray(), ["usage"] = usage }.ToJsonString()).ConfigureAwait(false);
         }
 
         await WriteEventAsync(context, "[DONE]").ConfigureAwait(false);

@@ -84,12 +84,12 @@ public sealed class AuthAndRoutingTests
     }
 
     [Fact]
-    public async Task GeminiClient_OnOpenAIOnlyModel_Returns501InGoogleShape()
+    public async Task CountTokens_OnOpenAIOnlyModel_Returns501InGoogleShape()
     {
         await using var gateway = await GatewayFixture.StartAsync();
         using var client = gateway.CreateClient();
 
-        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gpt-4o:generateContent", Generate);
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gpt-4o:countTokens", Generate);
 
         Assert.Equal(HttpStatusCode.NotImplemented, status);
         HttpHelpers.AssertGoogleError(body, 501, "UNIMPLEMENTED");

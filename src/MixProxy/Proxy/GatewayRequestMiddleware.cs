@@ -113,7 +113,9 @@ internal sealed partial class GatewayRequestMiddleware(
 
         // Chat Completions bodies are read for the model name; Gemini bodies only when the key's token limits
         // need their size and output cap. Otherwise a Gemini body streams upstream untouched.
-        var readBody = route.Api == ClientApi.OpenAIChat || key.Limits.HasTokenLimits || WantsCache(context, route, key);
+        var readBody = route.Api == ClientApi.OpenAIChat || key.Limits.HasTokenLimits || WantsCache(context, route, key)
+            || (context.Request.RouteValues["model"]?.ToString() is { } urlModel
+                && store.Current.Models.Resolve(urlModel)?.UpstreamProtocolFor(ApiProtocol.Gemini) == ApiProtocol.OpenAIChat);
         JsonDocument? body = null;
         ReadOnlyMemory<byte> raw = default;
         try
@@ -191,9 +193,9 @@ internal sealed partial class GatewayRequestMiddleware(
         }
 
         var upstreamProtocol = entry.UpstreamProtocolFor(protocol);
-        if (protocol == ApiProtocol.Gemini && upstreamProtocol == ApiProtocol.OpenAIChat)
+        if (route.Api == ClientApi.GeminiCountTokens && upstreamProtocol == ApiProtocol.OpenAIChat)
         {
-            await ClientErrors.WriteAsync(context, protocol, 501, $"Model '{model}' is served by an OpenAI-protocol upstream; Gemini-protocol clients cannot use it through this gateway yet.").ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, protocol, 501, $"Model '{model}' is served by an OpenAI-protocol upstream, which has no token-counting endpoint.").ConfigureAwait(false);
             return null;
         }
 
@@ -235,6 +237,33 @@ internal sealed partial class GatewayRequestMiddleware(
 
             upstreamBody = translated.WrittenMemory;
             upstreamPath = GeminiEndpoint.Path(upstreamModel, stream ? GeminiEndpoint.StreamGenerateContent : GeminiEndpoint.GenerateContent);
+        }
+        else if (protocol == ApiProtocol.Gemini && upstreamProtocol == ApiProtocol.OpenAIChat)
+        {
+            if (body is null)
+            {
+                await ClientErrors.WriteAsync(context, protocol, 400, "The request body is empty.").ConfigureAwait(false);
+                return null;
+            }
+
+            var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                GeminiToChatRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), stream, translated);
+            }
+            catch (TranslationException e)
+            {
+                metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "request"), new KeyValuePair<string, object?>("error.type", "invalid_request"));
+                await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
+                return null;
+            }
+
+            var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "request");
+            metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
+            metrics.TranslationBytes.Record(translated.WrittenCount, direction);
+            upstreamBody = translated.WrittenMemory;
+            upstreamPath = ChatEndpoint.Path;
         }
         else if (protocol == ApiProtocol.OpenAIChat && (upstreamModel != model || (stream && !includeUsage)))
         {

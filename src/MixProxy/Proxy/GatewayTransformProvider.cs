@@ -112,7 +112,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             if (request.Translates)
             {
                 context.Query.Collection.Clear();
-                if (request.Stream)
+                if (request.Stream && request.UpstreamProtocol == ApiProtocol.Gemini)
                 {
                     // Without alt=sse Gemini streams one JSON array instead of events.
                     context.Query.Collection[GeminiEndpoint.SseQuery.Name] = GeminiEndpoint.SseQuery.Value;
@@ -166,6 +166,12 @@ internal sealed class GatewayTransformProvider : ITransformProvider
                 upstream.Content = new StreamContent(new UsageTapStream(inner, request.ClientProtocol, request.Usage));
             }
 
+            return;
+        }
+
+        if (request.ClientProtocol == ApiProtocol.Gemini)
+        {
+            await TranslateChatResponseForGeminiClientAsync(context, request, success).ConfigureAwait(false);
             return;
         }
 
@@ -231,6 +237,61 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
             response.StatusCode = 502;
             Replace(context, ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + e.Message, "upstream_error", null, "bad_upstream_response"), "application/json");
+        }
+    }
+
+    /// <summary>Gemini client, OpenAI upstream: errors, whole responses and streams (SSE or JSON array, as the client asked).</summary>
+    private async Task TranslateChatResponseForGeminiClientAsync(ResponseTransformContext context, GatewayRequest request, bool success)
+    {
+        var upstream = context.ProxyResponse!;
+        var response = context.HttpContext.Response;
+        if (!success)
+        {
+            var errorBody = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+            response.StatusCode = ChatToGeminiResponseTranslator.ErrorStatus((int)upstream.StatusCode);
+            Replace(context, ChatToGeminiResponseTranslator.TranslateError((int)upstream.StatusCode, errorBody), "application/json");
+            return;
+        }
+
+        var responseContext = new ResponseContext { ClientModel = request.RequestedModel, Created = request.Created, IncludeOutputText = request.Route.OutputText };
+        if (request.Stream)
+        {
+            if (upstream.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                response.StatusCode = 502;
+                Replace(context, ErrorBodies.Google(502, "The upstream answered a streaming request without text/event-stream."), "application/json");
+                return;
+            }
+
+            // Google serves SSE with ?alt=sse and one streamed JSON array without it; the client gets what it asked for.
+            var sse = context.HttpContext.Request.Query[GeminiEndpoint.SseQuery.Name] == GeminiEndpoint.SseQuery.Value;
+            var translator = new ChatToGeminiStreamTranslator(responseContext, sse, request.Usage);
+            request.StreamFaulted = () => translator.Faulted;
+            var translating = new TranslatingSseStream(await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false), translator, context.HttpContext.RequestAborted);
+            request.Telemetry.StreamTranslated = true;
+            request.Telemetry.StreamStats = () => (translating.TranslationTicks, translating.TranslatedBytes);
+            upstream.Content = new StreamContent(translating);
+            response.Headers.ContentLength = null;
+            response.Headers.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
+            return;
+        }
+
+        var body = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+        var output = new ArrayBufferWriter<byte>(body.Length + 512);
+        var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "response");
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            request.Usage.Usage = ChatToGeminiResponseTranslator.Translate(body, responseContext, output);
+            _metrics.TranslationDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
+            _metrics.TranslationBytes.Record(output.WrittenCount, direction);
+            Replace(context, output.WrittenMemory, "application/json");
+        }
+        catch (JsonException e)
+        {
+            _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
+            response.StatusCode = 502;
+            Replace(context, ErrorBodies.Google(502, "The upstream returned a response that is not valid Chat Completions JSON: " + e.Message), "application/json");
         }
     }
 

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Usage;
+
+namespace MixProxy.Translation.Chat;
+
+/// <summary>Translates an OpenAI <c>chat.completion</c> (and OpenAI errors) into Gemini's response shapes.</summary>
+public static class ChatToGeminiResponseTranslator
+{
+    /// <summary>Writes the <c>GenerateContentResponse</c> for <paramref name="completion"/> and returns its usage.</summary>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> completion, ResponseContext context, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reader = new Utf8JsonReader(completion);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("A chat completion must be a JSON object.");
+        }
+
+        var usage = UsageReader.FromResponse(root, ApiProtocol.OpenAIChat);
+        string? firstText = null;
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        writer.WriteStartObject();
+        writer.WritePropertyName("candidates"u8);
+        writer.WriteStartArray();
+        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
+        {
+            var position = 0;
+            foreach (var choice in choices.EnumerateArray())
+            {
+                var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+                position++;
+                var message = choice.TryGetProperty("message", out var m) ? m : default;
+                var text = WriteCandidate(writer, index, message, choice.TryGetProperty("finish_reason", out var f) ? f.GetString() : null);
+                firstText ??= text;
+            }
+        }
+
+        writer.WriteEndArray();
+        if (usage is { } u)
+        {
+            WriteUsageMetadata(writer, u);
+        }
+
+        writer.WriteString("modelVersion"u8, context.ClientModel);
+        if (root.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } responseId)
+        {
+            writer.WriteString("responseId"u8, responseId);
+        }
+
+        if (context.IncludeOutputText)
+        {
+            writer.WritePropertyName("output"u8);
+            writer.WriteStartObject();
+            writer.WriteString("text"u8, firstText ?? string.Empty);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        return usage;
+    }
+
+    private static string? WriteCandidate(Utf8JsonWriter writer, int index, JsonElement message, string? finishReason)
+    {
+        string? text = null;
+        writer.WriteStartObject();
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "model");
+        writer.WritePropertyName("parts"u8);
+        writer.WriteStartArray();
+        var wroteAny = false;
+        if (message.ValueKind == JsonValueKind.Object)
+        {
+            if (message.TryGetProperty("reasoning_content", out var reasoning) && reasoning.GetString() is { Length: > 0 } thought)
+            {
+                WriteText(writer, thought, thought: true);
+                wroteAny = true;
+            }
+
+            if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+            {
+                text = content.GetString();
+                WriteText(writer, text!, thought: false);
+                wroteAny = true;
+            }
+
+            if (message.TryGetProperty("refusal", out var refusal) && refusal.GetString() is { Length: > 0 } refused)
+            {
+                WriteText(writer, refused, thought: false);
+                text ??= refused;
+                finishReason = "content_filter";
+                wroteAny = true;
+            }
+
+            if (message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var call in calls.EnumerateArray())
+                {
+                    if (call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
+                    {
+                        WriteFunctionCall(writer, call.TryGetProperty("id", out var cid) ? cid.GetString() : null, fn.GetProperty("name").GetString()!, fn.TryGetProperty("arguments", out var a) ? a.GetString() : null);
+                        wroteAny = true;
+                    }
+                }
+            }
+        }
+
+        if (!wroteAny)
+        {
+            WriteText(writer, string.Empty, thought: false);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        if (MapFinishReason(finishReason) is { } reason)
+        {
+            writer.WriteString("finishReason"u8, reason);
+        }
+
+        writer.WriteNumber("index"u8, index);
+        writer.WriteEndObject();
+        return text;
+    }
+
+    internal static void WriteText(Utf8JsonWriter writer, string text, bool thought)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("text"u8, text);
+        if (thought)
+        {
+            writer.WriteBoolean("thought"u8, true);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    internal static void WriteFunctionCall(Utf8JsonWriter writer, string? id, string name, string? arguments)
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("functionCall"u8);
+        writer.WriteStartObject();
+        if (id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+
+        writer.WriteString("name"u8, name);
+        writer.WritePropertyName("args"u8);
+        WriteArguments(writer, arguments);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// OpenAI arguments are a JSON string; Gemini wants an object. A model that produced invalid JSON gets its text
+    /// kept under <c>"arguments"</c> rather than dropped, so the client can see what went wrong.
+    /// </summary>
+    private static void WriteArguments(Utf8JsonWriter writer, string? arguments)
+    {
+        if (string.IsNullOrWhiteSpace(arguments))
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            return;
+        }
+
+        try
+        {
+            using var parsed = JsonDocument.Parse(arguments);
+            if (parsed.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                parsed.RootElement.WriteTo(writer);
+                return;
+            }
+        }
+        catch (JsonException)
+        {
+            // fall through
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("arguments"u8, arguments);
+        writer.WriteEndObject();
+    }
+
+    internal static string? MapFinishReason(string? reason) => reason switch
+    {
+        null => null,
+        "length" => "MAX_TOKENS",
+        "content_filter" => "SAFETY",
+        _ => "STOP", // stop, tool_calls, function_call
+    };
+
+    internal static void WriteUsageMetadata(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WritePropertyName("usageMetadata"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("promptTokenCount"u8, usage.Input);
+        writer.WriteNumber("candidatesTokenCount"u8, usage.Output - usage.Reasoning);
+        writer.WriteNumber("totalTokenCount"u8, usage.Total);
+        if (usage.Reasoning > 0)
+        {
+            writer.WriteNumber("thoughtsTokenCount"u8, usage.Reasoning);
+        }
+
+        if (usage.Cached > 0)
+        {
+            writer.WriteNumber("cachedContentTokenCount"u8, usage.Cached);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>An OpenAI error response restated in Google's shape, same status.</summary>
+    public static byte[] TranslateError(int status, ReadOnlySpan<byte> body)
+    {
+        string message;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            message = document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("message", out var m) && m.GetString() is { Length: > 0 } text
+                ? text
+                : Encoding.UTF8.GetString(body);
+        }
+        catch (JsonException)
+        {
+            message = Encoding.UTF8.GetString(body).Trim();
+        }
+
+        if (message.Length == 0)
+        {
+            message = $"Upstream returned HTTP {status}.";
+        }
+
+        // As on the other path: the upstream refusing the gateway's own credential is the gateway's fault.
+        return status is 401 or 403
+            ? Errors.ErrorBodies.Google(502, "The upstream rejected the gateway's credentials: " + message)
+            : Errors.ErrorBodies.Google(status, message);
+    }
+
+    /// <summary>The status to send with <see cref="TranslateError"/>.</summary>
+    public static int ErrorStatus(int upstreamStatus) => upstreamStatus is 401 or 403 ? 502 : upstreamStatus;
+}
