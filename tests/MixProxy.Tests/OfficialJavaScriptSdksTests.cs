@@ -5,7 +5,8 @@ namespace MixProxy.Tests;
 
 /// <summary>
 /// The official <c>openai</c> and <c>@google/genai</c> npm SDKs, configured as a new user would (base URL and key,
-/// nothing else), run plain and streaming calls against the gateway. <c>./test.sh</c> installs them.
+/// nothing else), run plain and streaming calls against the gateway — Google's SDK also against a model served by an
+/// OpenAI-compatible upstream, with function calling streamed and not. <c>./test.sh</c> installs them.
 /// </summary>
 public sealed class OfficialJavaScriptSdksTests
 {
@@ -37,6 +38,6 @@ public sealed class OfficialJavaScriptSdksTests
 
         var report = await output + await errors;
         Assert.True(node.ExitCode == 0, report);
-        Assert.Contains("6 passed, 0 failed", report, StringComparison.Ordinal);
+        Assert.Contains("10 passed, 0 failed", report, StringComparison.Ordinal);
     }
 }

@@ -7,6 +7,15 @@ import { GoogleGenAI } from "@google/genai";
 const baseURL = process.env.MIXPROXY_BASE_URL ?? "http://127.0.0.1:8080";
 const apiKey = process.env.MIXPROXY_KEY ?? "mixproxy-demo-key";
 const model = process.env.MIXPROXY_MODEL ?? "gemini-3.1-pro-preview";
+// A model whose upstream speaks only OpenAI Chat Completions: Google's SDK reaches it through translation.
+const openaiModel = process.env.MIXPROXY_OPENAI_MODEL ?? "gpt-4o-mini";
+const searchTool = {
+  functionDeclarations: [{
+    name: "search",
+    description: "Search the web",
+    parameters: { type: "OBJECT", properties: { query: { type: "STRING" } }, required: ["query"] },
+  }],
+};
 
 const openai = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0 });
 const google = new GoogleGenAI({ apiKey, httpOptions: { baseUrl: baseURL } });
@@ -47,6 +56,40 @@ const checks = {
   "google countTokens": async () => {
     const r = await google.models.countTokens({ model, contents: "Hello" });
     expect(r.totalTokens > 0, "totalTokens");
+  },
+  "google generateContent on an OpenAI upstream": async () => {
+    const r = await google.models.generateContent({ model: openaiModel, contents: "Hello" });
+    expect(r.text && r.usageMetadata?.totalTokenCount > 0, "text and usage");
+  },
+  "google generateContentStream on an OpenAI upstream": async () => {
+    let text = "", chunks = 0;
+    for await (const chunk of await google.models.generateContentStream({ model: openaiModel, contents: "Hello" })) {
+      chunks++;
+      text += chunk.text ?? "";
+    }
+    expect(chunks > 1 && text.length > 0, "several chunks with text");
+  },
+  "google function calling on an OpenAI upstream": async () => {
+    const r = await google.models.generateContent({ model: openaiModel, contents: "Weather in Paris?", config: { tools: [searchTool] } });
+    const call = r.functionCalls?.[0];
+    expect(call?.name === "search" && typeof call.args?.query === "string", `a search call, got ${JSON.stringify(r.functionCalls)}`);
+    const next = await google.models.generateContent({
+      model: openaiModel,
+      config: { tools: [searchTool] },
+      contents: [
+        { role: "user", parts: [{ text: "Weather in Paris?" }] },
+        { role: "model", parts: [{ functionCall: call }] },
+        { role: "user", parts: [{ functionResponse: { id: call.id, name: call.name, response: { output: "sunny" } } }] },
+      ],
+    });
+    expect(next.text?.includes("sunny"), "an answer that used the function's result");
+  },
+  "google streamed function calling on an OpenAI upstream": async () => {
+    const calls = [];
+    for await (const chunk of await google.models.generateContentStream({ model: openaiModel, contents: "Weather?", config: { tools: [searchTool] } })) {
+      calls.push(...(chunk.functionCalls ?? []));
+    }
+    expect(calls.length === 1 && calls[0].name === "search" && calls[0].args?.query, `one whole call, got ${JSON.stringify(calls)}`);
   },
   "openai unknown model is a 404": async () => {
     try {
