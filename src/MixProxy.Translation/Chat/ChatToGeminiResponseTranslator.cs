@@ -37,7 +37,10 @@ public static class ChatToGeminiResponseTranslator
                 position++;
                 var message = choice.TryGetProperty("message", out var m) ? m : default;
                 var text = WriteCandidate(writer, index, message, choice.TryGetProperty("finish_reason", out var f) ? f.GetString() : null);
-                firstText ??= text;
+                if (position == 1)
+                {
+                    firstText = text; // output.text is the first candidate's text, never a later one's
+                }
             }
         }
 

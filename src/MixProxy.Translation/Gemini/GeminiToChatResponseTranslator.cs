@@ -38,7 +38,11 @@ public static class GeminiToChatResponseTranslator
             foreach (var candidate in candidates.EnumerateArray())
             {
                 var text = WriteChoice(writer, candidate, candidateCount);
-                firstText ??= text;
+                if (candidateCount == 0)
+                {
+                    firstText = text; // output.text is the first choice's text, never a later one's
+                }
+
                 candidateCount++;
             }
         }
