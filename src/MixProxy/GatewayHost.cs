@@ -140,6 +140,7 @@ public static class GatewayHost
         services.AddSingleton(options);
         services.AddSingleton<InMemoryLimiterStore>();
         services.AddSingleton<ResponseCache>();
+        services.AddSingleton<ThoughtSignatureCache>();
         if (string.IsNullOrWhiteSpace(options.Redis))
         {
             services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options));

@@ -18,7 +18,7 @@ public static class ChatToGeminiRequestTranslator
 
 
     /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
-    public static void Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output)
+    public static void Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         if (request.ValueKind != JsonValueKind.Object)
@@ -36,7 +36,7 @@ public static class ChatToGeminiRequestTranslator
             var toolNames = CollectToolCallNames(messages);
             using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
             writer.WriteStartObject();
-            WriteContents(writer, messages, toolNames, profile);
+            WriteContents(writer, messages, toolNames, profile, knownSignatures);
             WriteSystemInstruction(writer, messages);
             WriteTools(writer, request);
             WriteToolConfig(writer, request);
@@ -175,7 +175,7 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames, UpstreamModelProfile profile)
+    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
     {
         writer.WritePropertyName("contents"u8);
         writer.WriteStartArray();
@@ -215,7 +215,7 @@ public static class ChatToGeminiRequestTranslator
                     WriteUserParts(writer, message, index);
                     break;
                 case "model":
-                    WriteAssistantParts(writer, message, index, profile.RequiresThoughtSignatures);
+                    WriteAssistantParts(writer, message, index, profile.RequiresThoughtSignatures, knownSignatures);
                     break;
                 default:
                     WriteToolResultPart(writer, message, index, toolNames);
@@ -454,7 +454,7 @@ public static class ChatToGeminiRequestTranslator
     // stream deltas, a conversation begun on another model): base64 of "skip_thought_signature_validator".
     internal const string PlaceholderThoughtSignature = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
 
-    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, bool requiresSignature)
+    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, bool requiresSignature, ThoughtSignatureBag? knownSignatures)
     {
         if (message.TryGetProperty("content", out var content))
         {
@@ -480,7 +480,7 @@ public static class ChatToGeminiRequestTranslator
         }
 
         // Gemini 3 rejects a step whose first function call carries no signature.
-        var needsPlaceholder = requiresSignature && !calls.EnumerateArray().Any(call => SignatureOf(call) is not null);
+        var needsPlaceholder = requiresSignature && !calls.EnumerateArray().Any(call => SignatureOf(call, knownSignatures) is not null);
         var c = 0;
         foreach (var call in calls.EnumerateArray())
         {
@@ -502,7 +502,7 @@ public static class ChatToGeminiRequestTranslator
 
             // Gemini 3 validates the signature it issued for this call; clients that keep Google's
             // extra_content carry it back here.
-            if (SignatureOf(call) is { } sig)
+            if (SignatureOf(call, knownSignatures) is { } sig)
             {
                 writer.WriteString("thoughtSignature"u8, sig);
             }
@@ -515,14 +515,47 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static string? SignatureOf(JsonElement call) =>
-        call.ValueKind == JsonValueKind.Object
-        && call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
-        && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
-        && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
-        && signature.GetString() is { Length: > 0 } sig
-            ? sig
+    /// <summary>The signature the client carried back in Google's place, else the one remembered for this call id.</summary>
+    private static string? SignatureOf(JsonElement call, ThoughtSignatureBag? knownSignatures)
+    {
+        if (call.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
+            && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
+            && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
+            && signature.GetString() is { Length: > 0 } sig)
+        {
+            return sig;
+        }
+
+        return knownSignatures is not null && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+            && knownSignatures.TryGet(id.GetString()!, out var known)
+            ? known
             : null;
+    }
+
+    /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>
+    public static IReadOnlyList<string> UnsignedToolCallIds(JsonElement request)
+    {
+        var ids = new List<string>();
+        if (request.ValueKind == JsonValueKind.Object && request.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+                {
+                    ids.AddRange(calls.EnumerateArray()
+                        .Where(c => SignatureOf(c, null) is null && c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+                        .Select(c => c.GetProperty("id").GetString()!));
+                }
+            }
+        }
+
+        return ids;
+    }
 
     private static void WriteArguments(Utf8JsonWriter writer, JsonElement function, string param)
     {

@@ -9,7 +9,7 @@ namespace MixProxy.Translation.Gemini;
 public static class GeminiToChatResponseTranslator
 {
     /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
-    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output)
+    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var reader = new Utf8JsonReader(geminiResponse);
@@ -37,7 +37,7 @@ public static class GeminiToChatResponseTranslator
         {
             foreach (var candidate in candidates.EnumerateArray())
             {
-                var text = WriteChoice(writer, candidate, candidateCount);
+                var text = WriteChoice(writer, candidate, candidateCount, signatures);
                 if (candidateCount == 0)
                 {
                     firstText = text; // output.text is the first choice's text, never a later one's
@@ -88,7 +88,7 @@ public static class GeminiToChatResponseTranslator
         && feedback.TryGetProperty("blockReason", out var reason) && reason.ValueKind == JsonValueKind.String;
 
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
-    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position)
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
     {
         var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
         StringBuilder? text = null;
@@ -138,7 +138,7 @@ public static class GeminiToChatResponseTranslator
             writer.WriteStartArray();
             foreach (var (call, part) in toolCalls)
             {
-                GeminiVocabulary.WriteFunctionCall(writer, call, part, GeminiVocabulary.ToolCallIdFor(call), index: null);
+                GeminiVocabulary.WriteFunctionCall(writer, call, part, GeminiVocabulary.ToolCallIdFor(call), index: null, signatures);
             }
 
             writer.WriteEndArray();

@@ -20,16 +20,18 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
     private readonly ResponseContext _context;
     private readonly UsageSink? _usageSink;
+    private readonly ThoughtSignatureBag? _signatures;
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
     private string? _id;
     private TokenUsage? _usage;
     private bool _promptBlocked;
     private bool _ended;
 
-    public GeminiToChatStreamTranslator(ResponseContext context, UsageSink? usageSink = null)
+    public GeminiToChatStreamTranslator(ResponseContext context, UsageSink? usageSink = null, ThoughtSignatureBag? signatures = null)
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _usageSink = usageSink;
+        _signatures = signatures;
     }
 
     /// <summary>True once the stream has been closed, normally or by an error event.</summary>
@@ -196,7 +198,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                     {
                         // The index counts calls across the whole stream, so parallel calls that arrive in
                         // separate chunks never collide on index 0.
-                        GeminiVocabulary.WriteFunctionCall(w, call, part, GeminiVocabulary.ToolCallIdFor(call), st.NextToolIndex++);
+                        GeminiVocabulary.WriteFunctionCall(w, call, part, GeminiVocabulary.ToolCallIdFor(call), st.NextToolIndex++, _signatures);
                     }
 
                     w.WriteEndArray();

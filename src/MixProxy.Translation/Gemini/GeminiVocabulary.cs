@@ -72,7 +72,7 @@ internal static class GeminiVocabulary
     private static string RandomToken(int length) =>
         RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", length);
 
-    public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index)
+    public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index, ThoughtSignatureBag? signatures)
     {
         writer.WriteStartObject();
         if (index is { } i)
@@ -91,6 +91,7 @@ internal static class GeminiVocabulary
         // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
         if (part.TryGetProperty("thoughtSignature", out var signature) && signature.GetString() is { Length: > 0 } sig)
         {
+            signatures?.Add(id, sig);
             writer.WritePropertyName("extra_content"u8);
             writer.WriteStartObject();
             writer.WritePropertyName("google"u8);

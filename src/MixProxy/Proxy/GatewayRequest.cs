@@ -46,6 +46,9 @@ internal sealed class GatewayRequest : IDisposable
 
     public UsageSink Usage { get; } = new();
 
+    /// <summary>Thought signatures the upstream issued in this response, remembered for the next turn.</summary>
+    public ThoughtSignatureBag IssuedSignatures { get; } = new();
+
     /// <summary>The key's claim on its limits, settled by the middleware once the response is over.</summary>
     public required RateLimitTicket RateLimit { get; init; }
 

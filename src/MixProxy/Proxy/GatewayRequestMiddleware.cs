@@ -28,6 +28,7 @@ internal sealed partial class GatewayRequestMiddleware(
     IProxyStateLookup proxyState,
     GatewayRateLimiter limiter,
     ResponseCache cache,
+    ThoughtSignatureCache signatures,
     GatewayMetrics metrics,
     TelemetryOptions telemetryOptions,
     TimeProvider time,
@@ -100,6 +101,11 @@ internal sealed partial class GatewayRequestMiddleware(
         {
             // Settle even when the client went away: the reservation must not stay charged (or be lost) silently.
             await limiter.SettleAsync(request.RateLimit, request.Usage.Usage, upstreamFailed, CancellationToken.None).ConfigureAwait(false);
+            if (request.IssuedSignatures.Items.Count > 0)
+            {
+                await signatures.RememberAsync(request.Key.Hash, request.IssuedSignatures).ConfigureAwait(false);
+            }
+
             RecordCompletion(context, request);
         }
     }
@@ -218,11 +224,14 @@ internal sealed partial class GatewayRequestMiddleware(
         string? upstreamPath = null;
         if (protocol == ApiProtocol.OpenAIChat && upstreamProtocol == ApiProtocol.Gemini)
         {
+            // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
+            var unsigned = ChatToGeminiRequestTranslator.UnsignedToolCallIds(body!.RootElement);
+            var known = unsigned.Count == 0 ? null : await signatures.RecallAsync(key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
             var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
             var started = Stopwatch.GetTimestamp();
             try
             {
-                ChatToGeminiRequestTranslator.Translate(body!.RootElement, entry.ProfileFor(model), translated);
+                ChatToGeminiRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), translated, known);
             }
             catch (TranslationException e)
             {

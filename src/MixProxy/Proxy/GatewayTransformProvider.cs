@@ -209,7 +209,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         if (request.Stream)
         {
             var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
-            var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage);
+            var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage, request.IssuedSignatures);
             request.StreamFaulted = () => translator.Faulted;
             var translating = new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted);
             request.Telemetry.StreamTranslated = true;
@@ -227,7 +227,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            request.Usage.Usage = GeminiToChatResponseTranslator.Translate(geminiBody, responseContext, output);
+            request.Usage.Usage = GeminiToChatResponseTranslator.Translate(geminiBody, responseContext, output, request.IssuedSignatures);
             _metrics.TranslationDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
             _metrics.TranslationBytes.Record(output.WrittenCount, direction);
             Replace(context, output.WrittenMemory, "application/json");

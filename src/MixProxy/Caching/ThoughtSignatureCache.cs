@@ -1,0 +1,59 @@
+using System.Text;
+using Microsoft.Extensions.Caching.Distributed;
+using MixProxy.Translation;
+
+namespace MixProxy.Caching;
+
+/// <summary>
+/// Remembers the Gemini thought signatures issued with tool calls, by tool-call id, so a later turn from a client
+/// that dropped Google's <c>extra_content</c> still sends them back (Gemini 3 refuses the turn otherwise). Entries
+/// are per client key, live an hour, and use the same store as the response cache: Redis when configured (shared by
+/// every replica), memory otherwise. Failures only mean a signature is not restored.
+/// </summary>
+internal sealed partial class ThoughtSignatureCache(IDistributedCache cache, ILogger<ThoughtSignatureCache> logger)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+
+    public async Task<ThoughtSignatureBag> RecallAsync(string keyHash, IReadOnlyList<string> toolCallIds, CancellationToken cancellationToken)
+    {
+        var bag = new ThoughtSignatureBag();
+        foreach (var id in toolCallIds)
+        {
+            try
+            {
+                if (await cache.GetAsync(Key(keyHash, id), cancellationToken).ConfigureAwait(false) is { } stored)
+                {
+                    bag.Add(id, Encoding.UTF8.GetString(stored));
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(logger, "read", e.Message);
+                break;
+            }
+        }
+
+        return bag;
+    }
+
+    public async Task RememberAsync(string keyHash, ThoughtSignatureBag signatures)
+    {
+        foreach (var (id, signature) in signatures.Items)
+        {
+            try
+            {
+                await cache.SetAsync(Key(keyHash, id), Encoding.UTF8.GetBytes(signature), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = Lifetime }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(logger, "write", e.Message);
+                return;
+            }
+        }
+    }
+
+    private static string Key(string keyHash, string toolCallId) => $"sig:{keyHash.AsSpan(7, 16)}:{toolCallId}";
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Thought-signature cache {Operation} failed ({Reason}).")]
+    private static partial void LogFailed(ILogger logger, string operation, string reason);
+}
