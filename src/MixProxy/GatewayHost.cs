@@ -100,6 +100,20 @@ public static class GatewayHost
             && (telemetry.MetricsPort is { } port
                 ? context.Connection.LocalPort == port
                 : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)));
+        if (telemetry.MetricsPort is { } metricsPort)
+        {
+            // The metrics port serves metrics only: the API is not reachable through it.
+            app.Use((context, next) =>
+            {
+                if (context.Connection.LocalPort != metricsPort)
+                {
+                    return next(context);
+                }
+
+                context.Response.StatusCode = 404;
+                return Task.CompletedTask;
+            });
+        }
 
         // Anything outside the gateway's routes (wrong path, wrong method) still answers in the caller's protocol.
         app.UseStatusCodePages(context => ClientErrors.WriteAsync(

@@ -103,9 +103,12 @@ public sealed class MetricsTests
 
         using var onMain = await main.GetAsync("/metrics", TestContext.Current.CancellationToken);
         var onOwnPort = await metricsPort.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        metricsPort.DefaultRequestHeaders.Authorization = new("Bearer", GatewayFixture.ClientKey);
+        var (apiOnMetricsPort, _, _) = await metricsPort.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}]}""");
 
         Assert.Equal(HttpStatusCode.NotFound, onMain.StatusCode);
         Assert.Contains("mixproxy_config_generation", onOwnPort, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, apiOnMetricsPort);
     }
 
     /// <summary>Runs Prometheus' own linter on the page; ./test.sh and CI install it (Debian package prometheus).</summary>

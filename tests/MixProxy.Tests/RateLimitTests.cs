@@ -179,6 +179,22 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task CountTokens_CountsAsARequest_ButReservesNoTokens()
+    {
+        var key = new LimitedKey(new JsonObject { ["TokensPerMinute"] = 1500 });
+        await using var gateway = await GatewayFixture.StartAsync(key.AddTo);
+        using var client = gateway.CreateClient(key.Value);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add((await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:countTokens", """{"contents":[{"parts":[{"text":"How many?"}]}]}""")).Status);
+        }
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
     public async Task RedisKilledMidTest_RequestsFlowUnderLocalLimitsAndFailFast_ThenLimitsAreSharedAgain()
     {
         await using var redis = await RedisServer.StartAsync(owned: true);

@@ -55,6 +55,43 @@ public sealed class ResponseCacheTests
     }
 
     [Fact]
+    public async Task SseAndJsonArrayStreams_AreSeparateEntries()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+        const string Ask = """{"contents":[{"parts":[{"text":"Framing"}]}]}""";
+
+        var (_, _, sse) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse", Ask, ("x-mixproxy-cache", "on"));
+        await sse.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var (_, _, array) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent", Ask, ("x-mixproxy-cache", "on"));
+        var body = await array.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("miss", CacheHeader(array));
+        Assert.StartsWith("[", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StreamsThatEndInAnErrorOrAreCut_AreNotCached()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+        gateway.Upstream.Enqueue(new MixProxy.Simulator.ScriptedReply(Events: ["""{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}""", """{"error":{"code":500,"message":"boom","status":"INTERNAL"}}"""]));
+        gateway.Upstream.Enqueue(new MixProxy.Simulator.ScriptedReply(Events: ["""{"candidates":[{"content":{"parts":[{"text":"half an answer"}]}}]}"""]));
+        const string Ask = """{"contents":[{"parts":[{"text":"Broken"}]}]}""";
+        var statuses = new List<string?>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (_, _, response) = await client.PostJsonAsync("/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse", Ask, ("x-mixproxy-cache", "on"));
+            await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            statuses.Add(CacheHeader(response));
+        }
+
+        // An error-ended stream, then a stream with no finish reason: neither may be replayed.
+        Assert.Equal(["miss", "miss", "miss"], statuses);
+        Assert.Equal(3, gateway.Upstream.Received.Count);
+    }
+
+    [Fact]
     public async Task UpstreamErrors_AreNeverCached()
     {
         await using var gateway = await GatewayFixture.StartAsync(CacheChatRoute);

@@ -15,6 +15,8 @@ public sealed class ChatStreamUsageFilter(UsageSink sink, bool dropUsageChunk) :
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
 
+    private bool _sawDone;
+
     public bool IsEnded { get; private set; }
 
     public bool Faulted { get; private set; }
@@ -25,6 +27,7 @@ public sealed class ChatStreamUsageFilter(UsageSink sink, bool dropUsageChunk) :
         if (data.SequenceEqual("[DONE]"u8))
         {
             IsEnded = true;
+            _sawDone = true;
         }
         else if (data.IndexOf("\"usage\""u8) >= 0 || data.IndexOf("\"error\""u8) >= 0)
         {
@@ -57,6 +60,8 @@ public sealed class ChatStreamUsageFilter(UsageSink sink, bool dropUsageChunk) :
 
     public void Complete(IBufferWriter<byte> output)
     {
+        // An OpenAI stream that ends without [DONE] was cut: pass on what came, but do not treat it as complete.
+        Faulted |= !_sawDone;
         IsEnded = true;
     }
 }

@@ -44,7 +44,7 @@ public static class ChatToGeminiRequestTranslator
             writer.WriteEndObject();
             writer.Flush();
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
         {
             // A field of the wrong JSON type (a number where text belongs, say) that no rule above named.
             throw new TranslationException(null, "A request field has the wrong JSON type: " + e.Message);

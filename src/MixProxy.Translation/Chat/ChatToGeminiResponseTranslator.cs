@@ -233,7 +233,7 @@ public static class ChatToGeminiResponseTranslator
                 ? text
                 : Encoding.UTF8.GetString(body);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             message = Encoding.UTF8.GetString(body).Trim();
         }

@@ -20,6 +20,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
     private string? _responseId;
     private TokenUsage? _usage;
     private int _emitted;
+    private bool _sawDone;
 
     public bool IsEnded { get; private set; }
 
@@ -34,10 +35,23 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
         if (data.SequenceEqual("[DONE]"u8))
         {
+            _sawDone = true;
             Complete(output);
             return;
         }
 
+        try
+        {
+            TranslateChunk(data, output);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            WriteError(output, 502, "The upstream sent an event of an unexpected shape; the stream was stopped.");
+        }
+    }
+
+    private void TranslateChunk(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
         JsonDocument document;
         try
         {
@@ -96,6 +110,9 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         }
 
         IsEnded = true;
+
+        // Without [DONE] the upstream stream was cut: close it for the client, but it is not a complete answer.
+        Faulted |= !_sawDone;
 
         // The closing event: every choice's assembled calls and finish reason, with the usage.
         var closing = _choices.Where(c => !c.Value.Closed).ToList();

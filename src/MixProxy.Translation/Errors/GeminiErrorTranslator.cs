@@ -92,9 +92,9 @@ public static class GeminiErrorTranslator
                 return (Truncate(message), status, reason, retry);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            // Not JSON (a load balancer's HTML page, say): the text itself is the message.
+            // Not JSON of the expected shape (a load balancer's HTML page, say): the text itself is the message.
         }
 
         var text = Encoding.UTF8.GetString(body).Trim();

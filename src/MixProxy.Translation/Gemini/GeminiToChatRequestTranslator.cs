@@ -39,9 +39,9 @@ public static class GeminiToChatRequestTranslator
 
             writer.WriteEndObject();
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
         {
-            throw new TranslationException(null, "A request field has the wrong JSON type: " + e.Message);
+            throw new TranslationException(null, "A request field is missing or has the wrong JSON type: " + e.Message);
         }
     }
 

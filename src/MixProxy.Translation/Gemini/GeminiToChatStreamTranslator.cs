@@ -53,6 +53,20 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             return;
         }
 
+        try
+        {
+            TranslateParsed(trimmed, output);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            WriteEvent(output, w => ErrorBodies.WriteOpenAIError(w, "The upstream sent an event of an unexpected shape; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
+            _ended = true;
+            Faulted = true;
+        }
+    }
+
+    private void TranslateParsed(ReadOnlySpan<byte> trimmed, IBufferWriter<byte> output)
+    {
         JsonDocument document;
         try
         {

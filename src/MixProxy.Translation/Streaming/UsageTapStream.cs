@@ -10,10 +10,14 @@ public sealed class UsageTapStream(Stream inner, ApiProtocol protocol, UsageSink
 {
     private readonly StreamUsageScanner _scanner = new(protocol);
 
+    /// <summary>Known at the end of the stream: it ended in an error, or without a finish reason.</summary>
+    public bool Faulted { get; private set; }
+
     protected override void OnData(ReadOnlySpan<byte> data) => _scanner.Append(data);
 
     protected override void OnEnd()
     {
+        Faulted = _scanner.LooksIncomplete();
         if (_scanner.Read() is { } usage)
         {
             sink.Usage = usage;

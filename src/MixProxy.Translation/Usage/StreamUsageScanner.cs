@@ -35,6 +35,16 @@ public sealed class StreamUsageScanner(ApiProtocol protocol)
         _length += bytes.Length;
     }
 
+    /// <summary>
+    /// True when the stream's tail shows it did not end as a complete answer: an error object, or (Gemini) no finish
+    /// reason. Used to keep such streams out of the response cache.
+    /// </summary>
+    public bool LooksIncomplete()
+    {
+        var tail = _tail.AsSpan(0, _length);
+        return tail.IndexOf("\"error\""u8) >= 0 || (protocol == ApiProtocol.Gemini && tail.IndexOf("\"finishReason\""u8) < 0);
+    }
+
     /// <summary>The last usage object in the stream's tail, or null when none was reported.</summary>
     public TokenUsage? Read()
     {

@@ -14,23 +14,27 @@ internal sealed partial class ThoughtSignatureCache(IDistributedCache cache, ILo
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
+    /// <summary>At most this many (the most recent) tool calls of a request are looked up: a bound on work per request.</summary>
+    public const int MaxLookups = 64;
+
     public async Task<ThoughtSignatureBag> RecallAsync(string keyHash, IReadOnlyList<string> toolCallIds, CancellationToken cancellationToken)
     {
         var bag = new ThoughtSignatureBag();
-        foreach (var id in toolCallIds)
+        try
         {
-            try
+            // Looked up together (one round of requests, not one after another).
+            var found = await Task.WhenAll(toolCallIds.Take(MaxLookups).Select(async id => (Id: id, Value: await cache.GetAsync(Key(keyHash, id), cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
+            foreach (var (id, value) in found)
             {
-                if (await cache.GetAsync(Key(keyHash, id), cancellationToken).ConfigureAwait(false) is { } stored)
+                if (value is not null)
                 {
-                    bag.Add(id, Encoding.UTF8.GetString(stored));
+                    bag.Add(id, Encoding.UTF8.GetString(value));
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, "read", e.Message);
-                break;
-            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(logger, "read", e.Message);
         }
 
         return bag;

@@ -54,12 +54,14 @@ internal sealed partial class GatewayRequestMiddleware(
                 ? "Missing API key: send it as 'Authorization: Bearer <key>', 'x-goog-api-key' or '?key='."
                 : "Invalid API key.";
             await ClientErrors.WriteAsync(context, protocol, 401, message, openAICode: "invalid_api_key").ConfigureAwait(false);
+            RecordRefused(context, route, telemetry);
             return;
         }
 
         using var request = await ReadRequestAsync(context, route, key, telemetry).ConfigureAwait(false);
         if (request is null)
         {
+            RecordRefused(context, route, telemetry);
             return;
         }
 
@@ -225,7 +227,7 @@ internal sealed partial class GatewayRequestMiddleware(
         if (protocol == ApiProtocol.OpenAIChat && upstreamProtocol == ApiProtocol.Gemini)
         {
             // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
-            var unsigned = ChatToGeminiRequestTranslator.UnsignedToolCallIds(body!.RootElement);
+            var unsigned = ChatToGeminiRequestTranslator.UnsignedToolCallIds(body!.RootElement).Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
             var known = unsigned.Count == 0 ? null : await signatures.RecallAsync(key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
             var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
             var started = Stopwatch.GetTimestamp();
@@ -287,8 +289,10 @@ internal sealed partial class GatewayRequestMiddleware(
         }
 
         // :: Admission against the key's limits (after validation: a bad request costs nothing).
-        var bodyBytes = body is not null ? raw.Length : context.Request.ContentLength ?? 0;
-        var maxOutput = body is null ? null : UsageReader.MaxOutputTokens(body.RootElement, protocol);
+        // Counting tokens generates none and reports no usage to settle with: it reserves nothing (it still counts as a request).
+        var counting = route.Api == ClientApi.GeminiCountTokens;
+        var bodyBytes = counting ? 0 : body is not null ? raw.Length : context.Request.ContentLength ?? 0;
+        var maxOutput = counting ? 0 : body is null ? null : UsageReader.MaxOutputTokens(body.RootElement, protocol);
         var ticket = await limiter.AdmitAsync(key, entry, model, bodyBytes, maxOutput, context.RequestAborted).ConfigureAwait(false);
         if (ticket.Admission is not null)
         {
@@ -320,7 +324,8 @@ internal sealed partial class GatewayRequestMiddleware(
         {
             // Exact match on the canonical upstream request: the same question to the same upstream.
             var scope = key.Cache == CacheSharing.Shared ? "shared" : key.Hash;
-            cacheKey = ResponseCache.Key(scope, entry.ClusterId, $"{route.Api}:{route.OutputText}", upstreamPath ?? upstreamModel, stream, includeUsage, Canonical(cacheable, upstreamPath is not null));
+            var framing = $"{route.Api}:{route.OutputText}:{context.Request.RouteValues["version"]}:{context.Request.Query[GeminiEndpoint.SseQuery.Name]}";
+            cacheKey = ResponseCache.Key(scope, entry.ClusterId, framing, upstreamPath ?? upstreamModel, stream, includeUsage, Canonical(cacheable, upstreamPath is not null));
         }
 
         context.ReassignProxyRequest(cluster);
@@ -343,6 +348,24 @@ internal sealed partial class GatewayRequestMiddleware(
             CacheKey = cacheKey,
             CacheTtl = route.CacheTtl ?? RouteSettings.DefaultCacheTtl,
         };
+    }
+
+    /// <summary>
+    /// Requests the gateway answered itself (bad key, unknown model, refused input, 429…) count in the client-view
+    /// duration too, so error-rate panels and alerts see them; their model labels are "none" (nothing was resolved).
+    /// </summary>
+    private void RecordRefused(HttpContext context, RouteSettings route, RequestTelemetry telemetry)
+    {
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", route.Api == ClientApi.OpenAIChat ? "chat" : route.Api == ClientApi.GeminiCountTokens ? "count_tokens" : "generate_content" },
+            { "gen_ai.provider.name", "none" },
+            { "gen_ai.request.model", "none" },
+            { "gen_ai.response.model", "none" },
+            { "mixproxy.stream", false },
+            { "http.response.status_code", context.Response.StatusCode },
+        };
+        metrics.ServerRequestDuration.Record(Stopwatch.GetElapsedTime(telemetry.ArrivedAt).TotalSeconds, tags);
     }
 
     /// <summary>Turns the request's timestamps and usage into metrics, once, when it is over.</summary>
@@ -415,7 +438,7 @@ internal sealed partial class GatewayRequestMiddleware(
             metrics.TranslationBytes.Record(bytes, direction);
         }
 
-        if (request.StreamFaulted())
+        if (request.Translates && request.StreamFaulted())
         {
             metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "stream"), new KeyValuePair<string, object?>("error.type", "upstream_error_event"));
         }

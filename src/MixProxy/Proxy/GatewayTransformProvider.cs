@@ -163,7 +163,9 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             {
                 // Count the tokens of an untranslated Gemini stream (SSE or JSON array) without touching a byte of it.
                 var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
-                upstream.Content = new StreamContent(new UsageTapStream(inner, request.ClientProtocol, request.Usage));
+                var tap = new UsageTapStream(inner, request.ClientProtocol, request.Usage);
+                request.StreamFaulted = () => tap.Faulted;
+                upstream.Content = new StreamContent(tap);
             }
 
             return;
@@ -232,7 +234,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             _metrics.TranslationBytes.Record(output.WrittenCount, direction);
             Replace(context, output.WrittenMemory, "application/json");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
             _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
             response.StatusCode = 502;
@@ -287,7 +289,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             _metrics.TranslationBytes.Record(output.WrittenCount, direction);
             Replace(context, output.WrittenMemory, "application/json");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
             _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
             response.StatusCode = 502;

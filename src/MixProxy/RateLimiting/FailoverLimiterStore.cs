@@ -36,6 +36,10 @@ internal sealed partial class FailoverLimiterStore(
             {
                 Observe("admit", "error", started);
                 SetDegraded(true, e.Message);
+
+                // The script may still have run after we stopped waiting: give back the concurrency slot it may have
+                // taken. A token reservation it may have charged stays (a refund could return tokens never charged).
+                _ = CompensateAsync(request);
             }
         }
         else
@@ -67,8 +71,37 @@ internal sealed partial class FailoverLimiterStore(
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             Observe("settle", "error", started);
-            // The reservation stays charged: over-counting while Redis is away is the safe direction.
             SetDegraded(true, e.Message);
+
+            // Try once more in the background without the tight timeout, so the slot and the correction are not
+            // lost to a short stall; if Redis stays away, the lease expires on its own.
+            _ = RetrySettleAsync(settlement);
+        }
+    }
+
+    private async Task CompensateAsync(AdmissionRequest request)
+    {
+        try
+        {
+            await Task.Delay(options.RedisTimeout).ConfigureAwait(false);
+            await shared.SettleAsync(new Settlement(request, 0), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Redis is still away: the lease and the reservation expire with their keys.
+        }
+    }
+
+    private async Task RetrySettleAsync(Settlement settlement)
+    {
+        try
+        {
+            await Task.Delay(options.RedisTimeout).ConfigureAwait(false);
+            await shared.SettleAsync(settlement, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // As above: over-counting until the keys expire is the safe direction.
         }
     }
 

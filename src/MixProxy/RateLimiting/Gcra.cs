@@ -12,16 +12,16 @@ internal static class Gcra
     /// with the emission interval it was computed under) is rescaled to the new interval. Without this, a TAT
     /// means "time until empty", and raising a limit from 3 to 5 after 3 requests would still refuse the 4th.
     /// </summary>
-    public static double Rescale(double storedTat, double storedEmission, double now, long limit)
+    public static double Rescale(double storedTat, long storedLimit, double now, long limit)
     {
-        var emission = Emission(limit);
-        if (storedTat <= now || storedEmission <= 0 || Math.Abs(storedEmission - emission) < 1e-9)
+        // The stored limit is an integer, so "unchanged" is exact: no rounding can creep in between calls.
+        if (storedTat <= now || storedLimit <= 0 || storedLimit == limit)
         {
             return storedTat;
         }
 
-        var used = (storedTat - now) / storedEmission;
-        return now + (used * emission);
+        var used = (storedTat - now) / Emission(storedLimit);
+        return now + (used * Emission(limit));
     }
 
     public const double PeriodMs = 60_000;

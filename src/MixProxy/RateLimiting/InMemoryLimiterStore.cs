@@ -24,7 +24,7 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
             for (var i = 0; i < request.Charges.Count; i++)
             {
                 var charge = request.Charges[i];
-                var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Emission, now, charge.Limit) : now;
+                var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Limit, now, charge.Limit) : now;
                 var (allowed, newTat, wait) = Gcra.Try(stored, now, charge.Limit, charge.Cost);
                 newTats[i] = newTat;
                 if (!allowed)
@@ -55,7 +55,7 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
 
             for (var i = 0; i < request.Charges.Count; i++)
             {
-                partition.Tats[request.Charges[i].Key] = new Cell(newTats[i], Gcra.Emission(request.Charges[i].Limit));
+                partition.Tats[request.Charges[i].Key] = new Cell(newTats[i], request.Charges[i].Limit);
             }
 
             if (request.ConcurrencyKey is not null)
@@ -83,8 +83,8 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
             {
                 foreach (var charge in settlement.Admission.Charges.Where(c => c.Kind == LimitKind.Tokens))
                 {
-                    var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Emission, now, charge.Limit) : now;
-                    partition.Tats[charge.Key] = new Cell(Gcra.Adjust(stored, now, charge.Limit, settlement.TokenDelta), Gcra.Emission(charge.Limit));
+                    var stored = partition.Tats.TryGetValue(charge.Key, out var cell) ? Gcra.Rescale(cell.Tat, cell.Limit, now, charge.Limit) : now;
+                    partition.Tats[charge.Key] = new Cell(Gcra.Adjust(stored, now, charge.Limit, settlement.TokenDelta), charge.Limit);
                 }
 
                 partition.TokensCharged += settlement.TokenDelta;
@@ -104,8 +104,8 @@ internal sealed class InMemoryLimiterStore(TimeProvider time) : ILimiterStore
 
     private double Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>A limit's TAT and the emission interval it was computed with (see <see cref="Gcra.Rescale"/>).</summary>
-    private readonly record struct Cell(double Tat, double Emission);
+    /// <summary>A limit's TAT and the limit it was computed under (see <see cref="Gcra.Rescale"/>).</summary>
+    private readonly record struct Cell(double Tat, long Limit);
 
     private sealed class Partition
     {

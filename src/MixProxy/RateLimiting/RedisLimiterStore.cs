@@ -18,14 +18,14 @@ internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiter
         local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
         local n, c, tc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local period = 60000
-        -- A cell is "tat|emission"; a changed limit rescales the units already used (Gcra.Rescale).
-        local function read_tat(key, now, emission)
+        -- A cell is "tat|limit"; a changed limit rescales the units already used (Gcra.Rescale).
+        local function read_tat(key, now, limit)
           local cell = redis.call('GET', key)
           if not cell then return now end
           local tat, old = string.match(cell, '^([^|]+)|(.+)$')
           tat, old = tonumber(tat), tonumber(old)
           if tat <= now then return now end
-          if old > 0 and math.abs(old - emission) > 1e-9 then tat = now + (tat - now) / old * emission end
+          if old > 0 and old ~= limit then tat = now + (tat - now) * old / limit end
           return tat
         end
         local denied, retry = 0, 0
@@ -33,7 +33,7 @@ internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiter
         for i = 1, n do
           local limit, cost = tonumber(ARGV[3 + 2 * i - 1]), tonumber(ARGV[3 + 2 * i])
           local emission = period / limit
-          local tat = read_tat(KEYS[i], now, emission)
+          local tat = read_tat(KEYS[i], now, limit)
           local new_tat = tat + cost * emission
           local allow_at = new_tat - period
           if now < allow_at then
@@ -59,8 +59,7 @@ internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiter
         if denied == 0 then
           for i = 1, n do
             local ttl = math.ceil(tats[i] - now)
-            local emission = period / tonumber(ARGV[3 + 2 * i - 1])
-            if ttl > 0 then redis.call('SET', KEYS[i], string.format('%.3f|%.6f', tats[i], emission), 'PX', ttl) end
+            if ttl > 0 then redis.call('SET', KEYS[i], string.format('%.3f|%d', tats[i], tonumber(ARGV[3 + 2 * i - 1])), 'PX', ttl) end
           end
           if c == 1 then
             local lease = tonumber(ARGV[base + 3])
@@ -82,19 +81,20 @@ internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiter
         local delta = tonumber(ARGV[4 + n])
         if delta ~= 0 then
           for i = 1, n do
-            local emission = 60000 / tonumber(ARGV[3 + i])
+            local limit = tonumber(ARGV[3 + i])
+            local emission = 60000 / limit
             local tat = now
             local cell = redis.call('GET', KEYS[i])
             if cell then
               local stored, old = string.match(cell, '^([^|]+)|(.+)$')
               stored, old = tonumber(stored), tonumber(old)
-              if stored > now then tat = now + (stored - now) / old * emission end
+              if stored > now then tat = now + (stored - now) * old / limit end
             end
             local new_tat = tat + delta * emission
             if new_tat <= now then
               redis.call('DEL', KEYS[i])
             else
-              redis.call('SET', KEYS[i], string.format('%.3f|%.6f', new_tat, emission), 'PX', math.ceil(new_tat - now))
+              redis.call('SET', KEYS[i], string.format('%.3f|%d', new_tat, limit), 'PX', math.ceil(new_tat - now))
             end
           end
           if tc == 1 then redis.call('INCRBY', KEYS[n + c + 1], delta) end
