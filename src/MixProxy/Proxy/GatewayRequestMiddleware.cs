@@ -229,24 +229,12 @@ internal sealed partial class GatewayRequestMiddleware(
             // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
             var unsigned = ChatToGeminiRequestTranslator.UnsignedToolCallIds(body!.RootElement).Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
             var known = unsigned.Count == 0 ? null : await signatures.RecallAsync(key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
-            var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
-            var started = Stopwatch.GetTimestamp();
-            try
+            upstreamBody = await TranslateRequestAsync(context, protocol, raw.Length, output => ChatToGeminiRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), output, known)).ConfigureAwait(false);
+            if (upstreamBody is null)
             {
-                ChatToGeminiRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), translated, known);
-            }
-            catch (TranslationException e)
-            {
-                metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "request"), new KeyValuePair<string, object?>("error.type", "invalid_request"));
-                await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
                 return null;
             }
 
-            var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "request");
-            metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
-            metrics.TranslationBytes.Record(translated.WrittenCount, direction);
-
-            upstreamBody = translated.WrittenMemory;
             upstreamPath = GeminiEndpoint.Path(upstreamModel, stream ? GeminiEndpoint.StreamGenerateContent : GeminiEndpoint.GenerateContent);
         }
         else if (protocol == ApiProtocol.Gemini && upstreamProtocol == ApiProtocol.OpenAIChat)
@@ -257,23 +245,12 @@ internal sealed partial class GatewayRequestMiddleware(
                 return null;
             }
 
-            var translated = new ArrayBufferWriter<byte>(raw.Length + 256);
-            var started = Stopwatch.GetTimestamp();
-            try
+            upstreamBody = await TranslateRequestAsync(context, protocol, raw.Length, output => GeminiToChatRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), stream, output)).ConfigureAwait(false);
+            if (upstreamBody is null)
             {
-                GeminiToChatRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), stream, translated);
-            }
-            catch (TranslationException e)
-            {
-                metrics.TranslationErrors.Add(1, new KeyValuePair<string, object?>("mixproxy.translation.direction", "request"), new KeyValuePair<string, object?>("error.type", "invalid_request"));
-                await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
                 return null;
             }
 
-            var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "request");
-            metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
-            metrics.TranslationBytes.Record(translated.WrittenCount, direction);
-            upstreamBody = translated.WrittenMemory;
             upstreamPath = ChatEndpoint.Path;
         }
         else if (protocol == ApiProtocol.OpenAIChat && (upstreamModel != model || (stream && !includeUsage)))
@@ -348,6 +325,28 @@ internal sealed partial class GatewayRequestMiddleware(
             CacheKey = cacheKey,
             CacheTtl = route.CacheTtl ?? RouteSettings.DefaultCacheTtl,
         };
+    }
+
+    /// <summary>Runs a request translator, measuring it; an untranslatable request is answered with its 400 (null returned).</summary>
+    private async Task<ReadOnlyMemory<byte>?> TranslateRequestAsync(HttpContext context, ApiProtocol protocol, int sizeHint, Action<ArrayBufferWriter<byte>> translate)
+    {
+        var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "request");
+        var translated = new ArrayBufferWriter<byte>(sizeHint + 256);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            translate(translated);
+        }
+        catch (TranslationException e)
+        {
+            metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "invalid_request"));
+            await ClientErrors.WriteAsync(context, protocol, e.StatusCode, e.Message, e.Param).ConfigureAwait(false);
+            return null;
+        }
+
+        metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
+        metrics.TranslationBytes.Record(translated.WrittenCount, direction);
+        return translated.WrittenMemory;
     }
 
     /// <summary>

@@ -211,35 +211,16 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         if (request.Stream)
         {
             var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
-            var translator = new GeminiToChatStreamTranslator(responseContext, request.Usage, request.IssuedSignatures);
-            request.StreamFaulted = () => translator.Faulted;
-            var translating = new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted);
-            request.Telemetry.StreamTranslated = true;
-            request.Telemetry.StreamStats = () => (translating.TranslationTicks, translating.TranslatedBytes);
-            upstream.Content = new StreamContent(translating);
-            response.Headers.ContentLength = null;
-            response.Headers.ContentType = "text/event-stream; charset=utf-8";
+            UseTranslatedStream(context, request, upstreamBody, new GeminiToChatStreamTranslator(responseContext, request.Usage, request.IssuedSignatures), "text/event-stream; charset=utf-8");
             response.Headers.CacheControl = "no-cache";
             return;
         }
 
-        var geminiBody = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
-        var output = new ArrayBufferWriter<byte>(geminiBody.Length + 512);
-        var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "response");
-        try
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            request.Usage.Usage = GeminiToChatResponseTranslator.Translate(geminiBody, responseContext, output, request.IssuedSignatures);
-            _metrics.TranslationDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
-            _metrics.TranslationBytes.Record(output.WrittenCount, direction);
-            Replace(context, output.WrittenMemory, "application/json");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException)
-        {
-            _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
-            response.StatusCode = 502;
-            Replace(context, ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + e.Message, "upstream_error", null, "bad_upstream_response"), "application/json");
-        }
+        await TranslateWholeResponseAsync(
+            context,
+            request,
+            (body, output) => GeminiToChatResponseTranslator.Translate(body, responseContext, output, request.IssuedSignatures),
+            reason => ErrorBodies.OpenAI("The upstream returned a response that is not valid Gemini JSON: " + reason, "upstream_error", null, "bad_upstream_response")).ConfigureAwait(false);
     }
 
     /// <summary>Gemini client, OpenAI upstream: errors, whole responses and streams (SSE or JSON array, as the client asked).</summary>
@@ -267,24 +248,28 @@ internal sealed class GatewayTransformProvider : ITransformProvider
 
             // Google serves SSE with ?alt=sse and one streamed JSON array without it; the client gets what it asked for.
             var sse = context.HttpContext.Request.Query[GeminiEndpoint.SseQuery.Name] == GeminiEndpoint.SseQuery.Value;
-            var translator = new ChatToGeminiStreamTranslator(responseContext, sse, request.Usage);
-            request.StreamFaulted = () => translator.Faulted;
-            var translating = new TranslatingSseStream(await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false), translator, context.HttpContext.RequestAborted);
-            request.Telemetry.StreamTranslated = true;
-            request.Telemetry.StreamStats = () => (translating.TranslationTicks, translating.TranslatedBytes);
-            upstream.Content = new StreamContent(translating);
-            response.Headers.ContentLength = null;
-            response.Headers.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
+            var upstreamBody = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+            UseTranslatedStream(context, request, upstreamBody, new ChatToGeminiStreamTranslator(responseContext, sse, request.Usage), sse ? "text/event-stream" : "application/json; charset=UTF-8");
             return;
         }
 
-        var body = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+        await TranslateWholeResponseAsync(
+            context,
+            request,
+            (body, output) => ChatToGeminiResponseTranslator.Translate(body, responseContext, output),
+            reason => ErrorBodies.Google(502, "The upstream returned a response that is not valid Chat Completions JSON: " + reason)).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a whole upstream response, translates it (measured) or answers 502 in the client's shape when it cannot be read.</summary>
+    private async Task TranslateWholeResponseAsync(ResponseTransformContext context, GatewayRequest request, Func<byte[], ArrayBufferWriter<byte>, TokenUsage?> translate, Func<string, byte[]> badUpstream)
+    {
+        var body = await ReadCappedAsync(context.ProxyResponse!.Content, context.CancellationToken).ConfigureAwait(false);
         var output = new ArrayBufferWriter<byte>(body.Length + 512);
         var direction = new KeyValuePair<string, object?>("mixproxy.translation.direction", "response");
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            request.Usage.Usage = ChatToGeminiResponseTranslator.Translate(body, responseContext, output);
+            request.Usage.Usage = translate(body, output);
             _metrics.TranslationDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, direction);
             _metrics.TranslationBytes.Record(output.WrittenCount, direction);
             Replace(context, output.WrittenMemory, "application/json");
@@ -292,9 +277,21 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
             _metrics.TranslationErrors.Add(1, direction, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
-            response.StatusCode = 502;
-            Replace(context, ErrorBodies.Google(502, "The upstream returned a response that is not valid Chat Completions JSON: " + e.Message), "application/json");
+            context.HttpContext.Response.StatusCode = 502;
+            Replace(context, badUpstream(e.Message), "application/json");
         }
+    }
+
+    /// <summary>Replaces the upstream body with its translation, event by event, and wires the stream's telemetry.</summary>
+    private static void UseTranslatedStream(ResponseTransformContext context, GatewayRequest request, Stream upstreamBody, IStreamEventTranslator translator, string contentType)
+    {
+        request.StreamFaulted = () => translator.Faulted;
+        var translating = new TranslatingSseStream(upstreamBody, translator, context.HttpContext.RequestAborted);
+        request.Telemetry.StreamTranslated = true;
+        request.Telemetry.StreamStats = () => (translating.TranslationTicks, translating.TranslatedBytes);
+        context.ProxyResponse!.Content = new StreamContent(translating);
+        context.HttpContext.Response.Headers.ContentLength = null;
+        context.HttpContext.Response.Headers.ContentType = contentType;
     }
 
     /// <summary>Upstream time to first byte and status, per cluster and destination.</summary>
