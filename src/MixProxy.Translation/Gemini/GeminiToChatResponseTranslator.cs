@@ -95,9 +95,12 @@ public static class GeminiToChatResponseTranslator
         StringBuilder? reasoning = null;
         var toolCalls = new List<(JsonElement Call, JsonElement Part)>();
 
+        // Where each visible text part starts in the concatenated content (for grounding citations).
+        var partStarts = new Dictionary<int, (int Start, string Text)>();
         if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
             && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
         {
+            var partIndex = 0;
             foreach (var part in parts.EnumerateArray())
             {
                 if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
@@ -107,8 +110,15 @@ public static class GeminiToChatResponseTranslator
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
                 {
                     var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                    if (!isThought)
+                    {
+                        partStarts[partIndex] = (text?.Length ?? 0, t.GetString()!);
+                    }
+
                     (isThought ? reasoning ??= new() : text ??= new()).Append(t.GetString());
                 }
+
+                partIndex++;
             }
         }
 
@@ -131,6 +141,8 @@ public static class GeminiToChatResponseTranslator
         {
             writer.WriteString("reasoning_content"u8, reasoning.ToString());
         }
+
+        GroundingAnnotations.Write(writer, candidate, partStarts);
 
         if (toolCalls.Count > 0)
         {
