@@ -140,11 +140,12 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             {
                 var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
                 var contentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/json";
-                request.Usage.Usage = UsageReader.FromResponse(original, request.ClientProtocol);
-                var buffer = new ArrayBufferWriter<byte>(original.Length + 256);
-                if (request.AddsOutputText && OutputTextAppender.TryAppend(original, request.ClientProtocol, buffer))
+                var buffer = request.AddsOutputText ? new ArrayBufferWriter<byte>(original.Length + 256) : null;
+                var rewritten = UntranslatedResponse.Read(original, request.ClientProtocol, buffer, out var usage);
+                request.Usage.Usage = usage;
+                if (rewritten)
                 {
-                    Replace(context, buffer.WrittenMemory, contentType);
+                    Replace(context, buffer!.WrittenMemory, contentType);
                 }
                 else
                 {

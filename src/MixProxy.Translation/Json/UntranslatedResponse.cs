@@ -5,14 +5,20 @@ using System.Text.Json;
 namespace MixProxy.Translation.Json;
 
 /// <summary>
-/// Adds the provider page's <c>"output": {"text": …}</c> field to a non-streaming response of either protocol,
-/// leaving every other field exactly as the upstream sent it.
+/// A whole (non-streamed) response passed through in its own protocol, read once: its usage is taken for limits and
+/// metrics and, when asked, the provider page's <c>"output": {"text": …}</c> field is added, every other field left
+/// exactly as the upstream sent it.
 /// </summary>
-public static class OutputTextAppender
+public static class UntranslatedResponse
 {
-    /// <summary>Returns false (and writes nothing) when the body is not a JSON object or already has <c>output</c>.</summary>
-    public static bool TryAppend(ReadOnlySpan<byte> body, ApiProtocol protocol, IBufferWriter<byte> output)
+    /// <summary>
+    /// Reads <paramref name="body"/>'s usage; with <paramref name="outputTextTo"/>, also writes the body with
+    /// <c>output.text</c> added there and returns true (false, writing nothing, when the body is not a JSON object or
+    /// already has <c>output</c>).
+    /// </summary>
+    public static bool Read(ReadOnlySpan<byte> body, ApiProtocol protocol, IBufferWriter<byte>? outputTextTo, out TokenUsage? usage)
     {
+        usage = null;
         JsonDocument document;
         try
         {
@@ -27,7 +33,8 @@ public static class OutputTextAppender
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || root.TryGetProperty("output", out _))
+            usage = Usage.UsageReader.FromResponse(root, protocol);
+            if (outputTextTo is not { } output || root.ValueKind != JsonValueKind.Object || root.TryGetProperty("output", out _))
             {
                 return false;
             }
