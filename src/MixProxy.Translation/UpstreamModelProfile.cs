@@ -34,6 +34,12 @@ public sealed record UpstreamModelProfile
     /// </summary>
     public bool RequiresThoughtSignatures { get; init; }
 
+    /// <summary>
+    /// Gemini 2.5+ take raw JSON Schema (<c>parametersJsonSchema</c>, <c>responseJsonSchema</c>); older models and
+    /// some proxies only the OpenAPI subset, into which schemas are then converted.
+    /// </summary>
+    public bool SupportsJsonSchema { get; init; } = true;
+
     /// <summary>Some Gemini models reject presence/frequency penalties outright.</summary>
     public bool SupportsPenalties { get; init; } = true;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Chat;
@@ -38,7 +39,7 @@ public static class ChatToGeminiRequestTranslator
             writer.WriteStartObject();
             WriteContents(writer, messages, toolNames, profile, knownSignatures);
             WriteSystemInstruction(writer, messages);
-            WriteTools(writer, request);
+            WriteTools(writer, request, profile);
             WriteToolConfig(writer, request);
             WriteGenerationConfig(writer, request, profile);
             writer.WriteEndObject();
@@ -661,7 +662,7 @@ public static class ChatToGeminiRequestTranslator
 
     // :: Tools ------------------------------------------------------------------------------------
 
-    private static void WriteTools(Utf8JsonWriter writer, JsonElement request)
+    private static void WriteTools(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
     {
         var search = request.TryGetProperty("web_search_options", out var wso) && wso.ValueKind == JsonValueKind.Object;
         var declarations = new List<JsonElement>();
@@ -731,8 +732,16 @@ public static class ChatToGeminiRequestTranslator
 
                 if (fn.TryGetProperty("parameters", out var parameters) && HasProperties(parameters))
                 {
-                    writer.WritePropertyName("parametersJsonSchema"u8);
-                    parameters.WriteTo(writer);
+                    if (profile.SupportsJsonSchema)
+                    {
+                        writer.WritePropertyName("parametersJsonSchema"u8);
+                        parameters.WriteTo(writer);
+                    }
+                    else
+                    {
+                        writer.WritePropertyName("parameters"u8);
+                        OpenApiSchemaConverter.Write(writer, parameters, $"tools.function[{fn.GetProperty("name").GetString()}].parameters");
+                    }
                 }
 
                 writer.WriteEndObject();
@@ -869,7 +878,7 @@ public static class ChatToGeminiRequestTranslator
             }
         }
 
-        WriteResponseFormat(request, config);
+        WriteResponseFormat(request, config, profile);
         WriteThinking(request, profile, config);
         config.End();
     }
@@ -909,7 +918,7 @@ public static class ChatToGeminiRequestTranslator
         stop.WriteTo(config.Writer);
     }
 
-    private static void WriteResponseFormat(JsonElement request, LazyObject config)
+    private static void WriteResponseFormat(JsonElement request, LazyObject config, UpstreamModelProfile profile)
     {
         if (!request.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null)
         {
@@ -929,8 +938,16 @@ public static class ChatToGeminiRequestTranslator
                 if (format.TryGetProperty("json_schema", out var js) && js.ValueKind == JsonValueKind.Object
                     && js.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
                 {
-                    config.Writer.WritePropertyName("responseJsonSchema"u8);
-                    schema.WriteTo(config.Writer);
+                    if (profile.SupportsJsonSchema)
+                    {
+                        config.Writer.WritePropertyName("responseJsonSchema"u8);
+                        schema.WriteTo(config.Writer);
+                    }
+                    else
+                    {
+                        config.Writer.WritePropertyName("responseSchema"u8);
+                        OpenApiSchemaConverter.Write(config.Writer, schema, "response_format.json_schema.schema");
+                    }
                 }
 
                 return;

@@ -39,6 +39,9 @@ internal sealed class ModelDocument
 
     /// <summary>False for models that reject presence/frequency penalties.</summary>
     public bool? Penalties { get; set; }
+
+    /// <summary>False for models that take only Gemini's OpenAPI schema subset: tool and response schemas are converted.</summary>
+    public bool? JsonSchema { get; set; }
 }
 
 internal sealed class ThinkingDocument

@@ -298,7 +298,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 errors.Add($"{where}: Thinking budgets must satisfy 0 <= MinBudget <= MaxBudget.");
             }
 
-            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, protocols, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true));
+            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, protocols, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true, m.JsonSchema ?? true));
         }
 
         return models;

@@ -12,7 +12,8 @@ internal sealed record ModelRoute(
     IReadOnlyList<string> ThinkingLevels,
     int MinThinkingBudget,
     int MaxThinkingBudget,
-    bool SupportsPenalties)
+    bool SupportsPenalties,
+    bool SupportsJsonSchema = true)
 {
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
 
@@ -28,6 +29,7 @@ internal sealed record ModelRoute(
         MaxThinkingBudget = MaxThinkingBudget,
         SupportsPenalties = SupportsPenalties,
         RequiresThoughtSignatures = Thinking == ThinkingStyle.Level,
+        SupportsJsonSchema = SupportsJsonSchema,
     };
 }
 
