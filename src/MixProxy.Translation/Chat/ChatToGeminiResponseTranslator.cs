@@ -58,10 +58,7 @@ public static class ChatToGeminiResponseTranslator
 
         if (context.IncludeOutputText)
         {
-            writer.WritePropertyName("output"u8);
-            writer.WriteStartObject();
-            writer.WriteString("text"u8, firstText ?? string.Empty);
-            writer.WriteEndObject();
+            UntranslatedResponse.WriteOutputText(writer, firstText);
         }
 
         writer.WriteEndObject();
@@ -72,11 +69,7 @@ public static class ChatToGeminiResponseTranslator
     {
         string? text = null;
         writer.WriteStartObject();
-        writer.WritePropertyName("content"u8);
-        writer.WriteStartObject();
-        writer.WriteString("role"u8, "model");
-        writer.WritePropertyName("parts"u8);
-        writer.WriteStartArray();
+        StartModelParts(writer);
         var wroteAny = false;
         if (message.ValueKind == JsonValueKind.Object)
         {
@@ -119,8 +112,7 @@ public static class ChatToGeminiResponseTranslator
             WriteText(writer, string.Empty, thought: false);
         }
 
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        EndModelParts(writer);
         if (MapFinishReason(finishReason) is { } reason)
         {
             writer.WriteString("finishReason"u8, reason);
@@ -129,6 +121,23 @@ public static class ChatToGeminiResponseTranslator
         writer.WriteNumber("index"u8, index);
         writer.WriteEndObject();
         return text;
+    }
+
+    /// <summary>Opens <c>"content": {"role": "model", "parts": [</c> inside a candidate object.</summary>
+    internal static void StartModelParts(Utf8JsonWriter writer)
+    {
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "model");
+        writer.WritePropertyName("parts"u8);
+        writer.WriteStartArray();
+    }
+
+    /// <summary>Closes what <see cref="StartModelParts"/> opened.</summary>
+    internal static void EndModelParts(Utf8JsonWriter writer)
+    {
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     internal static void WriteText(Utf8JsonWriter writer, string text, bool thought)

@@ -125,11 +125,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                 foreach (var (index, state) in closing)
                 {
                     w.WriteStartObject();
-                    w.WritePropertyName("content"u8);
-                    w.WriteStartObject();
-                    w.WriteString("role"u8, "model");
-                    w.WritePropertyName("parts"u8);
-                    w.WriteStartArray();
+                    ChatToGeminiResponseTranslator.StartModelParts(w);
                     if (state.Calls.Count == 0)
                     {
                         ChatToGeminiResponseTranslator.WriteText(w, string.Empty, thought: false);
@@ -140,8 +136,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                         ChatToGeminiResponseTranslator.WriteFunctionCall(w, call.Id, call.Name ?? string.Empty, call.Arguments.ToString());
                     }
 
-                    w.WriteEndArray();
-                    w.WriteEndObject();
+                    ChatToGeminiResponseTranslator.EndModelParts(w);
                     w.WriteString("finishReason"u8, ChatToGeminiResponseTranslator.MapFinishReason(state.FinishReason ?? "stop"));
                     w.WriteNumber("index"u8, index);
                     w.WriteEndObject();
@@ -175,11 +170,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                     w.WritePropertyName("candidates"u8);
                     w.WriteStartArray();
                     w.WriteStartObject();
-                    w.WritePropertyName("content"u8);
-                    w.WriteStartObject();
-                    w.WriteString("role"u8, "model");
-                    w.WritePropertyName("parts"u8);
-                    w.WriteStartArray();
+                    ChatToGeminiResponseTranslator.StartModelParts(w);
                     if (!string.IsNullOrEmpty(reasoning))
                     {
                         ChatToGeminiResponseTranslator.WriteText(w, reasoning, thought: true);
@@ -190,8 +181,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                         ChatToGeminiResponseTranslator.WriteText(w, text, thought: false);
                     }
 
-                    w.WriteEndArray();
-                    w.WriteEndObject();
+                    ChatToGeminiResponseTranslator.EndModelParts(w);
                     w.WriteNumber("index"u8, index);
                     w.WriteEndObject();
                     w.WriteEndArray();

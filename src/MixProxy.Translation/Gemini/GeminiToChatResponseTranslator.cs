@@ -72,10 +72,7 @@ public static class GeminiToChatResponseTranslator
 
         if (context.IncludeOutputText)
         {
-            writer.WritePropertyName("output"u8);
-            writer.WriteStartObject();
-            writer.WriteString("text"u8, firstText ?? string.Empty);
-            writer.WriteEndObject();
+            UntranslatedResponse.WriteOutputText(writer, firstText);
         }
 
         writer.WriteEndObject();

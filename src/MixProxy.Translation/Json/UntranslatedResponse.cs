@@ -11,6 +11,15 @@ namespace MixProxy.Translation.Json;
 /// </summary>
 public static class UntranslatedResponse
 {
+    /// <summary>The provider page's <c>"output": {"text": …}</c> property, as every non-streamed response carries it.</summary>
+    internal static void WriteOutputText(Utf8JsonWriter writer, string? text)
+    {
+        writer.WritePropertyName("output"u8);
+        writer.WriteStartObject();
+        writer.WriteString("text"u8, text ?? string.Empty);
+        writer.WriteEndObject();
+    }
+
     /// <summary>
     /// Reads <paramref name="body"/>'s usage; with <paramref name="outputTextTo"/>, also writes the body with
     /// <c>output.text</c> added there and returns true (false, writing nothing, when the body is not a JSON object or
@@ -46,10 +55,7 @@ public static class UntranslatedResponse
                 property.WriteTo(writer);
             }
 
-            writer.WritePropertyName("output"u8);
-            writer.WriteStartObject();
-            writer.WriteString("text"u8, protocol == ApiProtocol.Gemini ? GeminiText(root) : ChatText(root));
-            writer.WriteEndObject();
+            WriteOutputText(writer, protocol == ApiProtocol.Gemini ? GeminiText(root) : ChatText(root));
             writer.WriteEndObject();
             return true;
         }
