@@ -42,4 +42,23 @@ public sealed record UpstreamModelProfile
 
     /// <summary>Some Gemini models reject presence/frequency penalties outright.</summary>
     public bool SupportsPenalties { get; init; } = true;
+
+    /// <summary>
+    /// Gemini 3 takes a <c>mediaResolution</c> on each media part, which is where an image's <c>detail</c> goes;
+    /// older models only have the request-wide setting, and <c>detail</c> is then left to the model's default.
+    /// </summary>
+    public bool SupportsPartMediaResolution { get; init; }
+
+    /// <summary>
+    /// The upstream takes <c>id</c> on <c>functionCall</c> and <c>functionResponse</c> parts (Vertex AI, and Gemini API
+    /// models that issue ids): the history's call ids are sent back so responses pair with calls by id, not only by
+    /// position. Off by default, since an upstream that did not issue ids may reject them.
+    /// </summary>
+    public bool SupportsFunctionCallIds { get; init; }
+
+    /// <summary>OpenAI's own ceiling for <c>top_logprobs</c>.</summary>
+    public const int OpenAIMaxTopLogprobs = 20;
+
+    /// <summary>The most alternatives per token the upstream returns; a larger <c>top_logprobs</c> is lowered to it.</summary>
+    public int MaxTopLogprobs { get; init; } = OpenAIMaxTopLogprobs;
 }

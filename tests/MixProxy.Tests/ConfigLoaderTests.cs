@@ -33,11 +33,13 @@ public sealed class ConfigLoaderTests
             config["Models"]![0]!["Cluster"] = "nowhere";
             config["Keys"]![0]!["Hash"] = "plaintext-key";
             config["ReverseProxy"]!["Routes"]!["openai-chat"]!["Metadata"]!["MixProxy.Api"] = "Chat";
+            config["Models"]![1]!["MaxTopLogprobs"] = 21;
         });
 
         Assert.Contains("unknown cluster 'nowhere'", error.Message, StringComparison.Ordinal);
         Assert.Contains("Hash must be 'sha256:'", error.Message, StringComparison.Ordinal);
         Assert.Contains("Metadata 'MixProxy.Api' must be one of", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxTopLogprobs must be between 0 and 20", error.Message, StringComparison.Ordinal);
         Assert.Contains("environment variable 'TEST_UPSTREAM_KEY'", error.Message, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
 using MixProxy.Translation.Gemini;
@@ -13,13 +14,15 @@ namespace MixProxy.Translation.Chat;
 /// </summary>
 public static class ChatToGeminiRequestTranslator
 {
-    // The seed provider's built-in search is spelled as a parameterless function called web_search.
-    // A client function of that name *with* parameters is the client's own tool and stays a function.
-    private const string SeedWebSearchName = "web_search";
+    // The seed provider's built-in search is spelled as a parameterless function called web_search; clients written
+    // for Gemini's own OpenAI layer spell it googleSearch. A client function of such a name *with* parameters is the
+    // client's own tool and stays a function.
+    private static readonly string[] BuiltInSearchNames = ["web_search", "googleSearch", "google_search"];
 
 
     /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
-    public static void Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null)
+    /// <returns>What the response translator must know about the request it sent.</returns>
+    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         if (request.ValueKind != JsonValueKind.Object)
@@ -34,16 +37,17 @@ public static class ChatToGeminiRequestTranslator
 
         try
         {
-            var toolNames = CollectToolCallNames(messages);
+            var toolCalls = CollectToolCalls(messages);
             using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
             writer.WriteStartObject();
-            WriteContents(writer, messages, toolNames, profile, knownSignatures);
+            WriteContents(writer, messages, toolCalls, profile, knownSignatures);
             WriteSystemInstruction(writer, messages);
-            WriteTools(writer, request, profile);
+            var googleSearch = WriteTools(writer, request, profile);
             WriteToolConfig(writer, request);
             WriteGenerationConfig(writer, request, profile);
             writer.WriteEndObject();
             writer.Flush();
+            return new GeminiRequestFacts(googleSearch);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
         {
@@ -54,30 +58,34 @@ public static class ChatToGeminiRequestTranslator
 
     // :: Messages ---------------------------------------------------------------------------------
 
-    private static Dictionary<string, string> CollectToolCallNames(JsonElement messages)
+    private static Dictionary<string, (string Name, int Position)> CollectToolCalls(JsonElement messages)
     {
         // Gemini's functionResponse needs the function *name*; OpenAI's tool message only carries the call id.
-        // Look through every earlier assistant message, not just the last one.
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Look through every earlier assistant message, not just the last one. The call's place in its message
+        // orders the results, which Gemini pairs with the calls by position.
+        var calls = new Dictionary<string, (string Name, int Position)>(StringComparer.Ordinal);
         foreach (var message in messages.EnumerateArray())
         {
             if (message.ValueKind == JsonValueKind.Object
-                && message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+                && message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
             {
-                foreach (var call in calls.EnumerateArray())
+                var position = 0;
+                foreach (var call in toolCalls.EnumerateArray())
                 {
                     if (call.ValueKind == JsonValueKind.Object
                         && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
                         && call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
                         && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
                     {
-                        names[id.GetString()!] = name.GetString()!;
+                        calls[id.GetString()!] = (name.GetString()!, position);
                     }
+
+                    position++;
                 }
             }
         }
 
-        return names;
+        return calls;
     }
 
     private static string RoleOf(JsonElement message, int index)
@@ -176,7 +184,7 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, string> toolNames, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
+    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, (string Name, int Position)> toolCalls, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
     {
         writer.WritePropertyName("contents"u8);
         writer.WriteStartArray();
@@ -184,13 +192,13 @@ public static class ChatToGeminiRequestTranslator
         // Gemini wants alternating turns: consecutive user and tool messages merge into one user content,
         // consecutive assistant messages into one model content.
         string? openRole = null;
-        var index = 0;
-        foreach (var message in messages.EnumerateArray())
+        var list = messages.EnumerateArray().ToList();
+        for (var index = 0; index < list.Count; index++)
         {
+            var message = list[index];
             var role = RoleOf(message, index);
             if (role == "system" || !HasParts(message, role))
             {
-                index++;
                 continue;
             }
 
@@ -213,17 +221,33 @@ public static class ChatToGeminiRequestTranslator
             switch (role)
             {
                 case "user":
-                    WriteUserParts(writer, message, index);
+                    WriteUserParts(writer, message, index, profile);
                     break;
                 case "model":
-                    WriteAssistantParts(writer, message, index, profile.RequiresThoughtSignatures, knownSignatures);
+                    WriteAssistantParts(writer, message, index, profile, knownSignatures);
                     break;
                 default:
-                    WriteToolResultPart(writer, message, index, toolNames);
+                    // A run of tool results goes out in the order of the calls they answer, whatever order
+                    // the client appended them in: Gemini pairs responses with calls by position.
+                    var run = index;
+                    while (run + 1 < list.Count && list[run + 1].ValueKind == JsonValueKind.Object
+                        && list[run + 1].TryGetProperty("role", out var next) && next.ValueKind == JsonValueKind.String && next.GetString() is "tool" or "function")
+                    {
+                        run++;
+                    }
+
+                    var results = Enumerable.Range(index, run - index + 1)
+                        .Select(i => (Index: i, Call: ResolveToolCall(list[i], i, toolCalls)))
+                        .OrderBy(r => r.Call.Position)
+                        .ToList();
+                    foreach (var (i, call) in results)
+                    {
+                        WriteToolResultPart(writer, list[i], i, call, profile);
+                    }
+
+                    index = run;
                     break;
             }
-
-            index++;
         }
 
         if (openRole is null)
@@ -275,7 +299,7 @@ public static class ChatToGeminiRequestTranslator
         writer.WriteEndObject();
     }
 
-    private static void WriteUserParts(Utf8JsonWriter writer, JsonElement message, int index)
+    private static void WriteUserParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile)
     {
         var content = message.GetProperty("content");
         if (content.ValueKind == JsonValueKind.String)
@@ -303,7 +327,7 @@ public static class ChatToGeminiRequestTranslator
 
                     break;
                 case "image_url":
-                    WriteMediaUrlPart(writer, part, param);
+                    WriteMediaUrlPart(writer, part, param, profile);
                     break;
                 case "input_audio":
                     WriteAudioPart(writer, part, param);
@@ -317,7 +341,7 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteMediaUrlPart(Utf8JsonWriter writer, JsonElement part, string param)
+    private static void WriteMediaUrlPart(Utf8JsonWriter writer, JsonElement part, string param, UpstreamModelProfile profile)
     {
         if (!part.TryGetProperty("image_url", out var imageUrl))
         {
@@ -335,10 +359,31 @@ public static class ChatToGeminiRequestTranslator
             throw new TranslationException(param + ".image_url.url", "'image_url.url' is required.");
         }
 
-        WriteUrlAsPart(writer, url, param + ".image_url.url", defaultMime: null);
+        var resolution = MediaResolutionFor(imageUrl, param + ".image_url.detail");
+        WriteUrlAsPart(writer, url, param + ".image_url.url", defaultMime: null, profile.SupportsPartMediaResolution ? resolution : null);
     }
 
-    private static void WriteUrlAsPart(Utf8JsonWriter writer, string url, string param, string? defaultMime)
+    /// <summary>
+    /// <c>detail</c> as a Gemini media resolution: <c>low</c> and <c>high</c> have direct equivalents, <c>auto</c>
+    /// (or nothing) leaves the model's default; any other value is refused, as OpenAI refuses it.
+    /// </summary>
+    private static string? MediaResolutionFor(JsonElement imageUrl, string param)
+    {
+        if (imageUrl.ValueKind != JsonValueKind.Object || !imageUrl.TryGetProperty("detail", out var detail) || detail.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return (detail.ValueKind == JsonValueKind.String ? detail.GetString() : null) switch
+        {
+            "low" => "MEDIA_RESOLUTION_LOW",
+            "high" => "MEDIA_RESOLUTION_HIGH",
+            "auto" => null,
+            _ => throw new TranslationException(param, "'detail' must be 'low', 'high' or 'auto'."),
+        };
+    }
+
+    private static void WriteUrlAsPart(Utf8JsonWriter writer, string url, string param, string? defaultMime, string? mediaResolution = null)
     {
         if (url.StartsWith("data:", StringComparison.Ordinal))
         {
@@ -349,6 +394,20 @@ public static class ChatToGeminiRequestTranslator
             writer.WriteString("mimeType"u8, mime);
             writer.WriteString("data"u8, data);
             writer.WriteEndObject();
+            WriteMediaResolution(writer, mediaResolution);
+            writer.WriteEndObject();
+            return;
+        }
+
+        if (IsYouTubeVideo(url))
+        {
+            // Gemini fetches YouTube videos itself and takes them without a media type.
+            writer.WriteStartObject();
+            writer.WritePropertyName("fileData"u8);
+            writer.WriteStartObject();
+            writer.WriteString("fileUri"u8, url);
+            writer.WriteEndObject();
+            WriteMediaResolution(writer, mediaResolution);
             writer.WriteEndObject();
             return;
         }
@@ -363,11 +422,27 @@ public static class ChatToGeminiRequestTranslator
             writer.WriteString("mimeType"u8, mime);
             writer.WriteString("fileUri"u8, url);
             writer.WriteEndObject();
+            WriteMediaResolution(writer, mediaResolution);
             writer.WriteEndObject();
             return;
         }
 
         throw new TranslationException(param, "Only data:, http(s):// and gs:// URLs can be sent to a Gemini model.");
+    }
+
+    private static bool IsYouTubeVideo(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+        && uri.Host is "www.youtube.com" or "youtube.com" or "m.youtube.com" or "youtu.be";
+
+    private static void WriteMediaResolution(Utf8JsonWriter writer, string? level)
+    {
+        if (level is not null)
+        {
+            writer.WritePropertyName("mediaResolution"u8);
+            writer.WriteStartObject();
+            writer.WriteString("level"u8, level);
+            writer.WriteEndObject();
+        }
     }
 
     private static (string Mime, string Data) ParseDataUri(string uri, string param)
@@ -455,8 +530,9 @@ public static class ChatToGeminiRequestTranslator
     // stream deltas, a conversation begun on another model): base64 of "skip_thought_signature_validator".
     internal const string PlaceholderThoughtSignature = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
 
-    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, bool requiresSignature, ThoughtSignatureBag? knownSignatures)
+    private static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
     {
+        var requiresSignature = profile.RequiresThoughtSignatures;
         if (message.TryGetProperty("content", out var content))
         {
             if (content.ValueKind == JsonValueKind.String && content.GetString() is { Length: > 0 } s)
@@ -496,6 +572,11 @@ public static class ChatToGeminiRequestTranslator
             writer.WriteStartObject();
             writer.WritePropertyName("functionCall"u8);
             writer.WriteStartObject();
+            if (profile.SupportsFunctionCallIds && call.TryGetProperty("id", out var callId) && callId.GetString() is { Length: > 0 } id)
+            {
+                writer.WriteString("id"u8, id);
+            }
+
             writer.WriteString("name"u8, name.GetString());
             writer.WritePropertyName("args"u8);
             WriteArguments(writer, fn, param + ".function.arguments");
@@ -529,7 +610,9 @@ public static class ChatToGeminiRequestTranslator
             && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
             && signature.GetString() is { Length: > 0 } sig)
         {
-            return sig;
+            // A signature that is not even base64 was damaged on the way (or made up): Gemini would reject the
+            // whole request, so it is treated as lost, and the placeholder rule applies instead.
+            return Base64.IsValid(sig) ? sig : null;
         }
 
         return knownSignatures is not null && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
@@ -590,38 +673,43 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, Dictionary<string, string> toolNames)
+    /// <summary>The call a tool result answers: by <c>tool_call_id</c>, else (legacy function messages) by <c>name</c>.</summary>
+    private static (string? Id, string Name, int Position) ResolveToolCall(JsonElement message, int index, Dictionary<string, (string Name, int Position)> toolCalls)
     {
-        string? name = null;
-        if (message.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String)
+        if (message.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String && toolCalls.TryGetValue(id.GetString()!, out var call))
         {
-            toolNames.TryGetValue(id.GetString()!, out name);
+            return (id.GetString(), call.Name, call.Position);
         }
 
-        if (name is null && message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+        if (message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
         {
-            name = n.GetString();
+            return (null, n.GetString()!, int.MaxValue);
         }
 
-        if (name is null)
-        {
-            throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
-        }
+        throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
+    }
 
+    private static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, (string? Id, string Name, int Position) call, UpstreamModelProfile profile)
+    {
         writer.WriteStartObject();
         writer.WritePropertyName("functionResponse"u8);
         writer.WriteStartObject();
-        writer.WriteString("name"u8, name);
+        if (profile.SupportsFunctionCallIds && call.Id is not null)
+        {
+            writer.WriteString("id"u8, call.Id);
+        }
+
+        writer.WriteString("name"u8, call.Name);
         writer.WritePropertyName("response"u8);
         writer.WriteStartObject();
         writer.WritePropertyName("output"u8);
-        WriteToolOutput(writer, message);
+        WriteToolOutput(writer, message, index);
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
-    private static void WriteToolOutput(Utf8JsonWriter writer, JsonElement message)
+    private static void WriteToolOutput(Utf8JsonWriter writer, JsonElement message, int index)
     {
         if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
@@ -632,9 +720,23 @@ public static class ChatToGeminiRequestTranslator
         string text;
         if (content.ValueKind == JsonValueKind.Array)
         {
-            text = string.Concat(content.EnumerateArray()
-                .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out _))
-                .Select(p => p.GetProperty("text").GetString()));
+            // Text parts are joined with line breaks; anything else (an image, say) has no place in a
+            // functionResponse here, and dropping it would change what the model sees.
+            var texts = new List<string>();
+            var p = 0;
+            foreach (var part in content.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                    || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                {
+                    throw new TranslationException($"messages[{index}].content[{p}]", "Tool results sent to a Gemini model can hold only text parts.");
+                }
+
+                texts.Add(t.GetString()!);
+                p++;
+            }
+
+            text = string.Join('\n', texts);
         }
         else
         {
@@ -662,7 +764,8 @@ public static class ChatToGeminiRequestTranslator
 
     // :: Tools ------------------------------------------------------------------------------------
 
-    private static void WriteTools(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    /// <summary>Writes <c>tools</c> and says whether Google Search is among them.</summary>
+    private static bool WriteTools(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
     {
         var search = request.TryGetProperty("web_search_options", out var wso) && wso.ValueKind == JsonValueKind.Object;
         var declarations = new List<JsonElement>();
@@ -691,7 +794,7 @@ public static class ChatToGeminiRequestTranslator
                             throw new TranslationException(param + ".function.name", "A function tool needs 'function.name'.");
                         }
 
-                        if (name.GetString() == SeedWebSearchName && !fn.TryGetProperty("parameters", out _))
+                        if (BuiltInSearchNames.Contains(name.GetString()) && !fn.TryGetProperty("parameters", out _))
                         {
                             search = true;
                         }
@@ -710,7 +813,7 @@ public static class ChatToGeminiRequestTranslator
 
         if (declarations.Count == 0 && !search)
         {
-            return;
+            return false;
         }
 
         // One Tool object holds every function declaration; each built-in tool needs a Tool object of its own.
@@ -761,6 +864,7 @@ public static class ChatToGeminiRequestTranslator
         }
 
         writer.WriteEndArray();
+        return search;
     }
 
     private static bool HasProperties(JsonElement schema) =>
@@ -869,13 +973,24 @@ public static class ChatToGeminiRequestTranslator
             }
         }
 
+        var top = ReadInteger(request, "top_logprobs", min: 0);
+        if (top > UpstreamModelProfile.OpenAIMaxTopLogprobs)
+        {
+            throw new TranslationException("top_logprobs", $"'top_logprobs' must be between 0 and {UpstreamModelProfile.OpenAIMaxTopLogprobs}.");
+        }
+
         if (request.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
         {
             config.Start().WriteBoolean("responseLogprobs"u8, true);
-            if (ReadInteger(request, "top_logprobs", min: 0) is { } top and > 0)
+            if (top is > 0)
             {
-                config.Start().WriteNumber("logprobs"u8, Math.Min(top, 20));
+                // OpenAI allows 20; a model that returns fewer gets its own maximum rather than a 400.
+                config.Start().WriteNumber("logprobs"u8, Math.Min(top.Value, profile.MaxTopLogprobs));
             }
+        }
+        else if (top is > 0)
+        {
+            throw new TranslationException("top_logprobs", "'logprobs' must be true when 'top_logprobs' is set.");
         }
 
         WriteResponseFormat(request, config, profile);

@@ -36,7 +36,7 @@ public static class ChatToGeminiResponseTranslator
                 var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
                 position++;
                 var message = choice.TryGetProperty("message", out var m) ? m : default;
-                var text = WriteCandidate(writer, index, message, choice.TryGetProperty("finish_reason", out var f) ? f.GetString() : null);
+                var text = WriteCandidate(writer, index, choice, message, choice.TryGetProperty("finish_reason", out var f) ? f.GetString() : null);
                 if (position == 1)
                 {
                     firstText = text; // output.text is the first candidate's text, never a later one's
@@ -65,7 +65,7 @@ public static class ChatToGeminiResponseTranslator
         return usage;
     }
 
-    private static string? WriteCandidate(Utf8JsonWriter writer, int index, JsonElement message, string? finishReason)
+    private static string? WriteCandidate(Utf8JsonWriter writer, int index, JsonElement choice, JsonElement message, string? finishReason)
     {
         string? text = null;
         writer.WriteStartObject();
@@ -119,6 +119,7 @@ public static class ChatToGeminiResponseTranslator
         }
 
         writer.WriteNumber("index"u8, index);
+        LogprobsMapping.WriteGemini(writer, choice);
         writer.WriteEndObject();
         return text;
     }

@@ -183,6 +183,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
                     ChatToGeminiResponseTranslator.EndModelParts(w);
                     w.WriteNumber("index"u8, index);
+                    LogprobsMapping.WriteGemini(w, choice);
                     w.WriteEndObject();
                     w.WriteEndArray();
                 });

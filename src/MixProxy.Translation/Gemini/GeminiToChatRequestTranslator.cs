@@ -76,6 +76,10 @@ public static class GeminiToChatRequestTranslator
             throw new TranslationException("contents", "'contents' must be a non-empty array.");
         }
 
+        // The request-wide media resolution is the detail of every image part that does not set its own.
+        var config = TryGet(request, "generationConfig", "generation_config", out var gc) ? gc : default;
+        var defaultDetail = TryGet(config, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : null;
+
         // Calls the model made, waiting for their responses: matched by id, else first-come by name.
         var pending = new List<(string Id, string Name)>();
         var callCount = 0;
@@ -95,7 +99,7 @@ public static class GeminiToChatRequestTranslator
             }
             else if (role is "user" or "function" or "tool" or "" or null)
             {
-                WriteUser(writer, parts, param, pending);
+                WriteUser(writer, parts, param, pending, defaultDetail);
             }
             else
             {
@@ -170,7 +174,27 @@ public static class GeminiToChatRequestTranslator
         writer.WriteEndObject();
     }
 
-    private static void WriteUser(Utf8JsonWriter writer, JsonElement parts, string param, List<(string Id, string Name)> pending)
+    /// <summary>
+    /// A Gemini media resolution as an OpenAI image <c>detail</c>: low and high map across; medium and unspecified have
+    /// no OpenAI equivalent and leave the choice to the model (no <c>detail</c>, which means <c>auto</c>).
+    /// </summary>
+    private static string? DetailFor(JsonElement resolution)
+    {
+        var level = resolution.ValueKind switch
+        {
+            JsonValueKind.String => resolution.GetString(),
+            JsonValueKind.Object when resolution.TryGetProperty("level", out var l) && l.ValueKind == JsonValueKind.String => l.GetString(),
+            _ => null,
+        };
+        return level switch
+        {
+            "MEDIA_RESOLUTION_LOW" => "low",
+            "MEDIA_RESOLUTION_HIGH" or "MEDIA_RESOLUTION_ULTRA_HIGH" => "high",
+            _ => null,
+        };
+    }
+
+    private static void WriteUser(Utf8JsonWriter writer, JsonElement parts, string param, List<(string Id, string Name)> pending, string? defaultDetail)
     {
         // Tool results first: OpenAI wants them right after the assistant message that made the calls.
         var p = 0;
@@ -211,11 +235,11 @@ public static class GeminiToChatRequestTranslator
             }
             else if (TryGet(part, "inlineData", "inline_data", out var inline))
             {
-                items.Add(InlineItem(inline, partParam));
+                items.Add(InlineItem(inline, partParam, PartDetail(part) ?? defaultDetail));
             }
             else if (TryGet(part, "fileData", "file_data", out var file))
             {
-                items.Add(FileItem(file, partParam));
+                items.Add(FileItem(file, partParam, PartDetail(part) ?? defaultDetail));
             }
             else if (!TryGet(part, "functionResponse", "function_response", out _) && !IsThought(part) && !part.TryGetProperty("thoughtSignature", out _))
             {
@@ -265,22 +289,32 @@ public static class GeminiToChatRequestTranslator
         writer.WriteEndObject();
     }
 
-    private static Action<Utf8JsonWriter> InlineItem(JsonElement inline, string param)
+    private static string? PartDetail(JsonElement part) =>
+        TryGet(part, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : null;
+
+    private static void WriteImageItem(Utf8JsonWriter w, string url, string? detail)
+    {
+        w.WriteStartObject();
+        w.WriteString("type"u8, "image_url");
+        w.WritePropertyName("image_url"u8);
+        w.WriteStartObject();
+        w.WriteString("url"u8, url);
+        if (detail is not null)
+        {
+            w.WriteString("detail"u8, detail);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static Action<Utf8JsonWriter> InlineItem(JsonElement inline, string param, string? detail)
     {
         var mime = TryGet(inline, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
         var data = inline.TryGetProperty("data", out var d) ? d.GetString() ?? string.Empty : string.Empty;
         if (mime.StartsWith("image/", StringComparison.Ordinal))
         {
-            return w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("type"u8, "image_url");
-                w.WritePropertyName("image_url"u8);
-                w.WriteStartObject();
-                w.WriteString("url"u8, $"data:{mime};base64,{data}");
-                w.WriteEndObject();
-                w.WriteEndObject();
-            };
+            return w => WriteImageItem(w, $"data:{mime};base64,{data}", detail);
         }
 
         var audioFormat = mime switch { "audio/wav" or "audio/x-wav" => "wav", "audio/mp3" or "audio/mpeg" => "mp3", _ => null };
@@ -317,23 +351,14 @@ public static class GeminiToChatRequestTranslator
         throw new TranslationException(param + ".inlineData.mimeType", $"Inline data of type '{mime}' cannot be sent to an OpenAI-protocol model (images, wav/mp3 audio and PDF can).");
     }
 
-    private static Action<Utf8JsonWriter> FileItem(JsonElement file, string param)
+    private static Action<Utf8JsonWriter> FileItem(JsonElement file, string param, string? detail)
     {
         var uri = TryGet(file, "fileUri", "file_uri", out var u) ? u.GetString() ?? string.Empty : string.Empty;
         var mime = TryGet(file, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
         if ((uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
             && (mime.Length == 0 || mime.StartsWith("image/", StringComparison.Ordinal)))
         {
-            return w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("type"u8, "image_url");
-                w.WritePropertyName("image_url"u8);
-                w.WriteStartObject();
-                w.WriteString("url"u8, uri);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            };
+            return w => WriteImageItem(w, uri, detail);
         }
 
         throw new TranslationException(param + ".fileData", "Only http(s) image URLs can be sent to an OpenAI-protocol model as fileData.");
@@ -542,6 +567,13 @@ public static class GeminiToChatRequestTranslator
 
         if (profile.Thinking == ThinkingStyle.None)
         {
+            // Asking a model that cannot think not to think is already satisfied; asking it to think is refused,
+            // as Gemini refuses a thinkingConfig on its own non-thinking models.
+            if (effort == "none")
+            {
+                return;
+            }
+
             throw new TranslationException("generationConfig.thinkingConfig", $"Model '{profile.UpstreamModel}' does not take a reasoning effort.");
         }
 

@@ -58,7 +58,13 @@ public static class GeminiToChatResponseTranslator
             writer.WriteNull("content"u8);
             writer.WriteEndObject();
             writer.WriteNull("logprobs"u8);
-            writer.WriteString("finish_reason"u8, IsPromptBlocked(root) ? "content_filter" : "stop");
+            var blockReason = GeminiVocabulary.PromptBlockReason(root);
+            writer.WriteString("finish_reason"u8, blockReason is null ? "stop" : "content_filter");
+            if (blockReason is not null)
+            {
+                writer.WriteString("native_finish_reason"u8, blockReason);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -79,10 +85,6 @@ public static class GeminiToChatResponseTranslator
         writer.Flush();
         return usage;
     }
-
-    private static bool IsPromptBlocked(JsonElement root) =>
-        root.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object
-        && feedback.TryGetProperty("blockReason", out var reason) && reason.ValueKind == JsonValueKind.String;
 
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
     private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
@@ -154,9 +156,10 @@ public static class GeminiToChatResponseTranslator
         }
 
         writer.WriteEndObject();
-        writer.WriteNull("logprobs"u8);
-        var finish = candidate.TryGetProperty("finishReason", out var f) && f.GetString() is { } reason ? reason : "STOP";
-        writer.WriteString("finish_reason"u8, GeminiVocabulary.MapFinishReason(finish, toolCalls.Count > 0));
+        LogprobsMapping.WriteOpenAI(writer, candidate);
+        var native = candidate.TryGetProperty("finishReason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        writer.WriteString("finish_reason"u8, GeminiVocabulary.MapFinishReason(native ?? "STOP", toolCalls.Count > 0));
+        GeminiVocabulary.WriteNativeFinishReason(writer, native);
         writer.WriteEndObject();
         return visible;
     }

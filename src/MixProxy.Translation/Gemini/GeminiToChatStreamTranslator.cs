@@ -24,7 +24,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
     private string? _id;
     private TokenUsage? _usage;
-    private bool _promptBlocked;
+    private string? _blockReason;
     private bool _ended;
 
     public GeminiToChatStreamTranslator(ResponseContext context, UsageSink? usageSink = null, ThoughtSignatureBag? signatures = null)
@@ -105,7 +105,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             }
         }
 
-        _promptBlocked |= root.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object && feedback.TryGetProperty("blockReason", out _);
+        _blockReason ??= GeminiVocabulary.PromptBlockReason(root);
 
         if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array)
         {
@@ -145,8 +145,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         {
             if (!state.Finished)
             {
-                var reason = _promptBlocked && !state.RoleSent ? "content_filter" : state.SawToolCall ? "tool_calls" : "stop";
-                WriteChunk(output, index, state, reason, static (_, _) => { });
+                var blocked = _blockReason is not null && !state.RoleSent;
+                FinishChoice(output, index, state, blocked ? "content_filter" : state.SawToolCall ? "tool_calls" : "stop", blocked ? _blockReason : null);
             }
         }
 
@@ -190,9 +190,19 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             }
         }
 
+        if (_context.SearchGrounding)
+        {
+            if (text is not null)
+            {
+                (state.Text ??= new()).Append(text);
+            }
+
+            GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
+        }
+
         if (text is not null || reasoning is not null || calls is not null || !state.RoleSent)
         {
-            WriteChunk(output, index, state, null, (w, st) =>
+            WriteChunk(output, index, state, null, null, candidate, (w, st) =>
             {
                 if (reasoning is not null)
                 {
@@ -223,11 +233,23 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         if (candidate.TryGetProperty("finishReason", out var finish) && finish.GetString() is { Length: > 0 } reason && !state.Finished)
         {
-            WriteChunk(output, index, state, GeminiVocabulary.MapFinishReason(reason, state.SawToolCall), static (_, _) => { });
+            FinishChoice(output, index, state, GeminiVocabulary.MapFinishReason(reason, state.SawToolCall), reason);
         }
     }
 
-    private void WriteChunk(IBufferWriter<byte> output, int index, ChoiceState state, string? finishReason, Action<Utf8JsonWriter, ChoiceState> writeDelta)
+    /// <summary>The choice's last chunk: the finish reason, and the citations once the whole text is known.</summary>
+    private void FinishChoice(IBufferWriter<byte> output, int index, ChoiceState state, string finishReason, string? nativeFinishReason)
+    {
+        WriteChunk(output, index, state, finishReason, nativeFinishReason, default, static (w, st) =>
+        {
+            if (st.Supports is { Count: > 0 } supports)
+            {
+                GroundingAnnotations.Write(w, st.Sources!, supports, st.Text?.ToString() ?? string.Empty);
+            }
+        });
+    }
+
+    private void WriteChunk(IBufferWriter<byte> output, int index, ChoiceState state, string? finishReason, string? nativeFinishReason, JsonElement candidate, Action<Utf8JsonWriter, ChoiceState> writeDelta)
     {
         WriteEvent(output, w =>
         {
@@ -246,7 +268,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
             writeDelta(w, state);
             w.WriteEndObject();
-            w.WriteNull("logprobs"u8);
+            LogprobsMapping.WriteOpenAI(w, candidate);
             if (finishReason is null)
             {
                 w.WriteNull("finish_reason"u8);
@@ -254,6 +276,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             else
             {
                 w.WriteString("finish_reason"u8, finishReason);
+                GeminiVocabulary.WriteNativeFinishReason(w, nativeFinishReason);
                 state.Finished = true;
             }
 
@@ -314,5 +337,12 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         public bool SawToolCall { get; set; }
 
         public int NextToolIndex { get; set; }
+
+        /// <summary>The visible text so far; kept only when the request used Google Search (for citation offsets).</summary>
+        public StringBuilder? Text { get; set; }
+
+        public List<GroundingAnnotations.Source>? Sources { get; set; }
+
+        public List<GroundingAnnotations.Support>? Supports { get; set; }
     }
 }

@@ -22,6 +22,26 @@ internal static class GeminiVocabulary
         _ => "stop",
     };
 
+    /// <summary>
+    /// Gemini's own finish reason, next to the mapped one, under OpenRouter's name for it: the closed OpenAI set
+    /// folds <c>MALFORMED_FUNCTION_CALL</c>, <c>RECITATION</c> and the like into <c>stop</c> or
+    /// <c>content_filter</c>, and clients that care need to tell them apart. Typed clients ignore it.
+    /// </summary>
+    public static void WriteNativeFinishReason(Utf8JsonWriter writer, string? geminiReason)
+    {
+        if (!string.IsNullOrEmpty(geminiReason))
+        {
+            writer.WriteString("native_finish_reason"u8, geminiReason);
+        }
+    }
+
+    /// <summary>The <c>promptFeedback.blockReason</c> of a response whose prompt was refused, else null.</summary>
+    public static string? PromptBlockReason(JsonElement response) =>
+        response.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object
+        && feedback.TryGetProperty("blockReason", out var reason) && reason.ValueKind == JsonValueKind.String
+            ? reason.GetString()
+            : null;
+
     /// <summary>Reads <c>usageMetadata</c>; null when absent or when it carries no token counts (Vertex <c>trafficType</c>-only).</summary>
     public static TokenUsage? ReadUsage(JsonElement response)
     {

@@ -159,6 +159,9 @@ public static class OpenApiSchemaConverter
 
                     writer.WriteEndArray();
                     break;
+                case "properties" when type == "object" && property.Value.ValueKind == JsonValueKind.Object && !property.Value.EnumerateObject().Any():
+                    // Gemini refuses "properties should be non-empty for OBJECT type"; a bare OBJECT is accepted.
+                    break;
                 case "properties" when type == "object" && property.Value.ValueKind == JsonValueKind.Object:
                     writer.WritePropertyName("properties"u8);
                     writer.WriteStartObject();

@@ -14,4 +14,10 @@ public sealed record ResponseContext
 
     /// <summary>Streams only: send the final usage chunk (<c>stream_options.include_usage</c>).</summary>
     public bool IncludeUsage { get; init; }
+
+    /// <summary>
+    /// Streams only: the request turned on Google Search, so each choice's text is kept until the end, where
+    /// Gemini's grounding (byte offsets into the whole text) becomes <c>url_citation</c> annotations.
+    /// </summary>
+    public bool SearchGrounding { get; init; }
 }

@@ -42,6 +42,15 @@ internal sealed class ModelDocument
 
     /// <summary>False for models that take only Gemini's OpenAPI schema subset: tool and response schemas are converted.</summary>
     public bool? JsonSchema { get; set; }
+
+    /// <summary>Per-part <c>mediaResolution</c> (image <c>detail</c>); defaults to true for level-thinking (Gemini 3) models.</summary>
+    public bool? MediaResolution { get; set; }
+
+    /// <summary>True when the upstream takes ids on functionCall/functionResponse parts; defaults to false.</summary>
+    public bool? FunctionCallIds { get; set; }
+
+    /// <summary>The most alternatives per token the model returns (<c>top_logprobs</c> is clamped to it).</summary>
+    public int? MaxTopLogprobs { get; set; }
 }
 
 internal sealed class ThinkingDocument

@@ -298,7 +298,18 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 errors.Add($"{where}: Thinking budgets must satisfy 0 <= MinBudget <= MaxBudget.");
             }
 
-            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, protocols, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true, m.JsonSchema ?? true));
+            var maxTopLogprobs = m.MaxTopLogprobs ?? UpstreamModelProfile.OpenAIMaxTopLogprobs;
+            if (maxTopLogprobs is < 0 or > UpstreamModelProfile.OpenAIMaxTopLogprobs)
+            {
+                errors.Add($"{where}: MaxTopLogprobs must be between 0 and {UpstreamModelProfile.OpenAIMaxTopLogprobs}.");
+            }
+
+            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, protocols, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true, m.JsonSchema ?? true)
+            {
+                PartMediaResolution = m.MediaResolution ?? thinking == ThinkingStyle.Level,
+                MaxTopLogprobs = maxTopLogprobs,
+                FunctionCallIds = m.FunctionCallIds ?? false,
+            });
         }
 
         return models;

@@ -31,6 +31,9 @@ internal sealed class GatewayRequest : IDisposable
 
     public bool IncludeUsage { get; init; }
 
+    /// <summary>The translated request turned on Google Search (its answer may carry grounding to cite).</summary>
+    public bool SearchGrounding { get; init; }
+
     /// <summary>The parsed body, when the gateway had to read it (Chat Completions); Gemini passthrough bodies are streamed untouched.</summary>
     public JsonDocument? Body { get; init; }
 

@@ -224,12 +224,13 @@ internal sealed partial class GatewayRequestMiddleware(
         // NOTE: the cast matters: a bare null would convert to an *empty* ReadOnlyMemory through its array operator.
         ReadOnlyMemory<byte>? upstreamBody = body is null ? (ReadOnlyMemory<byte>?)null : raw;
         string? upstreamPath = null;
+        var searchGrounding = false;
         if (protocol == ApiProtocol.OpenAIChat && upstreamProtocol == ApiProtocol.Gemini)
         {
             // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
             var unsigned = ChatToGeminiRequestTranslator.UnsignedToolCallIds(body!.RootElement).Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
             var known = unsigned.Count == 0 ? null : await signatures.RecallAsync(key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
-            upstreamBody = await TranslateRequestAsync(context, protocol, raw.Length, output => ChatToGeminiRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), output, known)).ConfigureAwait(false);
+            upstreamBody = await TranslateRequestAsync(context, protocol, raw.Length, output => searchGrounding = ChatToGeminiRequestTranslator.Translate(body.RootElement, entry.ProfileFor(model), output, known).GoogleSearch).ConfigureAwait(false);
             if (upstreamBody is null)
             {
                 return null;
@@ -316,6 +317,7 @@ internal sealed partial class GatewayRequestMiddleware(
             UpstreamProtocol = upstreamProtocol,
             Stream = stream,
             IncludeUsage = includeUsage,
+            SearchGrounding = searchGrounding,
             Body = body,
             UpstreamBody = upstreamBody,
             UpstreamPath = upstreamPath,

@@ -199,6 +199,7 @@ internal sealed class GatewayTransformProvider : ITransformProvider
             Created = request.Created,
             IncludeOutputText = request.Route.OutputText,
             IncludeUsage = request.IncludeUsage,
+            SearchGrounding = request.SearchGrounding,
         };
 
         if (request.Stream && upstream.Content.Headers.ContentType?.MediaType != "text/event-stream")

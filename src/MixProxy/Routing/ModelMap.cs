@@ -15,6 +15,14 @@ internal sealed record ModelRoute(
     bool SupportsPenalties,
     bool SupportsJsonSchema = true)
 {
+    /// <summary>Whether image parts may carry their own <c>mediaResolution</c> (from <c>detail</c>).</summary>
+    public bool PartMediaResolution { get; init; }
+
+    public int MaxTopLogprobs { get; init; } = UpstreamModelProfile.OpenAIMaxTopLogprobs;
+
+    /// <summary>Whether call ids are sent back on <c>functionCall</c>/<c>functionResponse</c> parts.</summary>
+    public bool FunctionCallIds { get; init; }
+
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
 
     /// <summary>The upstream protocol for a client: its own when the upstream speaks it (no translation), else the preferred one.</summary>
@@ -30,6 +38,9 @@ internal sealed record ModelRoute(
         SupportsPenalties = SupportsPenalties,
         RequiresThoughtSignatures = Thinking == ThinkingStyle.Level,
         SupportsJsonSchema = SupportsJsonSchema,
+        SupportsPartMediaResolution = PartMediaResolution,
+        MaxTopLogprobs = MaxTopLogprobs,
+        SupportsFunctionCallIds = FunctionCallIds,
     };
 }
 

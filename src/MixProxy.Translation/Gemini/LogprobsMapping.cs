@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Gemini;
+
+/// <summary>
+/// Token log probabilities in both directions. Gemini gives one <c>chosenCandidates</c> entry per decoding step and,
+/// when asked for alternatives, a parallel <c>topCandidates</c> list; OpenAI gives one <c>content</c> entry per token
+/// with its alternatives inside. OpenAI also wants each token's UTF-8 bytes, which Gemini does not send, so they are
+/// computed from the token text (as UTF-8, not UTF-16 code units: non-ASCII tokens would otherwise come out wrong).
+/// </summary>
+internal static class LogprobsMapping
+{
+    /// <summary>Writes <c>"logprobs"</c> for an OpenAI choice: the candidate's <c>logprobsResult</c>, or null without one.</summary>
+    public static void WriteOpenAI(Utf8JsonWriter writer, JsonElement candidate)
+    {
+        if (candidate.ValueKind != JsonValueKind.Object
+            || !candidate.TryGetProperty("logprobsResult", out var result) || result.ValueKind != JsonValueKind.Object
+            || !result.TryGetProperty("chosenCandidates", out var chosen) || chosen.ValueKind != JsonValueKind.Array)
+        {
+            writer.WriteNull("logprobs"u8);
+            return;
+        }
+
+        var top = result.TryGetProperty("topCandidates", out var t) && t.ValueKind == JsonValueKind.Array ? t : default;
+        var topCount = top.ValueKind == JsonValueKind.Array ? top.GetArrayLength() : 0;
+        writer.WritePropertyName("logprobs"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartArray();
+        var step = 0;
+        foreach (var token in chosen.EnumerateArray())
+        {
+            writer.WriteStartObject();
+            WriteToken(writer, token);
+            writer.WritePropertyName("top_logprobs"u8);
+            writer.WriteStartArray();
+            if (step < topCount && top[step].TryGetProperty("candidates", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var alternative in alternatives.EnumerateArray())
+                {
+                    writer.WriteStartObject();
+                    WriteToken(writer, alternative);
+                    writer.WriteEndObject();
+                }
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            step++;
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNull("refusal"u8);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes <c>"logprobsResult"</c> and <c>"avgLogprobs"</c> into a Gemini candidate from an OpenAI choice's
+    /// <c>logprobs</c>; writes nothing when the choice has none.
+    /// </summary>
+    public static void WriteGemini(Utf8JsonWriter writer, JsonElement choice)
+    {
+        if (choice.ValueKind != JsonValueKind.Object
+            || !choice.TryGetProperty("logprobs", out var logprobs) || logprobs.ValueKind != JsonValueKind.Object
+            || !logprobs.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array || content.GetArrayLength() == 0)
+        {
+            return;
+        }
+
+        var sum = 0.0;
+        writer.WritePropertyName("logprobsResult"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("topCandidates"u8);
+        writer.WriteStartArray();
+        foreach (var token in content.EnumerateArray())
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("candidates"u8);
+            writer.WriteStartArray();
+            if (token.TryGetProperty("top_logprobs", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var alternative in alternatives.EnumerateArray())
+                {
+                    WriteGeminiCandidate(writer, alternative);
+                }
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("chosenCandidates"u8);
+        writer.WriteStartArray();
+        foreach (var token in content.EnumerateArray())
+        {
+            sum += WriteGeminiCandidate(writer, token);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("logProbabilitySum"u8, sum);
+        writer.WriteEndObject();
+        writer.WriteNumber("avgLogprobs"u8, sum / content.GetArrayLength());
+    }
+
+    private static void WriteToken(Utf8JsonWriter writer, JsonElement candidate)
+    {
+        var text = candidate.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : string.Empty;
+        writer.WriteString("token"u8, text);
+
+        // proto3 JSON leaves out zero values, so a missing logProbability is a certain token (log 1 = 0).
+        writer.WriteNumber("logprob"u8, candidate.TryGetProperty("logProbability", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0);
+        writer.WritePropertyName("bytes"u8);
+        writer.WriteStartArray();
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            writer.WriteNumberValue(b);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static double WriteGeminiCandidate(Utf8JsonWriter writer, JsonElement token)
+    {
+        var logprob = token.TryGetProperty("logprob", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0;
+        writer.WriteStartObject();
+        writer.WriteString("token"u8, token.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : string.Empty);
+        writer.WriteNumber("logProbability"u8, logprob);
+        writer.WriteEndObject();
+        return logprob;
+    }
+}
