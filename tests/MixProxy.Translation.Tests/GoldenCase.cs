@@ -33,6 +33,26 @@ public static class GoldenCase
 
     public static JsonNode ReadJson(string kind, string name, string file) => JsonNode.Parse(Read(kind, name, file))!;
 
+    /// <summary>
+    /// Fails when a case lacks an expected file. With <c>GOLDEN_DRAFTS</c> set, the actual output is first written
+    /// there as a draft for the author to review by hand; it is never accepted on its own.
+    /// </summary>
+    public static void RequireExpected(string kind, string name, string file, string actual)
+    {
+        if (Has(kind, name, file))
+        {
+            return;
+        }
+
+        if (Environment.GetEnvironmentVariable("GOLDEN_DRAFTS") is { Length: > 0 } drafts)
+        {
+            Directory.CreateDirectory(Path.Combine(drafts, name));
+            File.WriteAllText(Path.Combine(drafts, name, file), actual);
+        }
+
+        Assert.Fail($"{kind}/{name} has no {file}.");
+    }
+
     /// <summary>Asserts <paramref name="actual"/> matches <paramref name="expected"/>, naming the first differing path.</summary>
     public static void AssertJsonMatches(JsonNode? expected, JsonNode? actual, string path = "$")
     {
