@@ -56,6 +56,12 @@ public sealed record UpstreamModelProfile
     /// </summary>
     public bool SupportsFunctionCallIds { get; init; }
 
+    /// <summary>
+    /// Gemini 3 takes Google Search and function declarations in one request (with
+    /// <c>includeServerSideToolInvocations</c>); Gemini 2.x refuses the mix, so the gateway refuses it first, clearly.
+    /// </summary>
+    public bool SupportsSearchWithFunctions { get; init; }
+
     /// <summary>OpenAI's own ceiling for <c>top_logprobs</c>.</summary>
     public const int OpenAIMaxTopLogprobs = 20;
 

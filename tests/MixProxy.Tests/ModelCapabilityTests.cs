@@ -77,6 +77,25 @@ public sealed class ModelCapabilityTests
     }
 
     [Fact]
+    public async Task SearchWithFunctions_AllowedOnGemini3AndRefusedClearlyElsewhere()
+    {
+        const string Request = """
+            {"model":"MODEL","web_search_options":{},"messages":[{"role":"user","content":"x"}],
+             "tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object","properties":{"q":{"type":"string"}}}}}]}
+            """;
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (gemini3, _, _) = await client.PostJsonAsync("/v1/chat/completions", Request.Replace("MODEL", "gemini-3.1-pro-preview", StringComparison.Ordinal));
+        var (flash, body, _) = await client.PostJsonAsync("/v1/chat/completions", Request.Replace("MODEL", "alias-flash", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.OK, gemini3);
+        Assert.True(JsonNode.Parse(Assert.Single(gateway.Upstream.Received).Body)!["toolConfig"]!["includeServerSideToolInvocations"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.BadRequest, flash);
+        Assert.Equal("tools", body!["error"]!["param"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task StreamWithWebSearch_CitationsArriveOnTheFinishChunkWithOffsetsIntoTheWholeText()
     {
         await using var gateway = await GatewayFixture.StartAsync();

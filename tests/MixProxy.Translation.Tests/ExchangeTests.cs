@@ -89,7 +89,7 @@ public sealed class ExchangeTests
     {
         var facts = ChatRequestFacts.Read(request);
         Assert.Equal(c.Stream, facts.Stream);
-        var profile = c.Profile ?? new UpstreamModelProfile { UpstreamModel = facts.Model, Thinking = ThinkingStyle.Level, SupportsPartMediaResolution = true, RequiresThoughtSignatures = true };
+        var profile = c.Profile ?? new UpstreamModelProfile { UpstreamModel = facts.Model, Thinking = ThinkingStyle.Level, SupportsPartMediaResolution = true, RequiresThoughtSignatures = true, SupportsSearchWithFunctions = true };
         var upstreamRequest = new ArrayBufferWriter<byte>();
         if (RefusedAsExpected(name, () => ChatToGeminiRequestTranslator.Translate(request, profile, upstreamRequest)))
         {

@@ -25,7 +25,7 @@ public sealed class RequestTranslationTests
         using var input = JsonDocument.Parse(GoldenCase.Read(Kind, name, "input.json"));
         var profile = GoldenCase.Has(Kind, name, "profile.json")
             ? JsonSerializer.Deserialize<UpstreamModelProfile>(GoldenCase.Read(Kind, name, "profile.json"), ProfileJson)!
-            : new UpstreamModelProfile { UpstreamModel = "gemini-3.1-pro-preview", Thinking = ThinkingStyle.Level, ThinkingLevels = ["low", "high"] };
+            : new UpstreamModelProfile { UpstreamModel = "gemini-3.1-pro-preview", Thinking = ThinkingStyle.Level, ThinkingLevels = ["low", "high"], SupportsSearchWithFunctions = true };
         var output = new ArrayBufferWriter<byte>();
 
         if (GoldenCase.Has(Kind, name, "expected-error.json"))

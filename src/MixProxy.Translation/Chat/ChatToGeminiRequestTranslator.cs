@@ -37,13 +37,20 @@ public static class ChatToGeminiRequestTranslator
 
         try
         {
-            var toolCalls = CollectToolCalls(messages);
+            foreach (var legacy in new[] { "functions", "function_call" })
+            {
+                if (request.TryGetProperty(legacy, out var value) && value.ValueKind != JsonValueKind.Null)
+                {
+                    throw new TranslationException(legacy, $"'{legacy}' is OpenAI's retired form of function calling; send 'tools' and 'tool_choice' instead.");
+                }
+            }
+
             using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
             writer.WriteStartObject();
-            WriteContents(writer, messages, toolCalls, profile, knownSignatures);
+            WriteContents(writer, messages, profile, knownSignatures);
             WriteSystemInstruction(writer, messages);
-            var googleSearch = WriteTools(writer, request, profile);
-            WriteToolConfig(writer, request);
+            var (googleSearch, withFunctions) = WriteTools(writer, request, profile);
+            WriteToolConfig(writer, request, googleSearch && withFunctions);
             WriteGenerationConfig(writer, request, profile);
             writer.WriteEndObject();
             writer.Flush();
@@ -57,36 +64,6 @@ public static class ChatToGeminiRequestTranslator
     }
 
     // :: Messages ---------------------------------------------------------------------------------
-
-    private static Dictionary<string, (string Name, int Position)> CollectToolCalls(JsonElement messages)
-    {
-        // Gemini's functionResponse needs the function *name*; OpenAI's tool message only carries the call id.
-        // Look through every earlier assistant message, not just the last one. The call's place in its message
-        // orders the results, which Gemini pairs with the calls by position.
-        var calls = new Dictionary<string, (string Name, int Position)>(StringComparer.Ordinal);
-        foreach (var message in messages.EnumerateArray())
-        {
-            if (message.ValueKind == JsonValueKind.Object
-                && message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
-            {
-                var position = 0;
-                foreach (var call in toolCalls.EnumerateArray())
-                {
-                    if (call.ValueKind == JsonValueKind.Object
-                        && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-                        && call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
-                        && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-                    {
-                        calls[id.GetString()!] = (name.GetString()!, position);
-                    }
-
-                    position++;
-                }
-            }
-        }
-
-        return calls;
-    }
 
     private static string RoleOf(JsonElement message, int index)
     {
@@ -184,7 +161,7 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, Dictionary<string, (string Name, int Position)> toolCalls, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
+    private static void WriteContents(Utf8JsonWriter writer, JsonElement messages, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
     {
         writer.WritePropertyName("contents"u8);
         writer.WriteStartArray();
@@ -193,10 +170,30 @@ public static class ChatToGeminiRequestTranslator
         // consecutive assistant messages into one model content.
         string? openRole = null;
         var list = messages.EnumerateArray().ToList();
+
+        // The calls of the latest model turn, in order, which its tool results answer; and every call made so far
+        // by id, the latest winning (some clients number ids per turn, so call_0 recurs).
+        var turnCalls = new List<PendingCall>();
+        var earlierCalls = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var index = 0; index < list.Count; index++)
         {
             var message = list[index];
             var role = RoleOf(message, index);
+            if (role == "model")
+            {
+                if (message.TryGetProperty("function_call", out var legacy) && legacy.ValueKind != JsonValueKind.Null)
+                {
+                    throw new TranslationException($"messages[{index}].function_call", "'function_call' is OpenAI's retired form of a tool call; send 'tool_calls' instead.");
+                }
+
+                if (openRole != "model")
+                {
+                    turnCalls.Clear();
+                }
+
+                CollectCalls(message, turnCalls, earlierCalls);
+            }
+
             if (role == "system" || !HasParts(message, role))
             {
                 continue;
@@ -227,25 +224,7 @@ public static class ChatToGeminiRequestTranslator
                     WriteAssistantParts(writer, message, index, profile, knownSignatures);
                     break;
                 default:
-                    // A run of tool results goes out in the order of the calls they answer, whatever order
-                    // the client appended them in: Gemini pairs responses with calls by position.
-                    var run = index;
-                    while (run + 1 < list.Count && list[run + 1].ValueKind == JsonValueKind.Object
-                        && list[run + 1].TryGetProperty("role", out var next) && next.ValueKind == JsonValueKind.String && next.GetString() is "tool" or "function")
-                    {
-                        run++;
-                    }
-
-                    var results = Enumerable.Range(index, run - index + 1)
-                        .Select(i => (Index: i, Call: ResolveToolCall(list[i], i, toolCalls)))
-                        .OrderBy(r => r.Call.Position)
-                        .ToList();
-                    foreach (var (i, call) in results)
-                    {
-                        WriteToolResultPart(writer, list[i], i, call, profile);
-                    }
-
-                    index = run;
+                    index = WriteToolResults(writer, list, index, turnCalls, earlierCalls, profile);
                     break;
             }
         }
@@ -265,6 +244,109 @@ public static class ChatToGeminiRequestTranslator
         writer.WriteEndArray();
         writer.WriteEndObject();
         writer.WriteEndArray();
+    }
+
+    /// <summary>A function call of the model turn being answered.</summary>
+    private sealed class PendingCall(string? id, string name)
+    {
+        public string? Id { get; } = id;
+
+        public string Name { get; } = name;
+
+        public bool Answered { get; set; }
+    }
+
+    private static void CollectCalls(JsonElement message, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
+    {
+        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var call in calls.EnumerateArray())
+        {
+            if (call.ValueKind == JsonValueKind.Object
+                && call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
+                && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                var id = call.TryGetProperty("id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+                turnCalls.Add(new PendingCall(id, name.GetString()!));
+                if (id is not null)
+                {
+                    earlierCalls[id] = name.GetString()!;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the run of tool results that starts at <paramref name="start"/> (system messages in between are
+    /// skipped: they went to <c>systemInstruction</c>) and returns the index of its last message. The results go
+    /// out in the order of the calls they answer, whatever order the client appended them in: Gemini pairs
+    /// responses with the calls of the model turn before them by position.
+    /// </summary>
+    private static int WriteToolResults(Utf8JsonWriter writer, List<JsonElement> list, int start, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls, UpstreamModelProfile profile)
+    {
+        var end = start;
+        while (end + 1 < list.Count && RoleOf(list[end + 1], end + 1) is "tool" or "system")
+        {
+            end++;
+        }
+
+        var results = new List<(int Index, string? Id, string Name, int Position)>();
+        for (var i = start; i <= end; i++)
+        {
+            if (RoleOf(list[i], i) == "tool")
+            {
+                var (id, name, position) = ResolveToolCall(list[i], i, turnCalls, earlierCalls);
+                results.Add((i, id, name, position));
+            }
+        }
+
+        foreach (var (i, id, name, _) in results.OrderBy(r => r.Position))
+        {
+            WriteToolResultPart(writer, list[i], i, id, name, profile);
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// The call a tool result answers: by <c>tool_call_id</c> among the latest turn's calls, else among earlier ones;
+    /// a legacy <c>function</c> message (no id) by its <c>name</c>, first unanswered call first.
+    /// Results for calls outside the latest turn keep their place after the ones that answer it.
+    /// </summary>
+    private static (string? Id, string Name, int Position) ResolveToolCall(JsonElement message, int index, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
+    {
+        if (message.TryGetProperty("tool_call_id", out var idElement) && idElement.ValueKind == JsonValueKind.String)
+        {
+            var id = idElement.GetString()!;
+            var position = turnCalls.FindIndex(c => !c.Answered && c.Id == id);
+            if (position >= 0)
+            {
+                turnCalls[position].Answered = true;
+                return (id, turnCalls[position].Name, position);
+            }
+
+            if (earlierCalls.TryGetValue(id, out var earlier))
+            {
+                return (id, earlier, int.MaxValue);
+            }
+        }
+        else if (message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+        {
+            var name = n.GetString()!;
+            var position = turnCalls.FindIndex(c => !c.Answered && c.Name == name);
+            if (position >= 0)
+            {
+                turnCalls[position].Answered = true;
+                return (turnCalls[position].Id, name, position);
+            }
+
+            return (null, name, int.MaxValue);
+        }
+
+        throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
     }
 
     private static bool HasParts(JsonElement message, string role)
@@ -673,33 +755,17 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    /// <summary>The call a tool result answers: by <c>tool_call_id</c>, else (legacy function messages) by <c>name</c>.</summary>
-    private static (string? Id, string Name, int Position) ResolveToolCall(JsonElement message, int index, Dictionary<string, (string Name, int Position)> toolCalls)
-    {
-        if (message.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String && toolCalls.TryGetValue(id.GetString()!, out var call))
-        {
-            return (id.GetString(), call.Name, call.Position);
-        }
-
-        if (message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
-        {
-            return (null, n.GetString()!, int.MaxValue);
-        }
-
-        throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
-    }
-
-    private static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, (string? Id, string Name, int Position) call, UpstreamModelProfile profile)
+    private static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, string? id, string name, UpstreamModelProfile profile)
     {
         writer.WriteStartObject();
         writer.WritePropertyName("functionResponse"u8);
         writer.WriteStartObject();
-        if (profile.SupportsFunctionCallIds && call.Id is not null)
+        if (profile.SupportsFunctionCallIds && id is not null)
         {
-            writer.WriteString("id"u8, call.Id);
+            writer.WriteString("id"u8, id);
         }
 
-        writer.WriteString("name"u8, call.Name);
+        writer.WriteString("name"u8, name);
         writer.WritePropertyName("response"u8);
         writer.WriteStartObject();
         writer.WritePropertyName("output"u8);
@@ -764,8 +830,8 @@ public static class ChatToGeminiRequestTranslator
 
     // :: Tools ------------------------------------------------------------------------------------
 
-    /// <summary>Writes <c>tools</c> and says whether Google Search is among them.</summary>
-    private static bool WriteTools(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    /// <summary>Writes <c>tools</c> and says whether Google Search is among them, and whether functions are too.</summary>
+    private static (bool GoogleSearch, bool Functions) WriteTools(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
     {
         var search = request.TryGetProperty("web_search_options", out var wso) && wso.ValueKind == JsonValueKind.Object;
         var declarations = new List<JsonElement>();
@@ -813,7 +879,12 @@ public static class ChatToGeminiRequestTranslator
 
         if (declarations.Count == 0 && !search)
         {
-            return false;
+            return (false, false);
+        }
+
+        if (search && declarations.Count > 0 && !profile.SupportsSearchWithFunctions)
+        {
+            throw new TranslationException("tools", $"Model '{profile.UpstreamModel}' cannot use Google Search and function tools in one request.");
         }
 
         // One Tool object holds every function declaration; each built-in tool needs a Tool object of its own.
@@ -864,7 +935,7 @@ public static class ChatToGeminiRequestTranslator
         }
 
         writer.WriteEndArray();
-        return search;
+        return (search, declarations.Count > 0);
     }
 
     private static bool HasProperties(JsonElement schema) =>
@@ -883,51 +954,65 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static void WriteToolConfig(Utf8JsonWriter writer, JsonElement request)
+    private static void WriteToolConfig(Utf8JsonWriter writer, JsonElement request, bool searchWithFunctions)
     {
-        if (!request.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
+        string? mode = null;
+        string? allowed = null;
+        if (request.TryGetProperty("tool_choice", out var choice) && choice.ValueKind != JsonValueKind.Null)
+        {
+            if (choice.ValueKind == JsonValueKind.String)
+            {
+                mode = choice.GetString() switch
+                {
+                    "auto" => "AUTO",
+                    "none" => "NONE",
+                    "required" => "ANY",
+                    var other => throw new TranslationException("tool_choice", $"tool_choice '{other}' is not one of auto, none, required."),
+                };
+            }
+            else if (choice.ValueKind == JsonValueKind.Object
+                && choice.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
+                && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                mode = "ANY";
+                allowed = name.GetString();
+            }
+            else
+            {
+                throw new TranslationException("tool_choice", "tool_choice must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}.");
+            }
+        }
+
+        if (mode is null && !searchWithFunctions)
         {
             return;
         }
 
-        string mode;
-        string? allowed = null;
-        if (choice.ValueKind == JsonValueKind.String)
-        {
-            mode = choice.GetString() switch
-            {
-                "auto" => "AUTO",
-                "none" => "NONE",
-                "required" => "ANY",
-                var other => throw new TranslationException("tool_choice", $"tool_choice '{other}' is not one of auto, none, required."),
-            };
-        }
-        else if (choice.ValueKind == JsonValueKind.Object
-            && choice.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
-            && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-        {
-            mode = "ANY";
-            allowed = name.GetString();
-        }
-        else
-        {
-            throw new TranslationException("tool_choice", "tool_choice must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}.");
-        }
-
         writer.WritePropertyName("toolConfig"u8);
         writer.WriteStartObject();
-        writer.WritePropertyName("functionCallingConfig"u8);
-        writer.WriteStartObject();
-        writer.WriteString("mode"u8, mode);
-        if (allowed is not null)
+        if (mode is not null)
         {
-            writer.WritePropertyName("allowedFunctionNames"u8);
-            writer.WriteStartArray();
-            writer.WriteStringValue(allowed);
-            writer.WriteEndArray();
+            writer.WritePropertyName("functionCallingConfig"u8);
+            writer.WriteStartObject();
+            writer.WriteString("mode"u8, mode);
+            if (allowed is not null)
+            {
+                writer.WritePropertyName("allowedFunctionNames"u8);
+                writer.WriteStartArray();
+                writer.WriteStringValue(allowed);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
         }
 
-        writer.WriteEndObject();
+        // Gemini 3 serves a built-in tool next to function declarations only when asked to report its own
+        // tool invocations in the response (the translator reads past those parts).
+        if (searchWithFunctions)
+        {
+            writer.WriteBoolean("includeServerSideToolInvocations"u8, true);
+        }
+
         writer.WriteEndObject();
     }
 

@@ -235,11 +235,11 @@ public static class GeminiToChatRequestTranslator
             }
             else if (TryGet(part, "inlineData", "inline_data", out var inline))
             {
-                items.Add(InlineItem(inline, partParam, PartDetail(part) ?? defaultDetail));
+                items.Add(InlineItem(inline, partParam, PartDetail(part, defaultDetail)));
             }
             else if (TryGet(part, "fileData", "file_data", out var file))
             {
-                items.Add(FileItem(file, partParam, PartDetail(part) ?? defaultDetail));
+                items.Add(FileItem(file, partParam, PartDetail(part, defaultDetail)));
             }
             else if (!TryGet(part, "functionResponse", "function_response", out _) && !IsThought(part) && !part.TryGetProperty("thoughtSignature", out _))
             {
@@ -289,8 +289,9 @@ public static class GeminiToChatRequestTranslator
         writer.WriteEndObject();
     }
 
-    private static string? PartDetail(JsonElement part) =>
-        TryGet(part, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : null;
+    /// <summary>A part's own resolution decides its detail, even one with no OpenAI equivalent (medium: no detail).</summary>
+    private static string? PartDetail(JsonElement part, string? requestDetail) =>
+        TryGet(part, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : requestDetail;
 
     private static void WriteImageItem(Utf8JsonWriter w, string url, string? detail)
     {

@@ -143,7 +143,11 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         foreach (var (index, state) in _choices)
         {
-            if (!state.Finished)
+            if (state.PendingFinish is { } pending)
+            {
+                FinishChoice(output, index, state, GeminiVocabulary.MapFinishReason(pending, state.SawToolCall), pending);
+            }
+            else if (!state.Finished)
             {
                 var blocked = _blockReason is not null && !state.RoleSent;
                 FinishChoice(output, index, state, blocked ? "content_filter" : state.SawToolCall ? "tool_calls" : "stop", blocked ? _blockReason : null);
@@ -200,7 +204,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
         }
 
-        if (text is not null || reasoning is not null || calls is not null || !state.RoleSent)
+        // A chunk with log probabilities but no text (the last tokens of a choice, say) still gets a content chunk.
+        if (text is not null || reasoning is not null || calls is not null || !state.RoleSent || LogprobsMapping.Has(candidate))
         {
             WriteChunk(output, index, state, null, null, candidate, (w, st) =>
             {
@@ -233,7 +238,16 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         if (candidate.TryGetProperty("finishReason", out var finish) && finish.GetString() is { Length: > 0 } reason && !state.Finished)
         {
-            FinishChoice(output, index, state, GeminiVocabulary.MapFinishReason(reason, state.SawToolCall), reason);
+            if (_context.SearchGrounding)
+            {
+                // Grounding may still come in a later event; the finish chunk, which carries the citations,
+                // waits for the end of the stream (only the finish: every piece of text has gone out already).
+                state.PendingFinish = reason;
+            }
+            else
+            {
+                FinishChoice(output, index, state, GeminiVocabulary.MapFinishReason(reason, state.SawToolCall), reason);
+            }
         }
     }
 
@@ -337,6 +351,9 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         public bool SawToolCall { get; set; }
 
         public int NextToolIndex { get; set; }
+
+        /// <summary>Gemini's finish reason, when the finish chunk waits for the end of the stream (citations).</summary>
+        public string? PendingFinish { get; set; }
 
         /// <summary>The visible text so far; kept only when the request used Google Search (for citation offsets).</summary>
         public StringBuilder? Text { get; set; }

@@ -11,6 +11,10 @@ namespace MixProxy.Translation.Gemini;
 /// </summary>
 internal static class LogprobsMapping
 {
+    /// <summary>Whether a Gemini candidate carries token log probabilities.</summary>
+    public static bool Has(JsonElement candidate) =>
+        candidate.ValueKind == JsonValueKind.Object && candidate.TryGetProperty("logprobsResult", out var result) && result.ValueKind == JsonValueKind.Object;
+
     /// <summary>Writes <c>"logprobs"</c> for an OpenAI choice: the candidate's <c>logprobsResult</c>, or null without one.</summary>
     public static void WriteOpenAI(Utf8JsonWriter writer, JsonElement candidate)
     {
@@ -35,7 +39,8 @@ internal static class LogprobsMapping
             WriteToken(writer, token);
             writer.WritePropertyName("top_logprobs"u8);
             writer.WriteStartArray();
-            if (step < topCount && top[step].TryGetProperty("candidates", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
+            if (step < topCount && top[step].ValueKind == JsonValueKind.Object
+                && top[step].TryGetProperty("candidates", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
             {
                 foreach (var alternative in alternatives.EnumerateArray())
                 {
@@ -78,7 +83,7 @@ internal static class LogprobsMapping
             writer.WriteStartObject();
             writer.WritePropertyName("candidates"u8);
             writer.WriteStartArray();
-            if (token.TryGetProperty("top_logprobs", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
+            if (token.ValueKind == JsonValueKind.Object && token.TryGetProperty("top_logprobs", out var alternatives) && alternatives.ValueKind == JsonValueKind.Array)
             {
                 foreach (var alternative in alternatives.EnumerateArray())
                 {
@@ -104,13 +109,16 @@ internal static class LogprobsMapping
         writer.WriteNumber("avgLogprobs"u8, sum / content.GetArrayLength());
     }
 
+    // Entries of the wrong shape are written as empty tokens rather than failing the response: logprobs are an
+    // optional extra, and one odd entry must not cost the client its answer (or, mid-stream, break the event).
     private static void WriteToken(Utf8JsonWriter writer, JsonElement candidate)
     {
-        var text = candidate.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : string.Empty;
+        var isObject = candidate.ValueKind == JsonValueKind.Object;
+        var text = isObject && candidate.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : string.Empty;
         writer.WriteString("token"u8, text);
 
         // proto3 JSON leaves out zero values, so a missing logProbability is a certain token (log 1 = 0).
-        writer.WriteNumber("logprob"u8, candidate.TryGetProperty("logProbability", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0);
+        writer.WriteNumber("logprob"u8, isObject && candidate.TryGetProperty("logProbability", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0);
         writer.WritePropertyName("bytes"u8);
         writer.WriteStartArray();
         foreach (var b in Encoding.UTF8.GetBytes(text))
@@ -123,9 +131,10 @@ internal static class LogprobsMapping
 
     private static double WriteGeminiCandidate(Utf8JsonWriter writer, JsonElement token)
     {
-        var logprob = token.TryGetProperty("logprob", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0;
+        var isObject = token.ValueKind == JsonValueKind.Object;
+        var logprob = isObject && token.TryGetProperty("logprob", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0;
         writer.WriteStartObject();
-        writer.WriteString("token"u8, token.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : string.Empty);
+        writer.WriteString("token"u8, isObject && token.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : string.Empty);
         writer.WriteNumber("logProbability"u8, logprob);
         writer.WriteEndObject();
         return logprob;

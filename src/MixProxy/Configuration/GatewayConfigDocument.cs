@@ -46,6 +46,9 @@ internal sealed class ModelDocument
     /// <summary>Per-part <c>mediaResolution</c> (image <c>detail</c>); defaults to true for level-thinking (Gemini 3) models.</summary>
     public bool? MediaResolution { get; set; }
 
+    /// <summary>Google Search and function tools in one request; defaults to true for level-thinking (Gemini 3) models.</summary>
+    public bool? SearchWithFunctions { get; set; }
+
     /// <summary>True when the upstream takes ids on functionCall/functionResponse parts; defaults to false.</summary>
     public bool? FunctionCallIds { get; set; }
 

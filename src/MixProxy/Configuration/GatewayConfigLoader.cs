@@ -309,6 +309,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 PartMediaResolution = m.MediaResolution ?? thinking == ThinkingStyle.Level,
                 MaxTopLogprobs = maxTopLogprobs,
                 FunctionCallIds = m.FunctionCallIds ?? false,
+                SearchWithFunctions = m.SearchWithFunctions ?? thinking == ThinkingStyle.Level,
             });
         }
 

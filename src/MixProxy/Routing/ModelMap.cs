@@ -23,6 +23,9 @@ internal sealed record ModelRoute(
     /// <summary>Whether call ids are sent back on <c>functionCall</c>/<c>functionResponse</c> parts.</summary>
     public bool FunctionCallIds { get; init; }
 
+    /// <summary>Whether Google Search may share a request with function tools.</summary>
+    public bool SearchWithFunctions { get; init; }
+
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
 
     /// <summary>The upstream protocol for a client: its own when the upstream speaks it (no translation), else the preferred one.</summary>
@@ -41,6 +44,7 @@ internal sealed record ModelRoute(
         SupportsPartMediaResolution = PartMediaResolution,
         MaxTopLogprobs = MaxTopLogprobs,
         SupportsFunctionCallIds = FunctionCallIds,
+        SupportsSearchWithFunctions = SearchWithFunctions,
     };
 }
 
