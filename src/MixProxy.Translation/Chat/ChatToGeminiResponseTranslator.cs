@@ -120,8 +120,96 @@ public static class ChatToGeminiResponseTranslator
 
         writer.WriteNumber("index"u8, index);
         LogprobsMapping.WriteGemini(writer, choice);
+        if (text is not null && message.ValueKind == JsonValueKind.Object)
+        {
+            WriteGrounding(writer, message, text);
+        }
+
         writer.WriteEndObject();
         return text;
+    }
+
+    /// <summary>
+    /// OpenAI <c>url_citation</c> annotations (search models cite on their own) as Gemini grounding: one chunk per
+    /// distinct URL, one support per annotation, character offsets turned into the UTF-8 byte offsets Gemini uses.
+    /// </summary>
+    private static void WriteGrounding(Utf8JsonWriter writer, JsonElement message, string text)
+    {
+        if (!message.TryGetProperty("annotations", out var annotations) || annotations.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        var sources = new List<(string Url, string? Title)>();
+        var supports = new List<(int Start, int End, int Source)>();
+        foreach (var annotation in annotations.EnumerateArray())
+        {
+            if (annotation.ValueKind != JsonValueKind.Object
+                || !annotation.TryGetProperty("url_citation", out var citation) || citation.ValueKind != JsonValueKind.Object
+                || !citation.TryGetProperty("url", out var u) || u.GetString() is not { Length: > 0 } url)
+            {
+                continue;
+            }
+
+            var source = sources.FindIndex(s => s.Url == url);
+            if (source < 0)
+            {
+                source = sources.Count;
+                sources.Add((url, citation.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null));
+            }
+
+            int Offset(string name) => citation.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+                ? Math.Clamp(v.GetInt32(), 0, text.Length)
+                : 0;
+            var (start, end) = (Offset("start_index"), Offset("end_index"));
+            supports.Add((start, Math.Max(start, end), source));
+        }
+
+        if (sources.Count == 0)
+        {
+            return;
+        }
+
+        writer.WritePropertyName("groundingMetadata"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("groundingChunks"u8);
+        writer.WriteStartArray();
+        foreach (var (url, title) in sources)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("web"u8);
+            writer.WriteStartObject();
+            writer.WriteString("uri"u8, url);
+            if (title is not null)
+            {
+                writer.WriteString("title"u8, title);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("groundingSupports"u8);
+        writer.WriteStartArray();
+        foreach (var (start, end, source) in supports)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("segment"u8);
+            writer.WriteStartObject();
+            writer.WriteNumber("startIndex"u8, Encoding.UTF8.GetByteCount(text.AsSpan(0, start)));
+            writer.WriteNumber("endIndex"u8, Encoding.UTF8.GetByteCount(text.AsSpan(0, end)));
+            writer.WriteString("text"u8, text.AsSpan(start, end - start));
+            writer.WriteEndObject();
+            writer.WritePropertyName("groundingChunkIndices"u8);
+            writer.WriteStartArray();
+            writer.WriteNumberValue(source);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary>Opens <c>"content": {"role": "model", "parts": [</c> inside a candidate object.</summary>
