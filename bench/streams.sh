@@ -7,7 +7,8 @@
 # Prints Markdown tables. Every server binds 127.0.0.1; every loop is bounded in count and time.
 # The machine is shared: run it under the benchmark lock so runs never overlap:
 #   flock /tmp/mixproxy-bench.lock bench/streams.sh
-#   STREAMS=500 SLOW_REPS=1 flock /tmp/mixproxy-bench.lock bench/streams.sh
+#   STREAMS=500 SLOW_REPS=1 ONLY=ttft,slow flock /tmp/mixproxy-bench.lock bench/streams.sh
+#   GATEWAY_ENV="DOTNET_gcServer=0" …    environment of the gateway process only, for experiments
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TTFT_N=${TTFT_N:-300}; TTFT_REPS=${TTFT_REPS:-3}; HOLD_REPS=${HOLD_REPS:-5}
@@ -52,7 +53,7 @@ start_servers() {
   export Logging__LogLevel__Default=Warning
   dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
   sim_pid=$!
-  dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
+  env ${GATEWAY_ENV:-} dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null && return 0
@@ -68,14 +69,14 @@ status=0
 if [[ $ONLY == *ttft* ]]; then
   start_servers
   echo; echo "### (a) Time to first token, concurrency 1 ($TTFT_N streams per row per repetition, $TTFT_REPS repetitions: median [min–max])"; echo
-  "${bench[@]}" ttft --sim "$sim" --gw "$gw" --n "$TTFT_N" --reps "$TTFT_REPS" --warmup 300 --max-seconds 300 || status=1
+  "${bench[@]}" ttft --sim "$sim" --gw "$gw" --gw-pid "$gw_pid" --sim-pid "$sim_pid" --n "$TTFT_N" --reps "$TTFT_REPS" --warmup 300 --max-seconds 300 || status=1
   stop_servers
 fi
 
 if [[ $ONLY == *holdback* ]]; then
   start_servers
   echo; echo "### (b) Chunks held back? Paced upstream, lateness = client arrival - upstream write (same clock)"; echo
-  "${bench[@]}" holdback --gw "$gw" --upstream-port "$PACED_PORT" --chunks 10 --pace-ms 50 --reps "$HOLD_REPS" --max-seconds 120 || status=1
+  "${bench[@]}" holdback --gw "$gw" --gw-pid "$gw_pid" --sim-pid "$sim_pid" --upstream-port "$PACED_PORT" --chunks 10 --pace-ms 50 --reps "$HOLD_REPS" --max-seconds 120 || status=1
   stop_servers
 fi
 

@@ -39,7 +39,8 @@ internal static class HoldBackBench
                 new("MixProxy: OpenAI -> Gemini translated", StreamRequest.Chat(gw, "gemini-paced", chunks, pace), true),
             ];
 
-            using var client = StreamProbe.CreateClient(16);
+            var cpu = new CpuAccount(args.Int("gw-pid", 0), args.Int("sim-pid", 0));
+        using var client = StreamProbe.CreateClient(16);
 
             // Warm-up at a 1 ms pace, so the measured streams do not pay for JIT.
             for (var i = 0; i < 20; i++)
@@ -83,6 +84,8 @@ internal static class HoldBackBench
                 Console.WriteLine($"| {s.Name} | {Stats.F(Stats.Percentile(lateness, 0.5), "0.000")} | {Stats.F(Stats.Percentile(lateness, 0.99), "0.000")} | {Stats.F(lateness.DefaultIfEmpty(double.NaN).Max(), "0.000")} | {separate} of {chunks * reps} | {reads} of {chunks * reps} |");
             }
 
+            Console.WriteLine();
+            Console.WriteLine($"Other processes used {Stats.F(cpu.OtherPercent(), "0")} % of a core during these rows.");
             return failures == 0 ? 0 : 1;
         }
         finally

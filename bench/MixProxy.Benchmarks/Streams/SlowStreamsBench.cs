@@ -32,8 +32,8 @@ internal static class SlowStreamsBench
 
         if (args.Int("header", 0) == 1)
         {
-            Console.WriteLine($"| streams × chunks, pace | completed | max gap ms | gaps > {Stats.F(stallMs, "0")} ms | TTFT p99 ms | gateway RSS KB/stream: peak / after full GC | gateway live GC heap KB/stream | simulator RSS KB/stream | run s |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine($"| streams × chunks, pace | completed | max gap ms | gaps > {Stats.F(stallMs, "0")} ms | TTFT p99 ms | gateway RSS KB/stream: peak / after full GC | gateway live GC heap KB/stream | simulator RSS KB/stream | run s | other processes' CPU % |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         }
 
         using var client = StreamProbe.CreateClient(streams + 64);
@@ -50,6 +50,7 @@ internal static class SlowStreamsBench
         // :: The run: streams start evenly over the ramp (a burst of 1,000 connects would overflow the listen backlog
         // and measure SYN retries instead of the gateway); memory is sampled while every stream is open.
         var open = 0;
+        var cpu = new CpuAccount(gatewayPid, simulatorPid);
         var started = Stopwatch.GetTimestamp();
         var tasks = new List<Task<StreamObservation>>(streams);
         var request = Request(chunks, pace);
@@ -84,8 +85,17 @@ internal static class SlowStreamsBench
 
         // :: The row.
         var completed = observations.Count(o => o.Completed && o.Events.Count >= chunks);
-        var gaps = observations.SelectMany(o => o.Events.Zip(o.Events.Skip(1), (a, b) => StreamObservation.Ms(a.Timestamp, b.Timestamp))).ToList();
+        var other = cpu.OtherPercent();
+        var gapSpans = observations.SelectMany(o => o.Events.Zip(o.Events.Skip(1), (a, b) => (From: a.Timestamp, To: b.Timestamp))).ToList();
+        var gaps = gapSpans.Select(g => StreamObservation.Ms(g.From, g.To)).ToList();
         var stalls = gaps.Count(g => g > stallMs);
+        if (stalls > 0)
+        {
+            // One window for all stalls means a pause of a whole process, not of single streams.
+            var stalled = gapSpans.Where(g => StreamObservation.Ms(g.From, g.To) > stallMs).ToList();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {stalls} gaps over {stallMs} ms in {stalled.Select(g => g.From).Distinct().Count()} distinct starts, from {StreamObservation.Ms(started, stalled.Min(g => g.From)):0} to {StreamObservation.Ms(started, stalled.Max(g => g.To)):0} ms into the run; forced GC at {StreamObservation.Ms(started, peak.ForcedGcAt):0} ms"));
+        }
+
         var ttft = observations.Where(o => o.Events.Count > 0).Select(o => o.FirstEventMs).ToList();
         foreach (var error in observations.Where(o => !o.Completed).Select(o => $"status {o.Status}: {o.Error}").GroupBy(e => e))
         {
@@ -96,12 +106,15 @@ internal static class SlowStreamsBench
         var memory = peak.Samples == 0
             ? "no sample with all open | - | -"
             : $"{PerStream(peak.GatewayRssKb, baseRss)} / {PerStream(peak.GatewayRssAfterGcKb, baseRssAfterGc)} | {PerStream(peak.GatewayHeapKb, baseHeap)} | {PerStream(peak.SimulatorRssKb, baseSim)}";
-        Console.WriteLine($"| {name}: {streams} × {chunks}, {pace} ms | {completed} | {Stats.F(gaps.DefaultIfEmpty(0).Max(), "0")} | {stalls} | {Stats.F(Stats.Percentile(ttft, 0.99), "0.0")} | {memory} | {Stats.F(elapsed, "0.0")} |");
+        Console.WriteLine($"| {name}: {streams} × {chunks}, {pace} ms | {completed} | {Stats.F(gaps.DefaultIfEmpty(0).Max(), "0")} | {stalls} | {Stats.F(Stats.Percentile(ttft, 0.99), "0.0")} | {memory} | {Stats.F(elapsed, "0.0")} | {Stats.F(other, "0")} |");
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: none open: gateway RSS {baseRss:0} KB ({baseRssAfterGc:0} after full GC), live heap {baseHeap:0} KB, simulator RSS {baseSim:0} KB; all open ({peak.Samples} samples): gateway RSS {peak.GatewayRssKb:0} KB ({peak.GatewayRssAfterGcKb:0} after full GC), live heap {peak.GatewayHeapKb:0} KB, simulator RSS {peak.SimulatorRssKb:0} KB"));
         return completed == streams && stalls == 0 ? 0 : 1;
     }
 
-    private sealed record Peak(int Samples, double GatewayRssKb, double GatewayHeapKb, double GatewayRssAfterGcKb, double SimulatorRssKb);
+    private sealed record Peak(int Samples, double GatewayRssKb, double GatewayHeapKb, double GatewayRssAfterGcKb, double SimulatorRssKb)
+    {
+        public long ForcedGcAt { get; init; }
+    }
 
     /// <summary>
     /// Samples RSS every 250 ms while all streams are open and keeps the highest (conservative per-stream cost: it
@@ -128,6 +141,7 @@ internal static class SlowStreamsBench
                 }
 
                 var rss = ProcessMemory.RssKb(gatewayPid);
+                var forcedGcAt = peak.Samples == 4 ? Stopwatch.GetTimestamp() : peak.ForcedGcAt;
                 var heap = peak.Samples == 4 ? await ProcessMemory.LiveHeapKbAsync(gatewayPid, scrape, metrics, cancellationToken).ConfigureAwait(false) : double.NaN;
                 var rssAfterGc = double.IsNaN(heap) ? double.NaN : ProcessMemory.RssKb(gatewayPid);
                 var sim = ProcessMemory.RssKb(simulatorPid);
@@ -136,7 +150,7 @@ internal static class SlowStreamsBench
                     return peak; // a stream closed while sampling: this sample is not "all open"
                 }
 
-                peak = new Peak(peak.Samples + 1, Max(peak.GatewayRssKb, rss), Max(peak.GatewayHeapKb, heap), Max(peak.GatewayRssAfterGcKb, rssAfterGc), Max(peak.SimulatorRssKb, sim));
+                peak = new Peak(peak.Samples + 1, Max(peak.GatewayRssKb, rss), Max(peak.GatewayHeapKb, heap), Max(peak.GatewayRssAfterGcKb, rssAfterGc), Max(peak.SimulatorRssKb, sim)) { ForcedGcAt = forcedGcAt };
             }
         }
         catch (OperationCanceledException)

@@ -29,9 +29,12 @@ internal static class TimeToFirstTokenBench
             new("MixProxy: OpenAI -> Gemini translated", StreamRequest.Chat(gw, "gemini-bench", chunks, 0), 2),
         ];
 
+        var cpu = new CpuAccount(args.Int("gw-pid", 0), args.Int("sim-pid", 0));
         using var client = StreamProbe.CreateClient(64);
         await RoundsAsync(client, scenarios, warmup, null, cancellationToken).ConfigureAwait(false);
 
+        var gatewayPid = args.Int("gw-pid", 0);
+        var gatewayCpuBefore = CpuAccount.ProcessMs(gatewayPid);
         var p50 = scenarios.Select(_ => new List<double>()).ToArray();
         var p99 = scenarios.Select(_ => new List<double>()).ToArray();
         var failed = new int[scenarios.Length];
@@ -41,6 +44,8 @@ internal static class TimeToFirstTokenBench
             failed = failed.Zip(await RoundsAsync(client, scenarios, n, samples, cancellationToken).ConfigureAwait(false), (a, b) => a + b).ToArray();
             for (var s = 0; s < scenarios.Length; s++)
             {
+                // The tail in detail, for reading the p99: how many streams were slow, and how slow.
+                Console.Error.WriteLine($"  # rep {rep + 1} {scenarios[s].Name}: p90 {Stats.F(Stats.Percentile(samples[s], 0.9))} ms, max {Stats.F(samples[s].DefaultIfEmpty(double.NaN).Max())} ms, {samples[s].Count(x => x > 2)} of {samples[s].Count} over 2 ms");
                 p50[s].Add(Stats.Percentile(samples[s], 0.50));
                 p99[s].Add(Stats.Percentile(samples[s], 0.99));
             }
@@ -56,6 +61,12 @@ internal static class TimeToFirstTokenBench
             Console.WriteLine($"| {scenarios[s].Name} | {Stats.Spread(p50[s])} | {Stats.Spread(p99[s])} | {added50} | {added99} | {failed[s]} of {n * reps} |");
         }
 
+        // Gateway CPU per stream through it: what each stream costs the gateway, of which part is on the TTFT path.
+        var gatewayStreams = scenarios.Count(x => x.Baseline >= 0) * n * reps;
+        var gatewayCpu = (CpuAccount.ProcessMs(gatewayPid) - gatewayCpuBefore) * 1000 / gatewayStreams;
+        Console.WriteLine();
+        Console.WriteLine($"Gateway CPU: {Stats.F(gatewayCpu, "0")} µs per stream through it (all three gateway rows, user + system, /proc).");
+        Console.WriteLine($"Other processes used {Stats.F(cpu.OtherPercent(), "0")} % of a core during these rows.");
         return failed.Sum() == 0 ? 0 : 1;
     }
 
