@@ -7,6 +7,7 @@
 #   bench/load.sh                          # N=3000 at C=16 (throughput, CPU), LAT_N=400 at concurrency 1 and 50 req/s
 #   ROUNDS=5 LAT_N=1000 bench/load.sh
 #   ONLY_LATENCY=0 bench/load.sh           # the instant upstream only
+#   COMPARE_DLL=/tmp/old/mixproxy.dll bench/load.sh   # adds the MixProxy rows of another build, interleaved (before/after)
 #
 # The machine is shared: run it under `flock /tmp/mixproxy-bench.lock bench/load.sh` so two benchmarks never overlap.
 # Needs `hey` (apt-get install -y hey). Everything listens on 127.0.0.1; every step is bounded by a request count and
@@ -15,14 +16,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}; RATE=${RATE:-50}; ROUNDS=${ROUNDS:-3}
 WARM_N=${WARM_N:-1500}; LATENCIES=${ONLY_LATENCY:-0 20}
-SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}
+SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}; CMP_PORT=${CMP_PORT:-18060}
+COMPARE_DLL=${COMPARE_DLL:-}
 command -v hey >/dev/null || { echo "install hey: apt-get install -y hey" >&2; exit 1; }
 
 dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
 dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
 bench_dll=bench/MixProxy.Benchmarks/bin/Release/net10.0/MixProxy.Benchmarks.dll
 work=$(mktemp -d)
-cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" "${cmp_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
@@ -48,6 +50,10 @@ gw_pid=$!
 # The plain YARP host runs with Server GC, as any Microsoft.NET.Sdk.Web app (and the gateway) does by default.
 DOTNET_gcServer=${YARP_GC_SERVER:-1} dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
 yarp_pid=$!
+if [ -n "$COMPARE_DLL" ]; then
+  dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
+  cmp_pid=$!
+fi
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null \
     && curl -sf "http://127.0.0.1:$YARP_PORT/healthz" >/dev/null && break
@@ -70,6 +76,14 @@ scenarios=(
   "MixProxy: Gemini passthrough|http://127.0.0.1:$GW_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$gw_pid|direct: Gemini generateContent"
   "MixProxy: OpenAI -> Gemini translated|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gemini.json|$gw_pid|direct: Gemini generateContent"
 )
+if [ -n "$COMPARE_DLL" ]; then
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$CMP_PORT/healthz/ready" >/dev/null && break; sleep 0.2; done
+  scenarios+=(
+    "compared build: OpenAI passthrough|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gpt.json|$cmp_pid|direct: OpenAI chat"
+    "compared build: Gemini passthrough|http://127.0.0.1:$CMP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$cmp_pid|direct: Gemini generateContent"
+    "compared build: OpenAI -> Gemini translated|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gemini.json|$cmp_pid|direct: Gemini generateContent"
+  )
+fi
 
 cpu_ticks() { if [ "$1" = - ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
 clk=$(getconf CLK_TCK)

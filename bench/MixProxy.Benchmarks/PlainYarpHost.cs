@@ -35,7 +35,7 @@ internal static class PlainYarpHost
             return 2;
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "plain-yarp" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = typeof(PlainYarpHost).Assembly.GetName().Name });
         builder.WebHost.UseUrls(urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddReverseProxy().LoadFromMemory(
