@@ -20,6 +20,10 @@ SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-1
 COMPARE_DLL=${COMPARE_DLL:-}
 command -v hey >/dev/null || { echo "install hey: apt-get install -y hey" >&2; exit 1; }
 
+for port in "$SIM_PORT" "$GW_PORT" "$YARP_PORT" "$CMP_PORT"; do
+  # A leftover process on one of the ports would silently be measured instead of this build.
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
+done
 dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
 dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
 bench_dll=bench/MixProxy.Benchmarks/bin/Release/net10.0/MixProxy.Benchmarks.dll
@@ -47,8 +51,9 @@ dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls 
 sim_pid=$!
 dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
 gw_pid=$!
-# The plain YARP host runs with Server GC, as any Microsoft.NET.Sdk.Web app (and the gateway) does by default.
-DOTNET_gcServer=${YARP_GC_SERVER:-1} dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
+# The plain YARP host runs with the gateway's runtime settings (Server GC as in any Microsoft.NET.Sdk.Web app, no
+# thread-pool spin-waiting as in src/MixProxy/MixProxy.csproj), so the gap between the two rows is MixProxy's own work.
+DOTNET_gcServer=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${YARP_SPIN_LIMIT:-0} dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
 yarp_pid=$!
 if [ -n "$COMPARE_DLL" ]; then
   dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
