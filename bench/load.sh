@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# End-to-end load comparison on loopback, in one run: direct to the simulator, through MixProxy untranslated
-# (passthrough), and through MixProxy with OpenAI -> Gemini translation; with an instant and a 20 ms upstream.
-# Prints a Markdown table. Needs `hey` (apt-get install -y hey). Every loop is bounded by a request count.
-#   bench/load.sh                 # defaults: N=3000 requests at C=16, LAT_N=400 at concurrency 1 (50 req/s)
-#   N=10000 C=32 bench/load.sh
+# End-to-end load comparison on loopback: direct to the simulator, through a plain YARP proxy (no MixProxy feature),
+# through MixProxy untranslated (passthrough) and through MixProxy with OpenAI -> Gemini translation; with an instant
+# and a 20 ms upstream. Every row runs ROUNDS times, the rows interleaved, and the table shows the median of the
+# rounds with their spread (min–max). Prints a Markdown table; the raw per-round numbers go to $RAW when it is set.
+#
+#   bench/load.sh                          # N=3000 at C=16 (throughput, CPU), LAT_N=400 at concurrency 1 and 50 req/s
+#   ROUNDS=5 LAT_N=1000 bench/load.sh
+#   ONLY_LATENCY=0 bench/load.sh           # the instant upstream only
+#   COMPARE_DLL=/tmp/old/mixproxy.dll bench/load.sh   # adds the MixProxy rows of another build, interleaved (before/after)
+#
+# The machine is shared: run it under `flock /tmp/mixproxy-bench.lock bench/load.sh` so two benchmarks never overlap.
+# Needs `hey` (apt-get install -y hey). Everything listens on 127.0.0.1; every step is bounded by a request count and
+# by `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}
-SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}
+N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}; RATE=${RATE:-50}; ROUNDS=${ROUNDS:-3}
+WARM_N=${WARM_N:-1500}; LATENCIES=${ONLY_LATENCY:-0 20}
+SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}; CMP_PORT=${CMP_PORT:-18060}
+COMPARE_DLL=${COMPARE_DLL:-}
 command -v hey >/dev/null || { echo "install hey: apt-get install -y hey" >&2; exit 1; }
 
+for port in "$SIM_PORT" "$GW_PORT" "$YARP_PORT" "$CMP_PORT"; do
+  # A leftover process on one of the ports would silently be measured instead of this build.
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
+done
 dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
+dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
+bench_dll=bench/MixProxy.Benchmarks/bin/Release/net10.0/MixProxy.Benchmarks.dll
 work=$(mktemp -d)
-cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" "${cmp_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
@@ -35,7 +51,19 @@ dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls 
 sim_pid=$!
 dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
 gw_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf -o /dev/null -X POST "http://127.0.0.1:$SIM_PORT/healthz" 2>/dev/null; curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null && break; sleep 0.2; done
+# The plain YARP host runs with the gateway's runtime settings (Server GC as in any Microsoft.NET.Sdk.Web app, no
+# thread-pool spin-waiting as in src/MixProxy/MixProxy.csproj), so the gap between the two rows is MixProxy's own work.
+DOTNET_gcServer=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${YARP_SPIN_LIMIT:-0} dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
+yarp_pid=$!
+if [ -n "$COMPARE_DLL" ]; then
+  dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
+  cmp_pid=$!
+fi
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null \
+    && curl -sf "http://127.0.0.1:$YARP_PORT/healthz" >/dev/null && break
+  sleep 0.2
+done
 
 chat='{"model":"MODEL","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":64}'
 gemini='{"contents":[{"role":"user","parts":[{"text":"Say hello to the benchmark."}]}],"generationConfig":{"maxOutputTokens":64}}'
@@ -43,52 +71,105 @@ echo "${chat/MODEL/gpt-bench}" > "$work/chat-gpt.json"
 echo "${chat/MODEL/gemini-bench}" > "$work/chat-gemini.json"
 echo "$gemini" > "$work/gemini.json"
 
-# name | url | body file | measured process (gateway pid or -)
+# name | url | body file | measured process (- for none) | the direct row its added latency is taken against
 scenarios=(
-  "direct: OpenAI chat|http://127.0.0.1:$SIM_PORT/v1/chat/completions|chat-gpt.json|-"
-  "MixProxy: OpenAI passthrough|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gpt.json|$gw_pid"
-  "direct: Gemini generateContent|http://127.0.0.1:$SIM_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|-"
-  "MixProxy: Gemini passthrough|http://127.0.0.1:$GW_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$gw_pid"
-  "MixProxy: OpenAI -> Gemini translated|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gemini.json|$gw_pid"
+  "direct: OpenAI chat|http://127.0.0.1:$SIM_PORT/v1/chat/completions|chat-gpt.json|-|-"
+  "plain YARP: OpenAI chat|http://127.0.0.1:$YARP_PORT/v1/chat/completions|chat-gpt.json|$yarp_pid|direct: OpenAI chat"
+  "MixProxy: OpenAI passthrough|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gpt.json|$gw_pid|direct: OpenAI chat"
+  "direct: Gemini generateContent|http://127.0.0.1:$SIM_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|-|-"
+  "plain YARP: Gemini generateContent|http://127.0.0.1:$YARP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$yarp_pid|direct: Gemini generateContent"
+  "MixProxy: Gemini passthrough|http://127.0.0.1:$GW_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$gw_pid|direct: Gemini generateContent"
+  "MixProxy: OpenAI -> Gemini translated|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gemini.json|$gw_pid|direct: Gemini generateContent"
 )
+if [ -n "$COMPARE_DLL" ]; then
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$CMP_PORT/healthz/ready" >/dev/null && break; sleep 0.2; done
+  scenarios+=(
+    "compared build: OpenAI passthrough|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gpt.json|$cmp_pid|direct: OpenAI chat"
+    "compared build: Gemini passthrough|http://127.0.0.1:$CMP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$cmp_pid|direct: Gemini generateContent"
+    "compared build: OpenAI -> Gemini translated|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gemini.json|$cmp_pid|direct: Gemini generateContent"
+  )
+fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { if [ "$1" = - ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
 clk=$(getconf CLK_TCK)
 
-run() { # url body latency_ms n c rate csv
-  local q=(); [ "$6" != 0 ] && q=(-q "$6")
-  hey -n "$4" -c "$5" "${q[@]}" -m POST -T application/json -D "$work/$2" \
-      -H "Authorization: Bearer bench-key" -H "x-simulator-latency-ms: $3" -o csv "$1" > "$7"
+hey_run() { # url body latency_ms n c csv
+  timeout 300 hey -n "$4" -c "$5" -m POST -T application/json -D "$work/$2" \
+      -H "Authorization: Bearer bench-key" -H "x-simulator-latency-ms: $3" -o csv "$1" > "$6"
 }
 
-echo "| upstream | scenario | req/s (c=$C) | p50 ms (c=1) | p99 ms (c=1) | gateway CPU µs/req | peak RSS MB |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-for latency in 0 20; do
+# Warm every path past tiered JIT first, then let the background tier-1 compiles finish before measuring anything.
+for latency in $LATENCIES; do
   for s in "${scenarios[@]}"; do
-    IFS='|' read -r name url body pid <<<"$s"
-    run "$url" "$body" "$latency" 1500 8 0 "$work/warm.csv"   # past tiered JIT, so rows do not pay for warm-up
-    [ "$pid" != "-" ] && c0=$(cpu_ticks "$pid")
-    start=$(date +%s.%N)
-    run "$url" "$body" "$latency" "$N" "$C" 0 "$work/tp.csv"
-    end=$(date +%s.%N)
-    [ "$pid" != "-" ] && c1=$(cpu_ticks "$pid")
-    run "$url" "$body" "$latency" "$LAT_N" 1 50 "$work/lat.csv"
-    python3 - "$work/tp.csv" "$work/lat.csv" "$start" "$end" "$N" "${c0:-0}" "${c1:-0}" "$clk" "$pid" "$latency" "$name" <<'PY'
+    IFS='|' read -r name url body pid base <<<"$s"
+    hey_run "$url" "$body" "$latency" "$WARM_N" 8 "$work/warm.csv"
+  done
+done
+sleep 3
+
+raw=${RAW:-$work/raw.tsv}
+: > "$raw"
+for round in $(seq 1 "$ROUNDS"); do
+  for latency in $LATENCIES; do
+    for s in "${scenarios[@]}"; do
+      IFS='|' read -r name url body pid base <<<"$s"
+      hey_run "$url" "$body" "$latency" 300 8 "$work/warm.csv"   # re-warms connections and caches for this row
+      c0=$(cpu_ticks "$pid"); start=$(date +%s.%N)
+      hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv"
+      end=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+      lc0=$(cpu_ticks "$pid")
+      lat=$(timeout 300 dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
+            --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency") || lat="$lat failed"
+      lc1=$(cpu_ticks "$pid")
+      python3 - "$work/tp.csv" "$start" "$end" "$N" "$c0" "$c1" "$lc0" "$lc1" "$LAT_N" "$clk" "$pid" <<PY >> "$raw"
 import csv, sys
-tp, lat, start, end, n, c0, c1, clk, pid, latency, name = sys.argv[1:]
-def rows(p): return [r for r in csv.DictReader(open(p))]
-t = rows(tp); l = rows(lat)
-bad = sum(1 for r in t + l if r["status-code"] != "200")
-times = sorted(float(r["response-time"]) * 1000 for r in l)
-q = lambda p: times[min(len(times) - 1, int(p * len(times)))]
+tp, start, end, n, c0, c1, lc0, lc1, lat_n, clk, pid = sys.argv[1:]
+bad = sum(1 for r in csv.DictReader(open(tp)) if r["status-code"] != "200")
+lat = dict(kv.split("=") for kv in "$lat".split() if "=" in kv)
+bad += int(lat.get("errors", 1)) + int(lat_n) - int(lat.get("count", 0))
 rps = int(n) / (float(end) - float(start))
-cpu = "-" if pid == "-" else f"{(int(c1) - int(c0)) / int(clk) / int(n) * 1e6:.0f}"
+tick = 1e6 / int(clk)
+cpu = "-" if pid == "-" else f"{(int(c1) - int(c0)) * tick / int(n):.0f}"
+cpu1 = "-" if pid == "-" else f"{(int(lc1) - int(lc0)) * tick / (int(lat_n) + 100):.0f}"
 rss = "-"
 if pid != "-":
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"): rss = f"{int(line.split()[1]) / 1024:.0f}"
-note = f" ({bad} non-200)" if bad else ""
-print(f"| {latency} ms | {name}{note} | {rps:.0f} | {q(0.5):.2f} | {q(0.99):.2f} | {cpu} | {rss} |")
+print("\t".join(["$round", "$latency", "$name", "$base", f"{rps:.0f}", lat.get("p50_us", "nan"), lat.get("p99_us", "nan"), cpu, cpu1, rss, str(bad)]))
 PY
+    done
   done
 done
+
+python3 - "$raw" "$ROUNDS" "$C" <<'PY'
+import sys, statistics
+from collections import OrderedDict
+raw, rounds, c = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [l.rstrip("\n").split("\t") for l in open(raw) if l.strip()]
+by = OrderedDict()
+for r in rows:
+    by.setdefault((r[1], r[2]), []).append(r)
+def num(x):
+    try: return float(x)
+    except ValueError: return None
+def agg(values, scale=1.0, digits=0):
+    v = [x for x in values if x is not None]
+    if not v: return "-"
+    f = lambda x: f"{x * scale:.{digits}f}"
+    return f"{f(statistics.median(v))} ({f(min(v))}–{f(max(v))})" if len(v) > 1 else f(v[0])
+direct = {(r[0], r[1], r[2]): r for r in rows if r[3] == "-"}
+print(f"| upstream | scenario | req/s (c={c}) | p50 ms (c=1) | p99 ms (c=1) | added p50 ms | added p99 ms | CPU µs/req (c={c}) | CPU µs/req (c=1) | peak RSS MB |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for (latency, name), rs in by.items():
+    added50, added99 = [], []
+    for r in rs:
+        d = direct.get((r[0], r[1], r[3]))
+        if d and num(r[5]) is not None and num(d[5]) is not None:
+            added50.append(num(r[5]) - num(d[5])); added99.append(num(r[6]) - num(d[6]))
+    bad = sum(int(r[10]) for r in rs)
+    note = f" ({bad} failed)" if bad else ""
+    print(f"| {latency} ms | {name}{note} | {agg([num(r[4]) for r in rs])} | {agg([num(r[5]) for r in rs], 1e-3, 2)} | {agg([num(r[6]) for r in rs], 1e-3, 2)} "
+          f"| {agg(added50, 1e-3, 2) if added50 else '-'} | {agg(added99, 1e-3, 2) if added99 else '-'} "
+          f"| {agg([num(r[7]) for r in rs])} | {agg([num(r[8]) for r in rs])} | {agg([num(r[9]) for r in rs])} |")
+print(f"\nMedian of {rounds} interleaved rounds, (min–max) across rounds. Added latency: the row minus its direct row of the same round.")
+PY

@@ -369,6 +369,10 @@ internal sealed partial class GatewayRequestMiddleware(
         metrics.ServerRequestDuration.Record(Stopwatch.GetElapsedTime(telemetry.ArrivedAt).TotalSeconds, tags);
     }
 
+    // Boxed once: a bool tag value would otherwise allocate on every request.
+    private static readonly KeyValuePair<string, object?> TranslatedTag = new("mixproxy.translated", true);
+    private static readonly KeyValuePair<string, object?> UntranslatedTag = new("mixproxy.translated", false);
+
     /// <summary>Turns the request's timestamps and usage into metrics, once, when it is over.</summary>
     private void RecordCompletion(HttpContext context, GatewayRequest request)
     {
@@ -392,7 +396,7 @@ internal sealed partial class GatewayRequestMiddleware(
             metrics.OperationDuration.Record(upstream, upstreamTags);
         }
 
-        metrics.GatewayOverhead.Record(Math.Max(0, total - upstream), new KeyValuePair<string, object?>("gen_ai.operation.name", tags.FirstOrDefault(x => x.Key == "gen_ai.operation.name").Value), new KeyValuePair<string, object?>("mixproxy.translated", request.Translates));
+        metrics.GatewayOverhead.Record(Math.Max(0, total - upstream), new KeyValuePair<string, object?>("gen_ai.operation.name", t.OperationName), request.Translates ? TranslatedTag : UntranslatedTag);
 
         if (request.Usage.Usage is { } usage && usage.Total > 0)
         {

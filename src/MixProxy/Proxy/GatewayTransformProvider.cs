@@ -74,7 +74,17 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         headers.Remove("x-goog-api-key");
         context.Query.Collection.Remove("key");
         var allowed = request.Config.ForwardHeaders.GetValueOrDefault(request.Model.ClusterId) ?? HeaderAllowList.Default;
-        foreach (var header in headers.Select(h => h.Key).Where(h => !allowed.Allows(h)).ToList())
+        // NonValidated: only the names are needed, so no header value is parsed just to be looked at.
+        List<string>? refused = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (!allowed.Allows(header.Key))
+            {
+                (refused ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var header in refused ?? [])
         {
             headers.Remove(header);
         }
@@ -366,6 +376,14 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         }
 
         using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (content.Headers.ContentLength is { } length)
+        {
+            // The usual case: one array of the declared size, filled in place (SocketsHttpHandler enforces the length).
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            return exact;
+        }
+
         using var buffer = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try

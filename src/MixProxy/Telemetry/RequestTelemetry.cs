@@ -30,12 +30,16 @@ internal sealed class RequestTelemetry
 
     public TagList Tags { get; private set; }
 
+    /// <summary>The <c>gen_ai.operation.name</c> label, kept apart so per-request metrics need not search <see cref="Tags"/>.</summary>
+    public string OperationName { get; private set; } = "none";
+
     public void Describe(ClientApi api, ApiProtocol upstream, ModelRoute model, string requestedModel, bool stream)
     {
         var modelLabel = model.IsPattern ? model.Name : requestedModel;
+        OperationName = api == ClientApi.OpenAIChat ? "chat" : api == ClientApi.GeminiCountTokens ? "count_tokens" : "generate_content";
         Tags = new TagList
         {
-            { "gen_ai.operation.name", api == ClientApi.OpenAIChat ? "chat" : api == ClientApi.GeminiCountTokens ? "count_tokens" : "generate_content" },
+            { "gen_ai.operation.name", OperationName },
             { "gen_ai.provider.name", upstream == ApiProtocol.Gemini ? "gcp.gemini" : "openai" },
             { "gen_ai.request.model", modelLabel },
             { "gen_ai.response.model", model.UpstreamModel ?? modelLabel },
