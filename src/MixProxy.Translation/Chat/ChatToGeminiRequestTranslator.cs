@@ -77,14 +77,12 @@ public static class ChatToGeminiRequestTranslator
             throw new TranslationException($"messages[{index}].role", "Each message needs a 'role'.");
         }
 
-        return role.GetString()! switch
-        {
-            "system" or "developer" => "system",
-            "user" => "user",
-            "assistant" => "model",
-            "tool" or "function" => "tool",
-            var other => throw new TranslationException($"messages[{index}].role", $"Unknown role '{other}'."),
-        };
+        // Compared as UTF-8 in place: roles are read for every message, several times, and need no string.
+        return role.ValueEquals("user"u8) ? "user"
+            : role.ValueEquals("assistant"u8) ? "model"
+            : role.ValueEquals("system"u8) || role.ValueEquals("developer"u8) ? "system"
+            : role.ValueEquals("tool"u8) || role.ValueEquals("function"u8) ? "tool"
+            : throw new TranslationException($"messages[{index}].role", $"Unknown role '{role.GetString()}'.");
     }
 
     private static void WriteSystemInstruction(Utf8JsonWriter writer, JsonElement messages)
@@ -106,9 +104,7 @@ public static class ChatToGeminiRequestTranslator
                         started = true;
                     }
 
-                    writer.WriteStartObject();
-                    writer.WriteString("text"u8, text);
-                    writer.WriteEndObject();
+                    WriteTextPart(writer, text);
                 }
             }
 
@@ -122,7 +118,8 @@ public static class ChatToGeminiRequestTranslator
         }
     }
 
-    private static IEnumerable<string> TextsOf(JsonElement message, int index)
+    /// <summary>The non-empty text values of a system message, as elements: written out without a string copy.</summary>
+    private static IEnumerable<JsonElement> TextsOf(JsonElement message, int index)
     {
         if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
@@ -131,9 +128,9 @@ public static class ChatToGeminiRequestTranslator
 
         if (content.ValueKind == JsonValueKind.String)
         {
-            if (content.GetString() is { Length: > 0 } s)
+            if (IsNonEmptyString(content))
             {
-                yield return s;
+                yield return content;
             }
 
             yield break;
@@ -147,14 +144,14 @@ public static class ChatToGeminiRequestTranslator
         var p = 0;
         foreach (var part in content.EnumerateArray())
         {
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text")
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || !type.ValueEquals("text"u8))
             {
                 throw new TranslationException($"messages[{index}].content[{p}]", "System and developer messages may only contain text parts.");
             }
 
-            if (part.TryGetProperty("text", out var t) && t.GetString() is { Length: > 0 } s)
+            if (part.TryGetProperty("text", out var t) && IsNonEmptyString(t, $"messages[{index}].content[{p}].text"))
             {
-                yield return s;
+                yield return t;
             }
 
             p++;
@@ -173,8 +170,8 @@ public static class ChatToGeminiRequestTranslator
 
         // The calls of the latest model turn, in order, which its tool results answer; and every call made so far
         // by id, the latest winning (some clients number ids per turn, so call_0 recurs).
-        var turnCalls = new List<PendingCall>();
-        var earlierCalls = new Dictionary<string, string>(StringComparer.Ordinal);
+        List<PendingCall>? turnCalls = null;
+        Dictionary<string, string>? earlierCalls = null;
         for (var index = 0; index < list.Count; index++)
         {
             var message = list[index];
@@ -188,10 +185,13 @@ public static class ChatToGeminiRequestTranslator
 
                 if (openRole != "model")
                 {
-                    turnCalls.Clear();
+                    turnCalls?.Clear();
                 }
 
-                CollectCalls(message, turnCalls, earlierCalls);
+                if (message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
+                {
+                    CollectCalls(calls, turnCalls ??= [], earlierCalls ??= new(StringComparer.Ordinal));
+                }
             }
 
             if (role == "system" || !HasParts(message, role))
@@ -224,7 +224,7 @@ public static class ChatToGeminiRequestTranslator
                     WriteAssistantParts(writer, message, index, profile, knownSignatures);
                     break;
                 default:
-                    index = WriteToolResults(writer, list, index, turnCalls, earlierCalls, profile);
+                    index = WriteToolResults(writer, list, index, turnCalls ?? [], earlierCalls ?? [], profile);
                     break;
             }
         }
@@ -256,13 +256,8 @@ public static class ChatToGeminiRequestTranslator
         public bool Answered { get; set; }
     }
 
-    private static void CollectCalls(JsonElement message, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
+    private static void CollectCalls(JsonElement calls, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
     {
-        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
         foreach (var call in calls.EnumerateArray())
         {
             if (call.ValueKind == JsonValueKind.Object
@@ -368,25 +363,39 @@ public static class ChatToGeminiRequestTranslator
 
         return content.ValueKind switch
         {
-            JsonValueKind.String => content.GetString()!.Length > 0,
-            JsonValueKind.Array => content.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("type", out var t) || t.GetString() != "text" || (p.TryGetProperty("text", out var x) && x.GetString() is { Length: > 0 })),
+            JsonValueKind.String => !content.ValueEquals(""u8),
+            // A text of the wrong JSON type counts as a part, so that writing it refuses it by name.
+            JsonValueKind.Array => content.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("type", out var t) || !t.ValueEquals("text"u8) || (p.TryGetProperty("text", out var x) && (x.ValueKind is not (JsonValueKind.String or JsonValueKind.Null) || IsNonEmptyString(x)))),
             _ => false,
         };
     }
 
-    private static void WriteTextPart(Utf8JsonWriter writer, string text)
+    /// <summary>
+    /// A <c>{"text": …}</c> part copied from the request's own string element: messages make up most of a request,
+    /// and going through a .NET string would allocate each of them once more.
+    /// </summary>
+    private static void WriteTextPart(Utf8JsonWriter writer, JsonElement text)
     {
         writer.WriteStartObject();
-        writer.WriteString("text"u8, text);
+        writer.WritePropertyName("text"u8);
+        text.WriteTo(writer);
         writer.WriteEndObject();
     }
+
+    private static bool IsNonEmptyString(JsonElement element) => element.ValueKind == JsonValueKind.String && !element.ValueEquals(""u8);
+
+    /// <summary>As above, for a field that must be text when present: anything but a string or null is refused.</summary>
+    private static bool IsNonEmptyString(JsonElement element, string param) =>
+        element.ValueKind is JsonValueKind.String or JsonValueKind.Null
+            ? IsNonEmptyString(element)
+            : throw new TranslationException(param, "'text' must be a string.");
 
     private static void WriteUserParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile)
     {
         var content = message.GetProperty("content");
         if (content.ValueKind == JsonValueKind.String)
         {
-            WriteTextPart(writer, content.GetString()!);
+            WriteTextPart(writer, content);
             return;
         }
 
@@ -402,9 +411,9 @@ public static class ChatToGeminiRequestTranslator
             switch (typeElement.GetString())
             {
                 case "text":
-                    if (part.TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 } s)
+                    if (part.TryGetProperty("text", out var text) && IsNonEmptyString(text, param + ".text"))
                     {
-                        WriteTextPart(writer, s);
+                        WriteTextPart(writer, text);
                     }
 
                     break;
@@ -617,18 +626,21 @@ public static class ChatToGeminiRequestTranslator
         var requiresSignature = profile.RequiresThoughtSignatures;
         if (message.TryGetProperty("content", out var content))
         {
-            if (content.ValueKind == JsonValueKind.String && content.GetString() is { Length: > 0 } s)
+            if (IsNonEmptyString(content))
             {
-                WriteTextPart(writer, s);
+                WriteTextPart(writer, content);
             }
             else if (content.ValueKind == JsonValueKind.Array)
             {
+                var p = 0;
                 foreach (var part in content.EnumerateArray())
                 {
-                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.GetString() is { Length: > 0 } text)
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && IsNonEmptyString(t, $"messages[{index}].content[{p}].text"))
                     {
-                        WriteTextPart(writer, text);
+                        WriteTextPart(writer, t);
                     }
+
+                    p++;
                 }
             }
         }

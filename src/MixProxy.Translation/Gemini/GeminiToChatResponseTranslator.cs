@@ -90,12 +90,13 @@ public static class GeminiToChatResponseTranslator
     private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
     {
         var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
-        StringBuilder? text = null;
-        StringBuilder? reasoning = null;
-        var toolCalls = new List<(JsonElement Call, JsonElement Part)>();
+        var text = default(TextParts);
+        var reasoning = default(TextParts);
+        List<(JsonElement Call, JsonElement Part)>? toolCalls = null;
 
-        // Where each visible text part starts in the concatenated content (for grounding citations).
-        var partStarts = new Dictionary<int, (int Start, string Text)>();
+        // Where each visible text part starts in the concatenated content (for grounding citations, so only when
+        // there is grounding: most responses have none and should not pay for the map).
+        var partStarts = candidate.TryGetProperty("groundingMetadata", out _) ? new Dictionary<int, (int Start, string Text)>() : null;
         if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
             && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
         {
@@ -104,17 +105,20 @@ public static class GeminiToChatResponseTranslator
             {
                 if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
-                    toolCalls.Add((call, part));
+                    (toolCalls ??= []).Add((call, part));
                 }
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
                 {
-                    var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
-                    if (!isThought)
+                    var value = t.GetString()!;
+                    if (part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True)
                     {
-                        partStarts[partIndex] = (text?.Length ?? 0, t.GetString()!);
+                        reasoning.Append(value);
                     }
-
-                    (isThought ? reasoning ??= new() : text ??= new()).Append(t.GetString());
+                    else
+                    {
+                        partStarts?.Add(partIndex, (text.Length, value));
+                        text.Append(value);
+                    }
                 }
 
                 partIndex++;
@@ -126,7 +130,7 @@ public static class GeminiToChatResponseTranslator
         writer.WritePropertyName("message"u8);
         writer.WriteStartObject();
         writer.WriteString("role"u8, "assistant");
-        var visible = text?.ToString();
+        var visible = text.Value;
         if (visible is null)
         {
             writer.WriteNull("content"u8);
@@ -136,14 +140,17 @@ public static class GeminiToChatResponseTranslator
             writer.WriteString("content"u8, visible);
         }
 
-        if (reasoning is not null)
+        if (reasoning.Value is { } thoughts)
         {
-            writer.WriteString("reasoning_content"u8, reasoning.ToString());
+            writer.WriteString("reasoning_content"u8, thoughts);
         }
 
-        GroundingAnnotations.Write(writer, candidate, partStarts);
+        if (partStarts is not null)
+        {
+            GroundingAnnotations.Write(writer, candidate, partStarts);
+        }
 
-        if (toolCalls.Count > 0)
+        if (toolCalls is not null)
         {
             writer.WritePropertyName("tool_calls"u8);
             writer.WriteStartArray();
@@ -158,9 +165,33 @@ public static class GeminiToChatResponseTranslator
         writer.WriteEndObject();
         LogprobsMapping.WriteOpenAI(writer, candidate);
         var native = candidate.TryGetProperty("finishReason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-        writer.WriteString("finish_reason"u8, GeminiVocabulary.MapFinishReason(native ?? "STOP", toolCalls.Count > 0));
+        writer.WriteString("finish_reason"u8, GeminiVocabulary.MapFinishReason(native ?? "STOP", toolCalls is not null));
         GeminiVocabulary.WriteNativeFinishReason(writer, native);
         writer.WriteEndObject();
         return visible;
+    }
+
+    /// <summary>
+    /// Text parts joined: most candidates have one, which is then used as is, without a builder and a second copy.
+    /// </summary>
+    private struct TextParts
+    {
+        private string? _first;
+        private StringBuilder? _joined;
+
+        public readonly int Length => _joined?.Length ?? _first?.Length ?? 0;
+
+        public readonly string? Value => _joined?.ToString() ?? _first;
+
+        public void Append(string part)
+        {
+            if (_first is null && _joined is null)
+            {
+                _first = part;
+                return;
+            }
+
+            (_joined ??= new StringBuilder(_first)).Append(part);
+        }
     }
 }

@@ -19,6 +19,11 @@ internal static class GroundingAnnotations
     /// <summary>Whole responses: offsets are within one part, shifted by where that part starts in the content.</summary>
     public static void Write(Utf8JsonWriter writer, JsonElement candidate, IReadOnlyDictionary<int, (int Start, string Text)> partStarts)
     {
+        if (!candidate.TryGetProperty("groundingMetadata", out _))
+        {
+            return; // the usual case: nothing to allocate
+        }
+
         var sources = new List<Source>();
         var supports = new List<Support>();
         if (!Read(candidate, sources, supports))
