@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole end-to-end benchmark in one command: request/response load (bench/load.sh), then streams
+# (bench/streams.sh), each printing its Markdown tables. Takes the benchmark lock itself, so it never overlaps another
+# benchmark run on a shared machine; the environment variables of both scripts pass through.
+#   bench/e2e.sh            # about 15 minutes on a 2-core machine
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec flock /tmp/mixproxy-bench.lock bash -c 'bash bench/load.sh && bash bench/streams.sh'
