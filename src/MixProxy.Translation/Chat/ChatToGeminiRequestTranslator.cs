@@ -19,6 +19,11 @@ public static class ChatToGeminiRequestTranslator
     // client's own tool and stays a function.
     private static readonly string[] BuiltInSearchNames = ["web_search", "googleSearch", "google_search"];
 
+    // OpenAI's retired function-calling fields: refused, since ignoring them would drop the client's tools.
+    private static readonly string[] RetiredFunctionFields = ["functions", "function_call"];
+
+    private static readonly (string OpenAI, string Gemini)[] Penalties = [("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty")];
+
 
     /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
     /// <returns>What the response translator must know about the request it sent.</returns>
@@ -37,7 +42,7 @@ public static class ChatToGeminiRequestTranslator
 
         try
         {
-            foreach (var legacy in new[] { "functions", "function_call" })
+            foreach (var legacy in RetiredFunctionFields)
             {
                 if (request.TryGetProperty(legacy, out var value) && value.ValueKind != JsonValueKind.Null)
                 {
@@ -1057,7 +1062,7 @@ public static class ChatToGeminiRequestTranslator
             config.Start().WriteNumber("seed"u8, seed);
         }
 
-        foreach (var (field, geminiField) in new[] { ("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty") })
+        foreach (var (field, geminiField) in Penalties)
         {
             if (ReadNumber(request, field, -2, 2) is { } penalty and not 0)
             {

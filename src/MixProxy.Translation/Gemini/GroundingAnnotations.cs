@@ -16,14 +16,12 @@ internal static class GroundingAnnotations
     /// <summary>One grounding support: a byte range of a part and the sources behind it.</summary>
     internal readonly record struct Support(int PartIndex, int StartByte, int EndByte, int[] SourceIndices);
 
-    /// <summary>Whole responses: offsets are within one part, shifted by where that part starts in the content.</summary>
+    /// <summary>
+    /// Whole responses: offsets are within one part, shifted by where that part starts in the content. Callers check
+    /// for <c>groundingMetadata</c> first (they need the part map only then).
+    /// </summary>
     public static void Write(Utf8JsonWriter writer, JsonElement candidate, IReadOnlyDictionary<int, (int Start, string Text)> partStarts)
     {
-        if (!candidate.TryGetProperty("groundingMetadata", out _))
-        {
-            return; // the usual case: nothing to allocate
-        }
-
         var sources = new List<Source>();
         var supports = new List<Support>();
         if (!Read(candidate, sources, supports))
