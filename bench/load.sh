@@ -8,27 +8,54 @@
 #   ROUNDS=5 LAT_N=1000 bench/load.sh
 #   ONLY_LATENCY=0 bench/load.sh           # the instant upstream only
 #   COMPARE_DLL=/tmp/old/mixproxy.dll bench/load.sh   # adds the MixProxy rows of another build, interleaved (before/after)
+#   PEER=portkey bench/load.sh             # adds the open-source Portkey gateway translating the same request (see below)
+#
+# PEER=portkey installs @portkey-ai/gateway (PORTKEY_VERSION) with npm into PEER_DIR once, then runs the whole
+# benchmark inside a new network namespace that has nothing but loopback (`unshare -n`; as root, or with
+# unprivileged user namespaces): Portkey's server listens on every interface and has no option to bind one, and
+# every benchmark server must be reachable on 127.0.0.1 only.
 #
 # The machine is shared: run it under `flock /tmp/mixproxy-bench.lock bench/load.sh` so two benchmarks never overlap.
 # Needs `hey` (apt-get install -y hey). Everything listens on 127.0.0.1; every step is bounded by a request count and
 # by `timeout`.
 set -euo pipefail
+self=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
 N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}; RATE=${RATE:-50}; ROUNDS=${ROUNDS:-3}
 WARM_N=${WARM_N:-1500}; LATENCIES=${ONLY_LATENCY:-0 20}
 SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}; CMP_PORT=${CMP_PORT:-18060}
-COMPARE_DLL=${COMPARE_DLL:-}
+COMPARE_DLL=${COMPARE_DLL:-}; PEER=${PEER:-}; PK_PORT=${PK_PORT:-18050}
+PORTKEY_VERSION=${PORTKEY_VERSION:-1.15.2}; PEER_DIR=${PEER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mixproxy-bench/portkey-$PORTKEY_VERSION}
 command -v hey >/dev/null || { echo "install hey: apt-get install -y hey" >&2; exit 1; }
+case "$PEER" in ""|portkey) ;; *) echo "PEER must be empty or portkey" >&2; exit 1 ;; esac
 
-for port in "$SIM_PORT" "$GW_PORT" "$YARP_PORT" "$CMP_PORT"; do
+if [ "$PEER" = portkey ] && [ -z "${MIXPROXY_BENCH_NETNS:-}" ]; then
+  portkey_js=$PEER_DIR/node_modules/@portkey-ai/gateway/build/start-server.js
+  if [ ! -f "$portkey_js" ]; then
+    command -v npm >/dev/null || { echo "PEER=portkey needs node and npm" >&2; exit 1; }
+    mkdir -p "$PEER_DIR"
+    # --ignore-scripts: its only install script is patch-package, for the repository's own dev patches (none ship).
+    (cd "$PEER_DIR" && timeout 600 npm install --no-save --no-audit --no-fund --ignore-scripts \
+        "@portkey-ai/gateway@$PORTKEY_VERSION" >/dev/null)
+  fi
+  # Build while the network is still there (restore may need it), then measure inside a loopback-only namespace.
+  dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
+  dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
+  if [ "$(id -u)" = 0 ]; then netns=(unshare --net); else netns=(unshare --net --map-root-user); fi
+  exec "${netns[@]}" env MIXPROXY_BENCH_NETNS=1 PORTKEY_JS="$portkey_js" bash -c 'ip link set lo up && exec bash "$0"' "$self"
+fi
+
+for port in "$SIM_PORT" "$GW_PORT" "$YARP_PORT" "$CMP_PORT" "$PK_PORT"; do
   # A leftover process on one of the ports would silently be measured instead of this build.
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
 done
-dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
-dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
+if [ -z "${MIXPROXY_BENCH_NETNS:-}" ]; then
+  dotnet build -c Release src/MixProxy -nologo -v q >/dev/null
+  dotnet build -c Release bench/MixProxy.Benchmarks -nologo -v q >/dev/null
+fi
 bench_dll=bench/MixProxy.Benchmarks/bin/Release/net10.0/MixProxy.Benchmarks.dll
 work=$(mktemp -d)
-cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" "${cmp_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" "${cmp_pid:-}" "${pk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
@@ -59,6 +86,11 @@ if [ -n "$COMPARE_DLL" ]; then
   dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
   cmp_pid=$!
 fi
+if [ "$PEER" = portkey ]; then
+  # Production mode and --headless: no web console and no log UI, the way it would be deployed.
+  NODE_ENV=production node "$PORTKEY_JS" --port="$PK_PORT" --headless >/dev/null 2>&1 &
+  pk_pid=$!
+fi
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null \
     && curl -sf "http://127.0.0.1:$YARP_PORT/healthz" >/dev/null && break
@@ -72,6 +104,7 @@ echo "${chat/MODEL/gemini-bench}" > "$work/chat-gemini.json"
 echo "$gemini" > "$work/gemini.json"
 
 # name | url | body file | measured process (- for none) | the direct row its added latency is taken against
+# | extra request headers, separated by ";" (every request also carries the bench key as a Bearer token)
 scenarios=(
   "direct: OpenAI chat|http://127.0.0.1:$SIM_PORT/v1/chat/completions|chat-gpt.json|-|-"
   "plain YARP: OpenAI chat|http://127.0.0.1:$YARP_PORT/v1/chat/completions|chat-gpt.json|$yarp_pid|direct: OpenAI chat"
@@ -89,20 +122,34 @@ if [ -n "$COMPARE_DLL" ]; then
     "compared build: OpenAI -> Gemini translated|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gemini.json|$cmp_pid|direct: Gemini generateContent"
   )
 fi
+if [ "$PEER" = portkey ]; then
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PK_PORT/" && break; sleep 0.2; done
+  # Portkey's Google provider, pointed at the simulator, sends the Bearer token on as the Gemini API key (?key=).
+  scenarios+=(
+    "Portkey $PORTKEY_VERSION: OpenAI -> Gemini translated|http://127.0.0.1:$PK_PORT/v1/chat/completions|chat-gemini.json|$pk_pid|direct: Gemini generateContent|x-portkey-provider: google;x-portkey-custom-host: http://127.0.0.1:$SIM_PORT;x-portkey-forward-headers: x-simulator-latency-ms"
+  )
+fi
 
 cpu_ticks() { if [ "$1" = - ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
 clk=$(getconf CLK_TCK)
 
-hey_run() { # url body latency_ms n c csv
+extra_args() { # the scenario's extra headers as repeated options: flag headers
+  local h; local -a parts
+  IFS=';' read -ra parts <<<"$2"
+  for h in "${parts[@]}"; do [ -n "$h" ] && printf '%s\0%s\0' "$1" "$h"; done; true
+}
+hey_run() { # url body latency_ms n c csv extra-headers
+  local -a extra=()
+  [ -n "${7:-}" ] && mapfile -d '' extra < <(extra_args -H "$7")
   timeout 300 hey -n "$4" -c "$5" -m POST -T application/json -D "$work/$2" \
-      -H "Authorization: Bearer bench-key" -H "x-simulator-latency-ms: $3" -o csv "$1" > "$6"
+      -H "Authorization: Bearer bench-key" -H "x-simulator-latency-ms: $3" "${extra[@]}" -o csv "$1" > "$6"
 }
 
 # Warm every path past tiered JIT first, then let the background tier-1 compiles finish before measuring anything.
 for latency in $LATENCIES; do
   for s in "${scenarios[@]}"; do
-    IFS='|' read -r name url body pid base <<<"$s"
-    hey_run "$url" "$body" "$latency" "$WARM_N" 8 "$work/warm.csv"
+    IFS='|' read -r name url body pid base headers <<<"$s"
+    hey_run "$url" "$body" "$latency" "$WARM_N" 8 "$work/warm.csv" "$headers"
   done
 done
 sleep 3
@@ -112,14 +159,15 @@ raw=${RAW:-$work/raw.tsv}
 for round in $(seq 1 "$ROUNDS"); do
   for latency in $LATENCIES; do
     for s in "${scenarios[@]}"; do
-      IFS='|' read -r name url body pid base <<<"$s"
-      hey_run "$url" "$body" "$latency" 300 8 "$work/warm.csv"   # re-warms connections and caches for this row
+      IFS='|' read -r name url body pid base headers <<<"$s"
+      extra=(); [ -n "$headers" ] && mapfile -d '' extra < <(extra_args --header "$headers")
+      hey_run "$url" "$body" "$latency" 300 8 "$work/warm.csv" "$headers"   # re-warms connections and caches for this row
       c0=$(cpu_ticks "$pid"); start=$(date +%s.%N)
-      hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv"
+      hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv" "$headers"
       end=$(date +%s.%N); c1=$(cpu_ticks "$pid")
       lc0=$(cpu_ticks "$pid")
       lat=$(timeout 300 dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
-            --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency") || lat="$lat failed"
+            --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency" "${extra[@]}") || lat="$lat failed"
       lc1=$(cpu_ticks "$pid")
       python3 - "$work/tp.csv" "$start" "$end" "$N" "$c0" "$c1" "$lc0" "$lc1" "$LAT_N" "$clk" "$pid" <<PY >> "$raw"
 import csv, sys
