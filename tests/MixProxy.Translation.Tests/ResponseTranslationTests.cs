@@ -100,6 +100,34 @@ public sealed class ResponseTranslationTests
     }
 
     [Fact]
+    public async Task TranslatingSseStream_EventsLargerThanItsBuffer_ReachTheClientWholeThroughSmallAndEmptyReads()
+    {
+        // Events of 10 bytes to 40 KB: the output buffer is rented per event, grows past its 4 KB start, and is handed
+        // back between events. YARP's copier asks with a zero-byte read before each real one.
+        var sizes = new[] { 10, 5_000, 3, 40_000, 4_096, 1 };
+        var sse = string.Concat(sizes.Select((size, i) => $"data: {i}:{size}\n\n"));
+        using var upstream = new MemoryStream(Encoding.UTF8.GetBytes(sse));
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), TestContext.Current.CancellationToken);
+
+        var received = new MemoryStream();
+        var buffer = new byte[777];
+        while (true)
+        {
+            Assert.Equal(0, await translated.ReadAsync(Memory<byte>.Empty, TestContext.Current.CancellationToken));
+            var read = await translated.ReadAsync(buffer, TestContext.Current.CancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            received.Write(buffer, 0, read);
+        }
+
+        var expected = string.Concat(sizes.Select((size, i) => new string((char)('a' + i), size))) + "end";
+        Assert.Equal(expected, Encoding.ASCII.GetString(received.ToArray()));
+    }
+
+    [Fact]
     public void StreamTranslator_RecordsTheLastCumulativeUsage()
     {
         var sink = new UsageSink();
@@ -111,6 +139,34 @@ public sealed class ResponseTranslationTests
         translator.TranslateEvent("""{"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2,"totalTokenCount":5}}"""u8, output);
 
         Assert.Equal(new TokenUsage(3, 2, 5, 0, 0), sink.Usage);
+    }
+
+    /// <summary>Turns the event "i:n" into n copies of the i-th letter, written in pieces of up to 3,000 bytes.</summary>
+    private sealed class RepeatingTranslator : IStreamEventTranslator
+    {
+        public bool IsEnded { get; private set; }
+
+        public bool Faulted => false;
+
+        public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+        {
+            var text = Encoding.ASCII.GetString(data);
+            var letter = (byte)('a' + int.Parse(text[..text.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture));
+            for (var left = int.Parse(text[(text.IndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture); left > 0;)
+            {
+                var piece = Math.Min(left, 3_000);
+                output.GetSpan(piece)[..piece].Fill(letter);
+                output.Advance(piece);
+                left -= piece;
+            }
+        }
+
+        public void Complete(IBufferWriter<byte> output)
+        {
+            "end"u8.CopyTo(output.GetSpan(3));
+            output.Advance(3);
+            IsEnded = true;
+        }
     }
 
     /// <summary>A stream that hands out one byte per read, like a slow network.</summary>

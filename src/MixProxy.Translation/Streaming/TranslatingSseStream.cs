@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.ServerSentEvents;
 
 namespace MixProxy.Translation.Streaming;
@@ -13,7 +12,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
     private readonly Stream _upstream;
     private readonly IStreamEventTranslator _translator;
     private readonly IAsyncEnumerator<SseItem<byte[]>> _events;
-    private readonly ArrayBufferWriter<byte> _pending = new(4096);
+    private readonly PooledBufferWriter _pending = new();
     private readonly CancellationTokenSource _cancellation;
     private int _pendingOffset;
     private bool _completed;
@@ -40,12 +39,13 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             if (available > 0)
             {
                 var count = Math.Min(available, buffer.Length);
-                _pending.WrittenMemory.Slice(_pendingOffset, count).CopyTo(buffer);
+                _pending.WrittenSpan.Slice(_pendingOffset, count).CopyTo(buffer.Span);
                 _pendingOffset += count;
                 return count;
             }
 
-            _pending.ResetWrittenCount();
+            // Drained: the buffer goes back to the pool before waiting for the next event, which may be seconds away.
+            _pending.Release();
             _pendingOffset = 0;
             if (_completed)
             {
@@ -88,6 +88,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             _events.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _upstream.Dispose();
             _cancellation.Dispose();
+            _pending.Release();
         }
 
         base.Dispose(disposing);
@@ -98,6 +99,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
         await _events.DisposeAsync().ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
         _cancellation.Dispose();
+        _pending.Release();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

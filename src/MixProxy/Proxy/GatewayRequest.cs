@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MixProxy.Auth;
 using MixProxy.Configuration;
 using MixProxy.RateLimiting;
@@ -12,7 +11,7 @@ namespace MixProxy.Proxy;
 /// Everything the gateway learned about a request before forwarding it, parsed once and carried as an
 /// <see cref="HttpContext"/> feature to the transforms (and, later, limits and metrics).
 /// </summary>
-internal sealed class GatewayRequest : IDisposable
+internal sealed class GatewayRequest
 {
     public required GatewaySnapshot Config { get; init; }
 
@@ -33,9 +32,6 @@ internal sealed class GatewayRequest : IDisposable
 
     /// <summary>The translated request turned on Google Search (its answer may carry grounding to cite).</summary>
     public bool SearchGrounding { get; init; }
-
-    /// <summary>The parsed body, when the gateway had to read it (Chat Completions); Gemini passthrough bodies are streamed untouched.</summary>
-    public JsonDocument? Body { get; init; }
 
     /// <summary>The body to send upstream (translated, rewritten or replayed); null to stream the client's body through untouched.</summary>
     public ReadOnlyMemory<byte>? UpstreamBody { get; init; }
@@ -73,6 +69,4 @@ internal sealed class GatewayRequest : IDisposable
     public bool AddsOutputText => Route.OutputText && !Stream && Route.Api != ClientApi.GeminiCountTokens;
 
     public string UpstreamModel => Model.UpstreamModel ?? RequestedModel;
-
-    public void Dispose() => Body?.Dispose();
 }

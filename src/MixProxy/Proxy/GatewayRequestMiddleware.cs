@@ -58,7 +58,7 @@ internal sealed partial class GatewayRequestMiddleware(
             return;
         }
 
-        using var request = await ReadRequestAsync(context, route, key, telemetry).ConfigureAwait(false);
+        var request = await ReadRequestAsync(context, route, key, telemetry).ConfigureAwait(false);
         if (request is null)
         {
             RecordRefused(context, route, telemetry);
@@ -164,14 +164,16 @@ internal sealed partial class GatewayRequestMiddleware(
         }
 
         // The snapshot is taken after the (possibly slow) body upload, so the model map, the credentials and the
-        // live cluster below all come from the same generation.
-        var prepared = await PrepareAsync(context, store.Current, route, key, model, stream, includeUsage, body, raw, telemetry).ConfigureAwait(false);
-        if (prepared is null)
+        // live cluster below all come from the same generation. The parsed body is done with once the upstream body
+        // is prepared; disposing it here returns its pooled buffers before a stream holds the request open for minutes.
+        try
+        {
+            return await PrepareAsync(context, store.Current, route, key, model, stream, includeUsage, body, raw, telemetry).ConfigureAwait(false);
+        }
+        finally
         {
             body?.Dispose();
         }
-
-        return prepared;
     }
 
     private async Task<GatewayRequest?> PrepareAsync(
@@ -318,7 +320,6 @@ internal sealed partial class GatewayRequestMiddleware(
             Stream = stream,
             IncludeUsage = includeUsage,
             SearchGrounding = searchGrounding,
-            Body = body,
             UpstreamBody = upstreamBody,
             UpstreamPath = upstreamPath,
             Created = time.GetUtcNow().ToUnixTimeSeconds(),
