@@ -23,4 +23,14 @@ public sealed class UsageTapStream(Stream inner, ApiProtocol protocol, UsageSink
             sink.Usage = usage;
         }
     }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _scanner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }

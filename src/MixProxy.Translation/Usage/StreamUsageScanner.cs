@@ -1,98 +1,203 @@
 using System.Text.Json;
+using MixProxy.Translation.Streaming;
 
 namespace MixProxy.Translation.Usage;
 
 /// <summary>
-/// Finds the usage a passed-through stream reported, without parsing or holding the stream: it keeps the
-/// last few KB and, at the end, reads the last usage object in them. Both protocols put their (cumulative)
-/// usage near the end: Gemini on its last chunks (SSE or JSON array), OpenAI on the final usage chunk.
+/// Finds the usage a passed-through stream reported, without parsing or holding the stream. It follows the JSON
+/// nesting of the bytes as they pass, so it knows where each top-level object (one SSE event's payload, or one
+/// element of Gemini's JSON-array stream) ends, and keeps only what it needs of it: the usage object of the last
+/// object that had one. Both protocols put their (cumulative) usage on their last chunks: Gemini on every chunk,
+/// OpenAI on the final usage chunk.
+/// <para>
+/// Memory matters here because a stream can stay open for minutes: between events the scanner holds a few hundred
+/// bytes (the last usage object). Only an object split across reads is buffered until it ends, and then at most its
+/// last <see cref="TailBytes"/>, since usage comes after the content.
+/// </para>
 /// </summary>
-public sealed class StreamUsageScanner(ApiProtocol protocol)
+public sealed class StreamUsageScanner(ApiProtocol protocol) : IDisposable
 {
-    private const int TailBytes = 16 * 1024;
+    /// <summary>How much of one unfinished object is kept: its end, where a chunk's usage sits.</summary>
+    internal const int TailBytes = 16 * 1024;
 
-    private readonly byte[] _tail = new byte[TailBytes * 2];
-    private int _length;
+    private readonly PooledBufferWriter _partial = new();
+    private byte[] _usage = [];
+    private int _usageLength;
+    private int _depth;
+    private bool _inString;
+    private bool _escaped;
+    private bool _sawError;
+    private bool _sawFinish;
 
     public void Append(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length >= TailBytes)
+        // Where the object in progress starts in this read: 0 when it began in an earlier one.
+        var start = _depth > 0 ? 0 : -1;
+        for (var i = 0; i < bytes.Length; i++)
         {
-            bytes[^TailBytes..].CopyTo(_tail);
-            _length = TailBytes;
-            return;
+            var b = bytes[i];
+            if (_depth == 0)
+            {
+                // Between objects: SSE field names, array brackets, commas, blank lines. Only '{' matters.
+                if (b == (byte)'{')
+                {
+                    _depth = 1;
+                    start = i;
+                }
+
+                continue;
+            }
+
+            if (_inString)
+            {
+                if (_escaped)
+                {
+                    _escaped = false;
+                }
+                else if (b == (byte)'\\')
+                {
+                    _escaped = true;
+                }
+                else if (b == (byte)'"')
+                {
+                    _inString = false;
+                }
+
+                continue;
+            }
+
+            switch (b)
+            {
+                case (byte)'"':
+                    _inString = true;
+                    break;
+                case (byte)'{' or (byte)'[':
+                    _depth++;
+                    break;
+                case (byte)'}' or (byte)']':
+                    if (--_depth == 0)
+                    {
+                        Complete(bytes[start..(i + 1)]);
+                        start = -1;
+                    }
+
+                    break;
+            }
         }
 
-        if (_length + bytes.Length > _tail.Length)
+        if (start >= 0)
         {
-            // Keep only the newest TailBytes before appending.
-            var keep = Math.Min(_length, TailBytes - bytes.Length);
-            _tail.AsSpan(_length - keep, keep).CopyTo(_tail);
-            _length = keep;
+            KeepPartial(bytes[start..]);
         }
-
-        bytes.CopyTo(_tail.AsSpan(_length));
-        _length += bytes.Length;
     }
 
     /// <summary>
-    /// True when the stream's tail shows it did not end as a complete answer: an error object, or (Gemini) no finish
-    /// reason. Used to keep such streams out of the response cache.
+    /// True when the stream did not end as a complete answer: an object with an error in it, an object cut off by
+    /// the end of the stream, or (Gemini) no finish reason. Used to keep such streams out of the response cache.
     /// </summary>
-    public bool LooksIncomplete()
-    {
-        var tail = _tail.AsSpan(0, _length);
-        return tail.IndexOf("\"error\""u8) >= 0 || (protocol == ApiProtocol.Gemini && tail.IndexOf("\"finishReason\""u8) < 0);
-    }
+    public bool LooksIncomplete() => _sawError || _depth > 0 || (protocol == ApiProtocol.Gemini && !_sawFinish);
 
-    /// <summary>The last usage object in the stream's tail, or null when none was reported.</summary>
+    /// <summary>The usage of the last object that reported one, or null when none did.</summary>
     public TokenUsage? Read()
     {
-        var tail = _tail.AsSpan(0, _length);
-        var name = protocol == ApiProtocol.Gemini ? "\"usageMetadata\""u8 : "\"usage\""u8;
-        var end = tail.Length;
+        if (_usageLength == 0)
+        {
+            return null;
+        }
+
+        var name = UsageName;
+        try
+        {
+            // The kept bytes start at the usage object itself; wrap it so both protocols' readers find it where they expect it.
+            var reader = new Utf8JsonReader(_usage.AsSpan(0, _usageLength), isFinalBlock: false, state: default);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var wrapped = $"{{{System.Text.Encoding.UTF8.GetString(name)}:{document.RootElement.GetRawText()}}}";
+            return UsageReader.FromResponse(System.Text.Encoding.UTF8.GetBytes(wrapped), protocol);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _partial.Release();
+
+    private ReadOnlySpan<byte> UsageName => protocol == ApiProtocol.Gemini ? "\"usageMetadata\""u8 : "\"usage\""u8;
+
+    /// <summary>The rest of an object that continues in the next read; of a long one only its end is kept.</summary>
+    private void KeepPartial(ReadOnlySpan<byte> piece)
+    {
+        if (piece.Length >= TailBytes)
+        {
+            _partial.Release();
+            piece = piece[^TailBytes..];
+        }
+        else if (_partial.WrittenCount + piece.Length > 2 * TailBytes)
+        {
+            // Slide: keep the newest TailBytes - piece.Length bytes of what is buffered, then add the piece.
+            var keep = _partial.WrittenSpan[^(TailBytes - piece.Length)..].ToArray();
+            _partial.Release();
+            Write(keep);
+        }
+
+        Write(piece);
+    }
+
+    private void Write(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(_partial.GetSpan(bytes.Length));
+        _partial.Advance(bytes.Length);
+    }
+
+    /// <summary>One whole top-level object passed (its earlier part, if any, is in <see cref="_partial"/>).</summary>
+    private void Complete(ReadOnlySpan<byte> end)
+    {
+        if (_partial.WrittenCount > 0)
+        {
+            KeepPartial(end);
+            Inspect(_partial.WrittenSpan);
+            _partial.Release();
+        }
+        else
+        {
+            Inspect(end);
+        }
+    }
+
+    private void Inspect(ReadOnlySpan<byte> json)
+    {
+        _sawError |= json.IndexOf("\"error\""u8) >= 0;
+        _sawFinish |= protocol == ApiProtocol.Gemini && json.IndexOf("\"finishReason\""u8) >= 0;
+
+        // The last "usage" key whose value is an object (OpenAI sends "usage":null on most chunks).
+        var name = UsageName;
+        var end = json.Length;
         while (end > 0)
         {
-            var at = tail[..end].LastIndexOf(name);
+            var at = json[..end].LastIndexOf(name);
             if (at < 0)
             {
-                return null;
+                return;
             }
 
-            var rest = tail[(at + name.Length)..].TrimStart(" \t\r\n"u8);
+            var rest = json[(at + name.Length)..].TrimStart(" \t\r\n"u8);
             if (rest.Length > 1 && rest[0] == (byte)':')
             {
                 var value = rest[1..].TrimStart(" \t\r\n"u8);
-                if (value.Length > 0 && value[0] == (byte)'{' && TryReadObject(value, out var usage))
+                if (value.Length > 0 && value[0] == (byte)'{')
                 {
-                    return usage;
+                    if (_usage.Length < value.Length)
+                    {
+                        _usage = new byte[Math.Max(value.Length, 256)];
+                    }
+
+                    value.CopyTo(_usage);
+                    _usageLength = value.Length;
+                    return;
                 }
             }
 
             end = at;
-        }
-
-        return null;
-    }
-
-    private bool TryReadObject(ReadOnlySpan<byte> json, out TokenUsage? usage)
-    {
-        usage = null;
-        try
-        {
-            var reader = new Utf8JsonReader(json, isFinalBlock: false, state: default);
-            using var document = JsonDocument.ParseValue(ref reader);
-
-            // Wrap the object so both protocols' readers see it where they expect it.
-            var wrapped = protocol == ApiProtocol.Gemini
-                ? $"{{\"usageMetadata\":{document.RootElement.GetRawText()}}}"
-                : $"{{\"usage\":{document.RootElement.GetRawText()}}}";
-            usage = UsageReader.FromResponse(System.Text.Encoding.UTF8.GetBytes(wrapped), protocol);
-            return usage is not null;
-        }
-        catch (JsonException)
-        {
-            return false;
         }
     }
 }
