@@ -38,9 +38,10 @@ internal static class ProcessMemory
     /// <summary>
     /// The live GC heap of a .NET process in KB: asks it for a full blocking collection through its diagnostics port,
     /// waits until its gen2 count (from its Prometheus <paramref name="metrics"/>) moves, then reads the heap size
-    /// after that collection, summed over generations. Without the forced collection the runtime metric would be the
-    /// heap as of whenever the GC last ran, garbage included. NaN when there is no process or the collection does
-    /// not show within 5 s.
+    /// after that collection minus the fragmentation (free space between objects) the runtime reports for it, summed
+    /// over generations. Without the forced collection the runtime metric would be the heap as of whenever the GC
+    /// last ran, garbage included; without subtracting fragmentation it would count free space between objects
+    /// as if something held it. NaN when there is no process or the collection does not show within 5 s.
     /// </summary>
     public static async Task<double> LiveHeapKbAsync(int pid, HttpClient scrape, Uri? metrics, CancellationToken cancellationToken)
     {
@@ -61,7 +62,7 @@ internal static class ProcessMemory
                 var text = await scrape.GetStringAsync(metrics, cancellationToken).ConfigureAwait(false);
                 if (Sum(text, "dotnet_gc_collections_total", "\"gen2\"") > before)
                 {
-                    return Sum(text, "dotnet_gc_last_collection_heap_size_bytes") / 1024;
+                    return (Sum(text, "dotnet_gc_last_collection_heap_size_bytes") - Sum(text, "dotnet_gc_last_collection_heap_fragmentation_size_bytes")) / 1024;
                 }
             }
 
