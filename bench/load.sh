@@ -8,7 +8,9 @@
 #   ROUNDS=5 LAT_N=1000 bench/load.sh
 #   ONLY_LATENCY=0 bench/load.sh           # the instant upstream only
 #   COMPARE_DLL=/tmp/old/mixproxy.dll bench/load.sh   # adds the MixProxy rows of another build, interleaved (before/after)
+#   COMPARE_NAME="workstation GC" COMPARE_DLL=…   # the label of those rows (default "compared build")
 #   PEER=portkey bench/load.sh             # adds the open-source Portkey gateway translating the same request (see below)
+#   PIN=1 bench/load.sh                    # proxies on CPU PROXY_CPUS (1), simulator and load generators on LOAD_CPUS (0)
 #
 # PEER=portkey installs @portkey-ai/gateway (PORTKEY_VERSION) with npm into PEER_DIR once, then runs the whole
 # benchmark inside a new network namespace that has nothing but loopback (`unshare -n`; as root, or with
@@ -24,10 +26,14 @@ cd "$(dirname "$0")/.."
 N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}; RATE=${RATE:-50}; ROUNDS=${ROUNDS:-3}
 WARM_N=${WARM_N:-1500}; LATENCIES=${ONLY_LATENCY:-0 20}
 SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}; CMP_PORT=${CMP_PORT:-18060}
-COMPARE_DLL=${COMPARE_DLL:-}; PEER=${PEER:-}; PK_PORT=${PK_PORT:-18050}
+COMPARE_DLL=${COMPARE_DLL:-}; COMPARE_NAME=${COMPARE_NAME:-compared build}; PEER=${PEER:-}; PK_PORT=${PK_PORT:-18050}
 PORTKEY_VERSION=${PORTKEY_VERSION:-1.15.2}; PEER_DIR=${PEER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mixproxy-bench/portkey-$PORTKEY_VERSION}
 command -v hey >/dev/null || { echo "install hey: apt-get install -y hey" >&2; exit 1; }
 case "$PEER" in ""|portkey) ;; *) echo "PEER must be empty or portkey" >&2; exit 1 ;; esac
+# With PIN=1 the proxy under test and the processes that load it no longer compete for the same cores (the way the
+# published rigs pin them); the direct rows then run on LOAD_CPUS alone.
+proxy_cpu=(); load_cpu=()
+if [ "${PIN:-0}" = 1 ]; then proxy_cpu=(taskset -c "${PROXY_CPUS:-1}"); load_cpu=(taskset -c "${LOAD_CPUS:-0}"); fi
 
 if [ "$PEER" = portkey ] && [ -z "${MIXPROXY_BENCH_NETNS:-}" ]; then
   portkey_js=$PEER_DIR/node_modules/@portkey-ai/gateway/build/start-server.js
@@ -74,21 +80,21 @@ json.dump({
 PY
 
 export Logging__LogLevel__Default=Warning
-dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
+"${load_cpu[@]}" dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
 sim_pid=$!
-dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
+"${proxy_cpu[@]}" dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
 gw_pid=$!
 # The plain YARP host runs with the gateway's runtime settings (Server GC as in any Microsoft.NET.Sdk.Web app, no
 # thread-pool spin-waiting as in src/MixProxy/MixProxy.csproj), so the gap between the two rows is MixProxy's own work.
-DOTNET_gcServer=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${YARP_SPIN_LIMIT:-0} dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
+DOTNET_gcServer=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${YARP_SPIN_LIMIT:-0} "${proxy_cpu[@]}" dotnet "$bench_dll" yarp --urls "http://127.0.0.1:$YARP_PORT" --destination "http://127.0.0.1:$SIM_PORT" >/dev/null &
 yarp_pid=$!
 if [ -n "$COMPARE_DLL" ]; then
-  dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
+  "${proxy_cpu[@]}" dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null &
   cmp_pid=$!
 fi
 if [ "$PEER" = portkey ]; then
   # Production mode and --headless: no web console and no log UI, the way it would be deployed.
-  NODE_ENV=production node "$PORTKEY_JS" --port="$PK_PORT" --headless >/dev/null 2>&1 &
+  NODE_ENV=production "${proxy_cpu[@]}" node "$PORTKEY_JS" --port="$PK_PORT" --headless >/dev/null 2>&1 &
   pk_pid=$!
 fi
 for _ in $(seq 1 100); do
@@ -117,9 +123,9 @@ scenarios=(
 if [ -n "$COMPARE_DLL" ]; then
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$CMP_PORT/healthz/ready" >/dev/null && break; sleep 0.2; done
   scenarios+=(
-    "compared build: OpenAI passthrough|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gpt.json|$cmp_pid|direct: OpenAI chat"
-    "compared build: Gemini passthrough|http://127.0.0.1:$CMP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$cmp_pid|direct: Gemini generateContent"
-    "compared build: OpenAI -> Gemini translated|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gemini.json|$cmp_pid|direct: Gemini generateContent"
+    "$COMPARE_NAME: OpenAI passthrough|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gpt.json|$cmp_pid|direct: OpenAI chat"
+    "$COMPARE_NAME: Gemini passthrough|http://127.0.0.1:$CMP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$cmp_pid|direct: Gemini generateContent"
+    "$COMPARE_NAME: OpenAI -> Gemini translated|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gemini.json|$cmp_pid|direct: Gemini generateContent"
   )
 fi
 if [ "$PEER" = portkey ]; then
@@ -141,7 +147,7 @@ extra_args() { # the scenario's extra headers as repeated options: flag headers
 hey_run() { # url body latency_ms n c csv extra-headers
   local -a extra=()
   [ -n "${7:-}" ] && mapfile -d '' extra < <(extra_args -H "$7")
-  timeout 300 hey -n "$4" -c "$5" -m POST -T application/json -D "$work/$2" \
+  timeout 300 "${load_cpu[@]}" hey -n "$4" -c "$5" -m POST -T application/json -D "$work/$2" \
       -H "Authorization: Bearer bench-key" -H "x-simulator-latency-ms: $3" "${extra[@]}" -o csv "$1" > "$6"
 }
 
@@ -166,7 +172,7 @@ for round in $(seq 1 "$ROUNDS"); do
       hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv" "$headers"
       end=$(date +%s.%N); c1=$(cpu_ticks "$pid")
       lc0=$(cpu_ticks "$pid")
-      lat=$(timeout 300 dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
+      lat=$(timeout 300 "${load_cpu[@]}" dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
             --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency" "${extra[@]}") || lat="$lat failed"
       lc1=$(cpu_ticks "$pid")
       python3 - "$work/tp.csv" "$start" "$end" "$N" "$c0" "$c1" "$lc0" "$lc1" "$LAT_N" "$clk" "$pid" <<PY >> "$raw"

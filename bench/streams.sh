@@ -87,7 +87,8 @@ if [[ $ONLY == *slow* ]]; then
     # name | target | api | model | gateway measured?
     for row in "direct: OpenAI chat|$sim|chat|gpt-bench|no" \
                "MixProxy: OpenAI passthrough|$gw|chat|gpt-bench|yes" \
-               "MixProxy: OpenAI -> Gemini translated|$gw|chat|gemini-bench|yes"; do
+               "MixProxy: OpenAI -> Gemini translated|$gw|chat|gemini-bench|yes" \
+               "MixProxy: Gemini passthrough|$gw|gemini|gemini-bench|yes"; do
       IFS='|' read -r name target api model measured <<<"$row"
       start_servers
       gw_args=(--gw-pid 0 --metrics -)
