@@ -33,8 +33,12 @@ internal sealed class GatewayRequest
     /// <summary>The translated request turned on Google Search (its answer may carry grounding to cite).</summary>
     public bool SearchGrounding { get; init; }
 
-    /// <summary>The body to send upstream (translated, rewritten or replayed); null to stream the client's body through untouched.</summary>
-    public ReadOnlyMemory<byte>? UpstreamBody { get; init; }
+    /// <summary>
+    /// The body to send upstream (translated, rewritten or replayed); null to stream the client's body through
+    /// untouched. The request transform takes it (and sets this to null), so a stream that stays open for minutes
+    /// does not keep a request body that can be megabytes of history and images.
+    /// </summary>
+    public ReadOnlyMemory<byte>? UpstreamBody { get; set; }
 
     /// <summary>The upstream path when it differs from the client's (translation, model alias).</summary>
     public string? UpstreamPath { get; init; }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using MixProxy.Caching;
 using MixProxy.Configuration;
@@ -111,7 +110,8 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         if (request.UpstreamBody is { } body)
         {
             // The middleware consumed the client's body; YARP sends whatever Request.Body holds now.
-            context.HttpContext.Request.Body = AsStream(body);
+            request.UpstreamBody = null;
+            context.HttpContext.Request.Body = new SendOnceBodyStream(body);
             context.ProxyRequest.Content!.Headers.ContentLength = body.Length;
             context.ProxyRequest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
@@ -362,11 +362,6 @@ internal sealed class GatewayTransformProvider : ITransformProvider
         context.HttpContext.Response.Headers.ContentType = contentType;
         context.HttpContext.Response.Headers.ContentEncoding = default;
     }
-
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> body) =>
-        MemoryMarshal.TryGetArray(body, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(body.ToArray(), writable: false);
 
     private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
     {
