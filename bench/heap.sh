@@ -9,6 +9,7 @@
 # temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 STREAMS=${STREAMS:-1000}; PACE_MS=${PACE_MS:-400}; TOP=${TOP:-25}
 SIM_PORT=${SIM_PORT:-18290}; GW_PORT=${GW_PORT:-18280}
 
@@ -26,20 +27,7 @@ stop_servers() {
 cleanup() { stop_servers; rm -rf "$work"; }
 trap cleanup EXIT
 
-python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
-import json, sys, hashlib
-path, port = sys.argv[1], sys.argv[2]
-routes = json.load(open("config/proxy.json"))["ReverseProxy"]["Routes"]
-json.dump({
-  "ReverseProxy": {"Routes": routes, "Clusters": {"sim": {
-    "Destinations": {"d": {"Address": f"http://127.0.0.1:{port}"}},
-    "Metadata": {"MixProxy.ForwardHeaders": "x-simulator-*"}}}},
-  "Models": [
-    {"Name": "gemini-bench", "Cluster": "sim", "Protocols": ["Gemini"]},
-    {"Name": "gpt-bench", "Cluster": "sim", "Protocols": ["OpenAI"]}],
-  "Keys": [{"Name": "bench", "Hash": "sha256:" + hashlib.sha256(b"bench-key").hexdigest(), "Models": ["*"]}],
-}, open(path, "w"))
-PY
+bench_config "$work/bench.json" "$SIM_PORT"
 
 open_streams() { ss -Htn state established "( sport = :$GW_PORT )" | wc -l; }
 echo "Heap census, $(date -u +%Y-%m-%dT%H:%MZ): objects reachable with $STREAMS streams open minus with none open, per stream."
@@ -54,10 +42,7 @@ for row in "MixProxy: OpenAI passthrough|chat|gpt-bench" \
   sim_pid=$!
   dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null && break
-    sleep 0.2
-  done
+  wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz"
   slow=("${bench[@]}" streams slow --target "http://127.0.0.1:$GW_PORT" --api "$api" --model "$model" --sim-pid "$sim_pid" --gw-pid 0 --metrics - --header 0)
   # The same warm-up as the slow-streams run's (JIT, pools, thread pool at working size), then nothing open.
   timeout 120 "${slow[@]}" --name warm --streams 300 --chunks 8 --pace-ms 20 --ramp-ms 500 --max-seconds 60 >/dev/null 2>&1 || true

@@ -23,6 +23,7 @@
 set -euo pipefail
 self=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
+source bench/common.sh
 N=${N:-3000}; C=${C:-16}; LAT_N=${LAT_N:-400}; RATE=${RATE:-50}; ROUNDS=${ROUNDS:-3}
 WARM_N=${WARM_N:-1500}; LATENCIES=${ONLY_LATENCY:-0 20}
 SIM_PORT=${SIM_PORT:-18090}; GW_PORT=${GW_PORT:-18080}; YARP_PORT=${YARP_PORT:-18070}; CMP_PORT=${CMP_PORT:-18060}
@@ -64,20 +65,7 @@ work=$(mktemp -d)
 cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${yarp_pid:-}" "${cmp_pid:-}" "${pk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
-import json, sys, hashlib
-path, port = sys.argv[1], sys.argv[2]
-routes = json.load(open("config/proxy.json"))["ReverseProxy"]["Routes"]
-json.dump({
-  "ReverseProxy": {"Routes": routes, "Clusters": {"sim": {
-    "Destinations": {"d": {"Address": f"http://127.0.0.1:{port}"}},
-    "Metadata": {"MixProxy.ForwardHeaders": "x-simulator-*"}}}},
-  "Models": [
-    {"Name": "gemini-bench", "Cluster": "sim", "Protocols": ["Gemini"]},
-    {"Name": "gpt-bench", "Cluster": "sim", "Protocols": ["OpenAI"]}],
-  "Keys": [{"Name": "bench", "Hash": "sha256:" + hashlib.sha256(b"bench-key").hexdigest(), "Models": ["*"]}],
-}, open(path, "w"))
-PY
+bench_config "$work/bench.json" "$SIM_PORT"
 
 export Logging__LogLevel__Default=Warning
 "${load_cpu[@]}" dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
@@ -97,11 +85,7 @@ if [ "$PEER" = portkey ]; then
   NODE_ENV=production "${proxy_cpu[@]}" node "$PORTKEY_JS" --port="$PK_PORT" --headless >/dev/null 2>&1 &
   pk_pid=$!
 fi
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null \
-    && curl -sf "http://127.0.0.1:$YARP_PORT/healthz" >/dev/null && break
-  sleep 0.2
-done
+wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz" "http://127.0.0.1:$YARP_PORT/healthz"
 
 chat='{"model":"MODEL","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":64}'
 gemini='{"contents":[{"role":"user","parts":[{"text":"Say hello to the benchmark."}]}],"generationConfig":{"maxOutputTokens":64}}'
@@ -121,7 +105,7 @@ scenarios=(
   "MixProxy: OpenAI -> Gemini translated|http://127.0.0.1:$GW_PORT/v1/chat/completions|chat-gemini.json|$gw_pid|direct: Gemini generateContent"
 )
 if [ -n "$COMPARE_DLL" ]; then
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$CMP_PORT/healthz/ready" >/dev/null && break; sleep 0.2; done
+  wait_healthy "http://127.0.0.1:$CMP_PORT/healthz/ready"
   scenarios+=(
     "$COMPARE_NAME: OpenAI passthrough|http://127.0.0.1:$CMP_PORT/v1/chat/completions|chat-gpt.json|$cmp_pid|direct: OpenAI chat"
     "$COMPARE_NAME: Gemini passthrough|http://127.0.0.1:$CMP_PORT/v1beta/models/gemini-bench:generateContent|gemini.json|$cmp_pid|direct: Gemini generateContent"

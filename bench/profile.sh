@@ -10,6 +10,7 @@
 # Run it under the benchmark lock: flock /tmp/mixproxy-bench.lock bench/profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 SCENARIO=${SCENARIO:-short}; MODEL=${MODEL:-gemini-bench}; SECONDS_=${PROFILE_SECONDS:-20}
 SIM_PORT=${SIM_PORT:-18390}; GW_PORT=${GW_PORT:-18380}
 command -v perf >/dev/null || { echo "install perf: apt-get install -y linux-perf" >&2; exit 1; }
@@ -23,20 +24,7 @@ work=$(mktemp -d)
 cleanup() { kill "${load_pid:-}" "${gw_pid:-}" "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-python3 - "$work/bench.json" "$SIM_PORT" <<'PY'
-import json, sys, hashlib
-path, port = sys.argv[1], sys.argv[2]
-routes = json.load(open("config/proxy.json"))["ReverseProxy"]["Routes"]
-json.dump({
-  "ReverseProxy": {"Routes": routes, "Clusters": {"sim": {
-    "Destinations": {"d": {"Address": f"http://127.0.0.1:{port}"}},
-    "Metadata": {"MixProxy.ForwardHeaders": "x-simulator-*"}}}},
-  "Models": [
-    {"Name": "gemini-bench", "Cluster": "sim", "Protocols": ["Gemini"]},
-    {"Name": "gpt-bench", "Cluster": "sim", "Protocols": ["OpenAI"]}],
-  "Keys": [{"Name": "bench", "Hash": "sha256:" + hashlib.sha256(b"bench-key").hexdigest(), "Models": ["*"]}],
-}, open(path, "w"))
-PY
+bench_config "$work/bench.json" "$SIM_PORT"
 
 export Logging__LogLevel__Default=Warning
 dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
@@ -45,10 +33,7 @@ sim_pid=$!
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
 gw_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null && break
-  sleep 0.2
-done
+wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz"
 
 prompt=$(printf 'w %.0s' $(seq 1 57))
 echo "{\"model\":\"$MODEL\",\"stream\":true,\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\"$prompt\"}],\"max_tokens\":256}" > "$work/body.json"

@@ -11,6 +11,7 @@
 #   GATEWAY_ENV="DOTNET_gcServer=0" …    environment of the gateway process only, for experiments
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 TTFT_N=${TTFT_N:-300}; TTFT_REPS=${TTFT_REPS:-3}; HOLD_REPS=${HOLD_REPS:-5}
 STREAMS=${STREAMS:-1000}; SLOW_REPS=${SLOW_REPS:-2}; ONLY=${ONLY:-ttft,holdback,slow}
 SIM_PORT=${SIM_PORT:-18190}; GW_PORT=${GW_PORT:-18180}; PACED_PORT=${PACED_PORT:-18192}
@@ -32,22 +33,7 @@ trap cleanup EXIT
 
 # The bench key has no limits, so the gateway's rate limiter admits every stream; "paced" is the in-process
 # upstream of the hold-back check (the benchmark client starts it on PACED_PORT).
-python3 - "$work/bench.json" "$SIM_PORT" "$PACED_PORT" <<'PY'
-import json, sys, hashlib
-path, port, paced = sys.argv[1], sys.argv[2], sys.argv[3]
-routes = json.load(open("config/proxy.json"))["ReverseProxy"]["Routes"]
-cluster = lambda p: {"Destinations": {"d": {"Address": f"http://127.0.0.1:{p}"}},
-                     "Metadata": {"MixProxy.ForwardHeaders": "x-simulator-*"}}
-json.dump({
-  "ReverseProxy": {"Routes": routes, "Clusters": {"sim": cluster(port), "paced": cluster(paced)}},
-  "Models": [
-    {"Name": "gemini-bench", "Cluster": "sim", "Protocols": ["Gemini"]},
-    {"Name": "gpt-bench", "Cluster": "sim", "Protocols": ["OpenAI"]},
-    {"Name": "gemini-paced", "Cluster": "paced", "Protocols": ["Gemini"]},
-    {"Name": "gpt-paced", "Cluster": "paced", "Protocols": ["OpenAI"]}],
-  "Keys": [{"Name": "bench", "Hash": "sha256:" + hashlib.sha256(b"bench-key").hexdigest(), "Models": ["*"]}],
-}, open(path, "w"))
-PY
+bench_config "$work/bench.json" "$SIM_PORT" "$PACED_PORT"
 
 start_servers() {
   export Logging__LogLevel__Default=Warning
@@ -55,11 +41,7 @@ start_servers() {
   sim_pid=$!
   env ${GATEWAY_ENV:-} dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$GW_PORT/healthz/ready" >/dev/null && curl -sf "http://127.0.0.1:$SIM_PORT/healthz" >/dev/null && return 0
-    sleep 0.2
-  done
-  echo "servers did not start" >&2; exit 1
+  wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz" || exit 1
 }
 
 sim="http://127.0.0.1:$SIM_PORT"; gw="http://127.0.0.1:$GW_PORT"
