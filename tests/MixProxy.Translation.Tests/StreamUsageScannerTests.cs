@@ -73,6 +73,16 @@ public sealed class StreamUsageScannerTests
     }
 
     [Fact]
+    public void GeminiStream_WithTheWordErrorInItsContent_IsComplete()
+    {
+        var stream = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"report\",\"args\":{\"status\":\"error\"}}}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":1,\"candidatesTokenCount\":1,\"totalTokenCount\":2}}\r\n\r\n";
+
+        using var scanner = Scan(ApiProtocol.Gemini, stream, 10);
+
+        Assert.False(scanner.LooksIncomplete());
+    }
+
+    [Fact]
     public void GeminiStream_WithoutAFinishReason_IsIncomplete()
     {
         using var scanner = Scan(ApiProtocol.Gemini, GeminiSse[..(GeminiSse.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)], 64);

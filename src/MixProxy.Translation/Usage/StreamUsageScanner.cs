@@ -92,8 +92,8 @@ public sealed class StreamUsageScanner(ApiProtocol protocol) : IDisposable
     }
 
     /// <summary>
-    /// True when the stream did not end as a complete answer: an object with an error in it, an object cut off by
-    /// the end of the stream, or (Gemini) no finish reason. Used to keep such streams out of the response cache.
+    /// True when the stream did not end as a complete answer: an error object, an object cut off by the end of the
+    /// stream, or (Gemini) no finish reason. Used to keep such streams out of the response cache.
     /// </summary>
     public bool LooksIncomplete() => _sawError || _depth > 0 || (protocol == ApiProtocol.Gemini && !_sawFinish);
 
@@ -166,7 +166,8 @@ public sealed class StreamUsageScanner(ApiProtocol protocol) : IDisposable
 
     private void Inspect(ReadOnlySpan<byte> json)
     {
-        _sawError |= json.IndexOf("\"error\""u8) >= 0;
+        // An error is an object whose first key is "error" (an "error" in the content, say a function's argument, is not).
+        _sawError |= json.Length > 1 && json[0] == (byte)'{' && json[1..].TrimStart(" \t\r\n"u8).StartsWith("\"error\""u8);
         _sawFinish |= protocol == ApiProtocol.Gemini && json.IndexOf("\"finishReason\""u8) >= 0;
 
         // The last "usage" key whose value is an object (OpenAI sends "usage":null on most chunks).
