@@ -171,13 +171,17 @@ public static class GatewayHost
         redisOptions.ReconnectRetryPolicy = new LinearRetry(500);
         services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
         services.AddSingleton(sp => new RedisLimiterStore(sp.GetRequiredService<IConnectionMultiplexer>()));
-        services.AddSingleton(sp => new FailoverLimiterStore(
-            sp.GetRequiredService<IConnectionMultiplexer>(),
-            sp.GetRequiredService<RedisLimiterStore>(),
-            sp.GetRequiredService<InMemoryLimiterStore>(),
-            options,
-            sp.GetRequiredService<GatewayMetrics>(),
-            sp.GetRequiredService<ILogger<FailoverLimiterStore>>()));
+        services.AddSingleton(sp =>
+        {
+            var redis = sp.GetRequiredService<IConnectionMultiplexer>();
+            return new FailoverLimiterStore(
+                () => redis.IsConnected,
+                sp.GetRequiredService<RedisLimiterStore>(),
+                sp.GetRequiredService<InMemoryLimiterStore>(),
+                options,
+                sp.GetRequiredService<GatewayMetrics>(),
+                sp.GetRequiredService<ILogger<FailoverLimiterStore>>());
+        });
         services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>()));
 
         // The response cache shares the limiter's connection (and so its fail-fast settings).

@@ -5,11 +5,12 @@ namespace MixProxy.RateLimiting;
 /// <summary>
 /// Uses Redis while it answers and this process's memory while it does not. A disconnected multiplexer is not
 /// even asked (no timeout to wait out), and a failing call costs at most <see cref="RateLimitingOptions.RedisTimeout"/>.
-/// Requests admitted locally are settled locally.
+/// Requests admitted locally are settled locally. <paramref name="sharedConnected"/> is the multiplexer's
+/// <c>IsConnected</c> (a delegate, so tests can stand in a store that stalls or fails on cue).
 /// </summary>
 internal sealed partial class FailoverLimiterStore(
-    IConnectionMultiplexer redis,
-    RedisLimiterStore shared,
+    Func<bool> sharedConnected,
+    ILimiterStore shared,
     InMemoryLimiterStore local,
     RateLimitingOptions options,
     Telemetry.GatewayMetrics metrics,
@@ -22,7 +23,7 @@ internal sealed partial class FailoverLimiterStore(
 
     public async Task<(AdmissionResult Result, ILimiterStore Store)> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        if (redis.IsConnected)
+        if (sharedConnected())
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
