@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using System.Text;
 using System.Text.Json.Nodes;
 using MixProxy.Translation.Errors;
@@ -128,6 +129,34 @@ public sealed class ResponseTranslationTests
     }
 
     [Fact]
+    public async Task TranslatingSseStream_WaitingForTheNextEvent_HoldsNoOutputBuffer()
+    {
+        // A thousand open streams mostly wait: none of them may keep an output buffer while it does.
+        var upstream = new ChunkStream();
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), TestContext.Current.CancellationToken);
+        var buffer = new byte[100];
+
+        upstream.Send("data: 0:250\n\n");
+        var received = 0;
+        while (received < 250)
+        {
+            received += await translated.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        }
+
+        var waiting = translated.ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(waiting.IsCompleted);
+        Assert.False(translated.HoldsOutputBuffer);
+
+        upstream.Send("data: 1:3\n\n");
+        Assert.Equal(3, await waiting.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        upstream.End();
+        Assert.Equal(3, await translated.ReadAsync(buffer, TestContext.Current.CancellationToken)); // "end"
+        Assert.Equal(0, await translated.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.False(translated.HoldsOutputBuffer);
+    }
+
+    [Fact]
     public void StreamTranslator_RecordsTheLastCumulativeUsage()
     {
         var sink = new UsageSink();
@@ -167,6 +196,57 @@ public sealed class ResponseTranslationTests
             output.Advance(3);
             IsEnded = true;
         }
+    }
+
+    /// <summary>An upstream body the test feeds piece by piece; a read waits until the next piece is sent.</summary>
+    private sealed class ChunkStream : Stream
+    {
+        private readonly Channel<byte[]> _pieces = Channel.CreateUnbounded<byte[]>();
+        private ReadOnlyMemory<byte> _current;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public void Send(string text) => _pieces.Writer.TryWrite(Encoding.UTF8.GetBytes(text));
+
+        public void End() => _pieces.Writer.TryComplete();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_current.IsEmpty)
+            {
+                if (!await _pieces.Reader.WaitToReadAsync(cancellationToken))
+                {
+                    return 0;
+                }
+
+                _current = await _pieces.Reader.ReadAsync(cancellationToken);
+            }
+
+            var count = Math.Min(buffer.Length, _current.Length);
+            _current[..count].CopyTo(buffer);
+            _current = _current[count..];
+            return count;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A stream that hands out one byte per read, like a slow network.</summary>

@@ -104,6 +104,79 @@ public sealed class StreamUsageScannerTests
         Assert.False(scanner.LooksIncomplete());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(1_000_000)]
+    public void GeminiFinalChunk_FinishReasonBeforeLongGrounding_IsCompleteHoweverItIsSplit(int readSize)
+    {
+        // Gemini writes finishReason before groundingMetadata, which search results can make longer than what is kept.
+        var grounding = string.Join(",", Enumerable.Range(0, 400).Select(i => $"{{\"web\":{{\"uri\":\"https://example.com/{i}/{new string('x', 60)}\",\"title\":\"t{i}\"}}}}"));
+        var stream = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"hi\"}]},\"finishReason\":\"STOP\",\"groundingMetadata\":{\"groundingChunks\":[" + grounding
+            + "]}}],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":1,\"totalTokenCount\":4}}\r\n\r\n";
+        Assert.True(stream.Length > 2 * StreamUsageScanner.TailBytes);
+
+        using var scanner = Scan(ApiProtocol.Gemini, stream, readSize);
+
+        Assert.False(scanner.LooksIncomplete());
+        Assert.Equal(new TokenUsage(3, 1, 4, 0, 0), scanner.Read());
+    }
+
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(3_333)]
+    [InlineData(5_000)]
+    public void GeminiChunk_LongerThanWhatIsKept_ReadInSmallPieces_KeepsItsEnd(int readSize)
+    {
+        // Pieces smaller than the kept tail: the buffer slides, keeping the newest bytes.
+        var text = new string('y', 100_000);
+        var stream = $"data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"{text}\"}}]}},\"finishReason\":\"STOP\"}}],\"usageMetadata\":{{\"promptTokenCount\":2,\"candidatesTokenCount\":25000,\"totalTokenCount\":25002}}}}\r\n\r\n";
+
+        using var scanner = Scan(ApiProtocol.Gemini, stream, readSize);
+
+        Assert.Equal(new TokenUsage(2, 25_000, 25_002, 0, 0), scanner.Read());
+        Assert.False(scanner.LooksIncomplete());
+    }
+
+    [Theory]
+    [InlineData("\"usageMetadata\":{}")]
+    [InlineData("\"usageMetadata\":{\"trafficType\":\"ON_DEMAND\"}")]
+    [InlineData("\"usageMetadata\":{\"promptTokenCount\":1.5}")]
+    public void GeminiLastChunk_WithAUsageThatHasNoCounts_KeepsTheUsageReadBefore(string lastUsage)
+    {
+        var stream = GeminiSse[..(GeminiSse.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)]
+            + "data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"f\",\"args\":{\"usageMetadata\":{\"note\":\"x\"}}}}]},\"finishReason\":\"STOP\"}]," + lastUsage + "}\r\n\r\n";
+
+        using var scanner = Scan(ApiProtocol.Gemini, stream, 17);
+
+        Assert.Equal(new TokenUsage(7, 2, 9, 0, 0), scanner.Read());
+    }
+
+    [Theory]
+    [InlineData(": keep-alive {\r\n\r\n")]
+    [InlineData("event: x{\r\n\r\n")]
+    [InlineData("data: hello {\r\n\r\n")]
+    [InlineData("id: {\"not\":\"data\"}\r\n\r\n")]
+    public void SseStream_WithBracesOutsideAnyDataObject_StillGivesTheUsageAndCompletes(string stray)
+    {
+        using var scanner = Scan(ApiProtocol.Gemini, stray + GeminiSse, 5);
+
+        Assert.Equal(new TokenUsage(7, 8, 15, 3, 0), scanner.Read());
+        Assert.False(scanner.LooksIncomplete());
+    }
+
+    [Theory]
+    [InlineData("data: {\"a\":\"unterminated}\r\n\r\n")]
+    [InlineData("data: {\"a\":{\"b\":1}\r\n\r\n")]
+    [InlineData("data: {\"a\":\"escape at the end \\\r\n\r\n")]
+    public void SseStream_WithAMalformedEvent_LosesOnlyThatEventButIsIncomplete(string malformed)
+    {
+        using var scanner = Scan(ApiProtocol.Gemini, malformed + GeminiSse, 3);
+
+        Assert.Equal(new TokenUsage(7, 8, 15, 3, 0), scanner.Read());
+        Assert.True(scanner.LooksIncomplete());
+    }
+
     [Fact]
     public void OpenAIStream_NullUsageOnEveryChunk_GivesTheFinalUsageChunk()
     {

@@ -43,9 +43,13 @@ internal static class GeminiVocabulary
             : null;
 
     /// <summary>Reads <c>usageMetadata</c>; null when absent or when it carries no token counts (Vertex <c>trafficType</c>-only).</summary>
-    public static TokenUsage? ReadUsage(JsonElement response)
+    public static TokenUsage? ReadUsage(JsonElement response) =>
+        response.TryGetProperty("usageMetadata", out var usage) ? ReadUsageObject(usage) : null;
+
+    /// <summary>A <c>usageMetadata</c> object itself; null when it is not an object or has none of the token counts.</summary>
+    public static TokenUsage? ReadUsageObject(JsonElement usage)
     {
-        if (!response.TryGetProperty("usageMetadata", out var usage) || usage.ValueKind != JsonValueKind.Object)
+        if (usage.ValueKind != JsonValueKind.Object)
         {
             return null;
         }

@@ -40,6 +40,22 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return _buffer.AsSpan(_written);
     }
 
+    /// <summary>True while a rented buffer is held (between the first write and <see cref="Release"/>).</summary>
+    public bool HoldsBuffer => _buffer is not null;
+
+    /// <summary>Keeps only the last <paramref name="count"/> bytes written, moved to the start of the buffer.</summary>
+    public void KeepLast(int count)
+    {
+        if (_buffer is null || count >= _written)
+        {
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _buffer.AsSpan(_written - count, count).CopyTo(_buffer);
+        _written = count;
+    }
+
     /// <summary>Forgets what was written and returns the buffer to the pool; the next write rents one again.</summary>
     public void Release()
     {

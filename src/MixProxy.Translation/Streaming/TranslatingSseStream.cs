@@ -31,6 +31,9 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
     /// <summary>Bytes the translator produced so far.</summary>
     public long TranslatedBytes { get; private set; }
 
+    /// <summary>Whether an output buffer is rented right now (none should be while waiting for the upstream).</summary>
+    internal bool HoldsOutputBuffer => _pending.HoldsBuffer;
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (true)

@@ -31,10 +31,20 @@ public static class UsageReader
         return protocol == ApiProtocol.Gemini ? GeminiVocabulary.ReadUsage(root) : FromOpenAIUsage(root);
     }
 
+    /// <summary>
+    /// A usage object itself (Gemini's <c>usageMetadata</c>, OpenAI's <c>usage</c>), as found inside a stream chunk;
+    /// null when it has no token counts.
+    /// </summary>
+    internal static TokenUsage? FromUsageObject(JsonElement usage, ApiProtocol protocol) =>
+        protocol == ApiProtocol.Gemini ? GeminiVocabulary.ReadUsageObject(usage) : FromOpenAIUsageObject(usage);
+
     /// <summary>OpenAI's <c>usage</c> object (on a completion or on the final stream chunk).</summary>
-    private static TokenUsage? FromOpenAIUsage(JsonElement root)
+    private static TokenUsage? FromOpenAIUsage(JsonElement root) =>
+        root.TryGetProperty("usage", out var usage) ? FromOpenAIUsageObject(usage) : null;
+
+    private static TokenUsage? FromOpenAIUsageObject(JsonElement usage)
     {
-        if (!root.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
+        if (usage.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
