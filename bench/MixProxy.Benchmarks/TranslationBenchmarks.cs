@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using MixProxy.Translation;
-using MixProxy.Translation.Chat;
-using MixProxy.Translation.Gemini;
-using MixProxy.Translation.Streaming;
+using MixProxy.Translation.OpenAIChatToGemini;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
 
 namespace MixProxy.Benchmarks;
 
@@ -71,7 +70,7 @@ public class TranslationBenchmarks
     public int GeminiStreamChunkToChat()
     {
         _output.ResetWrittenCount();
-        var translator = new GeminiToChatStreamTranslator(Context);
+        var translator = new GeminiToChatStreamTranslator(Context, new ExchangeOutcome());
         translator.TranslateEvent(_geminiChunk, _output);
         return _output.WrittenCount;
     }
@@ -80,7 +79,7 @@ public class TranslationBenchmarks
     public async Task<long> GeminiStreamOf64EventsToChat()
     {
         using var upstream = new MemoryStream(_geminiStream);
-        await using var translated = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(Context));
+        await using var translated = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(Context, new ExchangeOutcome()), new ExchangeOutcome());
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         long total = 0;
         int read;

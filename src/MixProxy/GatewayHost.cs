@@ -1,9 +1,16 @@
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Options;
+using MixProxy.Auth;
 using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.Endpoints;
 using MixProxy.Proxy;
 using MixProxy.RateLimiting;
+using MixProxy.Routing;
 using MixProxy.Telemetry;
+using MixProxy.Translation.Protocols;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -20,7 +27,8 @@ public sealed class GatewayHostSettings
     /// <summary>Listen addresses; null keeps ASP.NET's own settings (ASPNETCORE_URLS, --urls).</summary>
     public string? Urls { get; init; }
 
-    public TimeSpan ConfigPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How often the config file is looked at; null keeps <c>MixProxy:Config:PollInterval</c> (default 500 ms).</summary>
+    public TimeSpan? ConfigPollInterval { get; init; }
 
     /// <summary>Where upstream credentials are looked up; the process environment unless a test says otherwise.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
@@ -29,9 +37,16 @@ public sealed class GatewayHostSettings
 
     /// <summary>Extra logging set-up (tests capture logs to prove secrets stay out of them).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>The client APIs and exchanges served; <see cref="ProtocolRegistry.Default"/> unless a test says otherwise.</summary>
+    public ProtocolRegistry Protocols { get; init; } = ProtocolRegistry.Default;
 }
 
-/// <summary>Composes the gateway: config store and watcher, YARP with MixProxy's pipeline and transforms, and the local endpoints.</summary>
+/// <summary>
+/// Composes the gateway: settings, the config store and watcher, YARP with MixProxy's proxy pipeline (one middleware
+/// per job) and transforms, the limiter and caches, telemetry, and the local endpoints. It never names a protocol:
+/// the <see cref="ProtocolRegistry"/> does.
+/// </summary>
 public static class GatewayHost
 {
     /// <summary>
@@ -47,25 +62,30 @@ public static class GatewayHost
             builder.WebHost.UseUrls(settings.Urls);
         }
 
-        // ASP.NET's per-request "Request starting …" line prints the query string, and Gemini clients may put
-        // their key there (?key=). Keep that logger quiet; MixProxy logs what it needs without secrets.
+        // ASP.NET's per-request "Request starting …" line prints the query string, and clients may put their key
+        // there. Keep that logger quiet; MixProxy logs what it needs without secrets.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         settings.ConfigureLogging?.Invoke(builder.Logging);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.Configure<ConfigFileOptions>(o =>
-        {
-            o.Path = settings.ConfigPath;
-            o.PollInterval = settings.ConfigPollInterval;
-        });
+        services.AddSingleton(settings.Protocols);
+        services.AddOptions<ConfigFileOptions>()
+            .BindConfiguration(ConfigFileOptions.Section)
+            .Configure(o =>
+            {
+                o.Path = settings.ConfigPath;
+                o.PollInterval = settings.ConfigPollInterval ?? o.PollInterval;
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConfigFileOptions>, ConfigFileOptionsValidator>();
         services.AddSingleton<GatewayConfigStore>();
-        services.AddSingleton(sp => new GatewayConfigLoader(sp.GetRequiredService<IConfigValidator>(), settings.Environment));
+        services.AddSingleton(sp => new GatewayConfigLoader(sp.GetRequiredService<IConfigValidator>(), sp.GetRequiredService<ProtocolRegistry>(), settings.Environment));
         services.AddSingleton<ConfigFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigFileWatcher>());
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
-        AddRateLimiting(builder);
-        var telemetry = AddTelemetry(builder, settings);
+        AddRateLimitingAndCaches(services);
+        AddTelemetry(builder, settings);
         services.AddReverseProxy()
             .AddTransforms<GatewayTransformProvider>()
             .ConfigureHttpClient((_, handler) =>
@@ -75,6 +95,16 @@ public static class GatewayHost
             });
 
         var app = builder.Build();
+
+        // Every setting is checked now, while the caller can still report it, rather than at the first request.
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new InvalidOperationException($"Invalid setting ({e.OptionsType.Name}): {string.Join("; ", e.Failures)}", e);
+        }
 
         var content = await ReadConfigAsync(settings.ConfigPath, cancellationToken).ConfigureAwait(false);
         try
@@ -93,6 +123,9 @@ public static class GatewayHost
         var limiter = app.Services.GetRequiredService<GatewayRateLimiter>();
         metrics.ConfigGeneration = () => configStore.Current.Generation;
         metrics.LimiterDegraded = () => limiter.Degraded;
+
+        var telemetry = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        var protocols = app.Services.GetRequiredService<ProtocolRegistry>();
 
         // /metrics: on its own port when one is set, else on the main port for loopback callers only.
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
@@ -116,18 +149,30 @@ public static class GatewayHost
         }
 
         // Anything outside the gateway's routes (wrong path, wrong method) still answers in the caller's protocol.
-        app.UseStatusCodePages(context => ClientErrors.WriteAsync(
-            context.HttpContext,
-            ClientErrors.GuessProtocol(context.HttpContext.Request),
-            context.HttpContext.Response.StatusCode,
-            context.HttpContext.Response.StatusCode == 405
-                ? $"Method {context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}."
-                : $"No endpoint serves {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}."));
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var status = http.Response.StatusCode;
+            var message = status == 405
+                ? $"Method {http.Request.Method} is not allowed on {http.Request.Path}."
+                : $"No endpoint serves {http.Request.Method} {http.Request.Path}.";
+            return ClientErrors.WriteAsync(http, protocols.ClientApiFor(new HttpRequestHead(http.Request)), new ClientError(status, message));
+        });
         app.MapHealth();
-        app.MapModelCatalog();
+        app.MapModelCatalog(protocols);
         app.MapReverseProxy(proxy =>
         {
+            // One middleware per job, in this order; each fills its part of the request's GatewayRequest.
             proxy.UseMiddleware<GatewayRequestMiddleware>();
+            proxy.UseMiddleware<RequestMetricsMiddleware>();
+            proxy.UseMiddleware<FaultBarrierMiddleware>();
+            proxy.UseMiddleware<ClientAuthenticationMiddleware>();
+            proxy.UseMiddleware<RequestParsingMiddleware>();
+            proxy.UseMiddleware<ModelRoutingMiddleware>();
+            proxy.UseMiddleware<ExchangeMiddleware>();
+            proxy.UseMiddleware<AdmissionMiddleware>();
+            proxy.UseMiddleware<ResponseCacheMiddleware>();
+            proxy.UseMiddleware<ForwardingErrorMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
@@ -137,39 +182,32 @@ public static class GatewayHost
 
     /// <summary>
     /// Limits run in memory unless a Redis connection is configured (<c>MixProxy:RateLimiting:Redis</c> or
-    /// <c>MIXPROXY_REDIS</c>). The multiplexer never blocks start-up and fails fast while Redis is away.
+    /// <c>MIXPROXY_REDIS</c>); the response and thought-signature caches use the same store. The multiplexer never
+    /// blocks start-up and fails fast while Redis is away.
     /// </summary>
-    private static void AddRateLimiting(WebApplicationBuilder builder)
+    private static void AddRateLimitingAndCaches(IServiceCollection services)
     {
-        var section = builder.Configuration.GetSection(RateLimitingOptions.Section);
-        var options = section.Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        options.Redis ??= builder.Configuration["MIXPROXY_REDIS"];
-        var validation = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), validation, validateAllProperties: true))
-        {
-            throw new InvalidOperationException($"{RateLimitingOptions.Section} is invalid: " + string.Join("; ", validation.Select(v => v.ErrorMessage)));
-        }
-
-        var services = builder.Services;
-        services.AddSingleton(options);
+        services.AddOptions<RateLimitingOptions>()
+            .BindConfiguration(RateLimitingOptions.Section)
+            .PostConfigure<IConfiguration>((options, configuration) => options.Redis ??= configuration["MIXPROXY_REDIS"])
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<RateLimitingOptions>>().Value);
         services.AddSingleton<InMemoryLimiterStore>();
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<ThoughtSignatureCache>();
-        if (string.IsNullOrWhiteSpace(options.Redis))
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
-            services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options));
-            services.AddDistributedMemoryCache();
-            return;
-        }
-
-        var redisOptions = ConfigurationOptions.Parse(options.Redis);
-        redisOptions.AbortOnConnectFail = false;
-        redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
-        redisOptions.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
-        redisOptions.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
-        redisOptions.ConnectTimeout = Math.Max(1000, (int)options.RedisTimeout.TotalMilliseconds);
-        redisOptions.ReconnectRetryPolicy = new LinearRetry(500);
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+            var options = sp.GetRequiredService<RateLimitingOptions>();
+            var redis = ConfigurationOptions.Parse(options.Redis!);
+            redis.AbortOnConnectFail = false;
+            redis.BacklogPolicy = BacklogPolicy.FailFast;
+            redis.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+            redis.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+            redis.ConnectTimeout = Math.Max(1000, (int)options.RedisTimeout.TotalMilliseconds);
+            redis.ReconnectRetryPolicy = new LinearRetry(500);
+            return ConnectionMultiplexer.Connect(redis);
+        });
         services.AddSingleton(sp => new RedisLimiterStore(sp.GetRequiredService<IConnectionMultiplexer>()));
         services.AddSingleton(sp =>
         {
@@ -178,43 +216,51 @@ public static class GatewayHost
                 () => redis.IsConnected,
                 sp.GetRequiredService<RedisLimiterStore>(),
                 sp.GetRequiredService<InMemoryLimiterStore>(),
-                options,
+                sp.GetRequiredService<RateLimitingOptions>(),
                 sp.GetRequiredService<GatewayMetrics>(),
                 sp.GetRequiredService<ILogger<FailoverLimiterStore>>());
         });
-        services.AddSingleton(sp => new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>()));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<RateLimitingOptions>();
+            return UsesRedis(options)
+                ? new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options, sp.GetRequiredService<FailoverLimiterStore>())
+                : new GatewayRateLimiter(sp.GetRequiredService<InMemoryLimiterStore>(), options);
+        });
 
-        // The response cache shares the limiter's connection (and so its fail-fast settings).
-        services.AddStackExchangeRedisCache(_ => { });
-        services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
-            .Configure<IConnectionMultiplexer>((cache, redis) =>
+        // The caches share the limiter's connection (and so its fail-fast settings), or live in this process.
+        services.AddOptions<MemoryDistributedCacheOptions>();
+        services.AddOptions<RedisCacheOptions>()
+            .Configure<IServiceProvider>((cache, sp) =>
             {
-                cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis);
+                cache.ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
                 cache.InstanceName = LimiterKeys.Prefix + "cache:";
             });
+        services.AddSingleton<IDistributedCache>(sp => UsesRedis(sp.GetRequiredService<RateLimitingOptions>())
+            ? new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>())
+            : new MemoryDistributedCache(sp.GetRequiredService<IOptions<MemoryDistributedCacheOptions>>()));
     }
+
+    private static bool UsesRedis(RateLimitingOptions options) => !string.IsNullOrWhiteSpace(options.Redis);
 
     /// <summary>
     /// One OpenTelemetry pipeline: MixProxy's meter plus the built-in ASP.NET Core, Kestrel, HttpClient and runtime
     /// meters, exported for Prometheus; traces over the same hops when an OTLP endpoint is configured.
     /// </summary>
-    private static TelemetryOptions AddTelemetry(WebApplicationBuilder builder, GatewayHostSettings settings)
+    private static void AddTelemetry(WebApplicationBuilder builder, GatewayHostSettings settings)
     {
-        var options = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        var problems = options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join("; ", problems));
-        }
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<TelemetryOptions>>().Value);
+        builder.Services.AddSingleton<GatewayMetrics>();
 
-        if (options.MetricsPort is { } port)
+        // The listen address must be known before the host is built; the same values are validated on start, before
+        // Kestrel binds anything.
+        if (builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() is { MetricsPort: { } port } telemetry)
         {
             var urls = settings.Urls ?? builder.Configuration["urls"] ?? "http://localhost:5000";
-            builder.WebHost.UseUrls($"{urls};http://{options.MetricsAddress}:{port}");
+            builder.WebHost.UseUrls($"{urls};http://{telemetry.MetricsAddress}:{port}");
         }
-
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<GatewayMetrics>();
 
         // Request and connection durations of LLM traffic run to minutes: the built-in 10 s ceiling would flatten them.
         double[] seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640];
@@ -240,8 +286,6 @@ public static class GatewayHost
                 .AddSource("Microsoft.AspNetCore", "System.Net.Http")
                 .AddOtlpExporter());
         }
-
-        return options;
     }
 
     private static async Task<byte[]> ReadConfigAsync(string path, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MixProxy.Configuration;
 using MixProxy.Tests.Infrastructure;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Tests;
 
@@ -56,7 +57,7 @@ public sealed class ConfigLoaderTests
     [InlineData("config/demo.json")]
     public async Task ShippedConfigFiles_AreValid(string file)
     {
-        var loader = new GatewayConfigLoader(new PermissiveValidator(), _ => "secret-from-env");
+        var loader = new GatewayConfigLoader(new PermissiveValidator(), ProtocolRegistry.Default, _ => "secret-from-env");
 
         var snapshot = await loader.ParseAsync(await File.ReadAllBytesAsync(TestConfig.RepoFile(file), TestContext.Current.CancellationToken), 1);
 
@@ -67,7 +68,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public async Task Parse_ClusterWithoutActivityTimeout_GetsTheLongLlmDefault()
     {
-        var loader = new GatewayConfigLoader(new PermissiveValidator(), _ => "secret");
+        var loader = new GatewayConfigLoader(new PermissiveValidator(), ProtocolRegistry.Default, _ => "secret");
         var config = TestConfig.Default("http://127.0.0.1:9");
 
         var snapshot = await loader.ParseAsync(Encoding.UTF8.GetBytes(config.ToJsonString()), 1);

@@ -11,7 +11,7 @@ public sealed class RecordingStreamTests
         ReadOnlyMemory<byte>? copy = null;
         var data = new byte[] { 1, 2, 3, 4, 5 };
         using var original = new ReadOnlyMemoryContent(data);
-        using var content = new StreamContent(new RecordingStream(original.ReadAsStream(TestContext.Current.CancellationToken), () => false, body => copy = body.ToArray()));
+        using var content = new StreamContent(new RecordingStream(original.ReadAsStream(TestContext.Current.CancellationToken), new MixProxy.Translation.Protocols.ExchangeOutcome(), body => copy = body.ToArray()));
 
         var stream = await content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
 

@@ -1,30 +1,28 @@
 using MixProxy.Configuration;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Auth;
 
-/// <summary>Finds the client key a request presents: <c>Authorization: Bearer</c>, <c>x-goog-api-key</c> or <c>?key=</c>.</summary>
+/// <summary>
+/// Finds the client key a request presents, wherever any client protocol puts it (<see cref="ProtocolRegistry.ClientCredentialSources"/>):
+/// a key is a key whichever protocol's place it arrives in.
+/// </summary>
 internal static class ClientKeyAuthenticator
 {
-    public static string? ReadPresentedKey(HttpRequest request)
+    public static string? ReadPresentedKey(IRequestHead head, ProtocolRegistry protocols)
     {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7)
+        foreach (var source in protocols.ClientCredentialSources)
         {
-            return authorization[7..].Trim();
+            if (source.Read(head) is { } key)
+            {
+                return key;
+            }
         }
 
-        if (request.Headers.TryGetValue("x-goog-api-key", out var googKey) && googKey.ToString() is { Length: > 0 } g)
-        {
-            return g;
-        }
-
-        return request.Query.TryGetValue("key", out var queryKey) && queryKey.ToString() is { Length: > 0 } q ? q : null;
+        return null;
     }
 
-    /// <summary>The configured key for the presented secret, or null when there is none or it is unknown.</summary>
-    public static ClientKey? Authenticate(HttpRequest request, GatewaySnapshot config)
-    {
-        var presented = ReadPresentedKey(request);
-        return presented is null ? null : config.KeysByHash.GetValueOrDefault(ApiKeyHash.Compute(presented));
-    }
+    /// <summary>The configured key for a presented secret, or null when none was presented or it is unknown.</summary>
+    public static ClientKey? Authenticate(string? presented, GatewaySnapshot config) =>
+        presented is null ? null : config.KeysByHash.GetValueOrDefault(ApiKeyHash.Compute(presented));
 }

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
-using MixProxy.Translation.Streaming;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
+using MixProxy.Telemetry;
 
 namespace MixProxy.Caching;
 
@@ -28,7 +30,7 @@ internal enum CacheSharing
 /// decides the answer: the canonical upstream request body, the upstream path and protocol, the client API and
 /// the sharing scope. Cache failures are misses, never errors.
 /// </summary>
-internal sealed partial class ResponseCache(IDistributedCache cache, ILogger<ResponseCache> logger)
+internal sealed class ResponseCache(IDistributedCache cache, ILogger<ResponseCache> logger)
 {
     /// <summary>Larger responses are served but not kept.</summary>
     public const int MaxEntryBytes = 4 * 1024 * 1024;
@@ -50,7 +52,7 @@ internal sealed partial class ResponseCache(IDistributedCache cache, ILogger<Res
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogCacheFailed(logger, "read", e.Message);
+            GatewayLog.ResponseCacheFailed(logger, "read", e.Message);
             return null;
         }
 
@@ -76,19 +78,16 @@ internal sealed partial class ResponseCache(IDistributedCache cache, ILogger<Res
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogCacheFailed(logger, "write", e.Message);
+            GatewayLog.ResponseCacheFailed(logger, "write", e.Message);
         }
     }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Response cache {Operation} failed ({Reason}); treated as a miss.")]
-    private static partial void LogCacheFailed(ILogger logger, string operation, string reason);
 }
 
 /// <summary>
-/// Passes the response through to the client while keeping a copy; when the body ends normally (and the
-/// response did not end in an error event) the copy is handed to <paramref name="onComplete"/>.
+/// Passes the response through to the client while keeping a copy; when the body ends normally and the exchange's
+/// <paramref name="outcome"/> says it is complete, the copy is handed to <paramref name="onComplete"/>.
 /// </summary>
-internal sealed class RecordingStream(Stream inner, Func<bool> faulted, Action<ReadOnlyMemory<byte>> onComplete) : ObservingStream(inner)
+internal sealed class RecordingStream(Stream inner, ExchangeOutcome outcome, Action<ReadOnlyMemory<byte>> onComplete) : ObservingStream(inner)
 {
     private readonly ArrayBufferWriter<byte> _copy = new();
     private bool _tooLarge;
@@ -104,7 +103,7 @@ internal sealed class RecordingStream(Stream inner, Func<bool> faulted, Action<R
 
     protected override void OnEnd()
     {
-        if (!_tooLarge && !faulted())
+        if (!_tooLarge && !outcome.Faulted)
         {
             onComplete(_copy.WrittenMemory);
         }

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
-using MixProxy.Translation;
+using MixProxy.Translation.Protocols;
+using MixProxy.Telemetry;
 
 namespace MixProxy.Caching;
 
@@ -10,7 +11,7 @@ namespace MixProxy.Caching;
 /// are per client key, live an hour, and use the same store as the response cache: Redis when configured (shared by
 /// every replica), memory otherwise. Failures only mean a signature is not restored.
 /// </summary>
-internal sealed partial class ThoughtSignatureCache(IDistributedCache cache, ILogger<ThoughtSignatureCache> logger)
+internal sealed class ThoughtSignatureCache(IDistributedCache cache, ILogger<ThoughtSignatureCache> logger)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
@@ -34,7 +35,7 @@ internal sealed partial class ThoughtSignatureCache(IDistributedCache cache, ILo
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogFailed(logger, "read", e.Message);
+            GatewayLog.SignatureCacheFailed(logger, "read", e.Message);
         }
 
         return bag;
@@ -50,14 +51,11 @@ internal sealed partial class ThoughtSignatureCache(IDistributedCache cache, ILo
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogFailed(logger, "write", e.Message);
+                GatewayLog.SignatureCacheFailed(logger, "write", e.Message);
                 return;
             }
         }
     }
 
     private static string Key(string keyHash, string toolCallId) => $"sig:{keyHash.AsSpan(7, 16)}:{toolCallId}";
-
-    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Thought-signature cache {Operation} failed ({Reason}).")]
-    private static partial void LogFailed(ILogger logger, string operation, string reason);
 }

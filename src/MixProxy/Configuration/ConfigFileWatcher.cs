@@ -1,25 +1,14 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using MixProxy.Telemetry;
 
 namespace MixProxy.Configuration;
-
-/// <summary>Where the config file is and how often to look at it.</summary>
-internal sealed class ConfigFileOptions
-{
-    public string Path { get; set; } = "config/proxy.json";
-
-    /// <summary>
-    /// The file is polled rather than watched: polling also sees Kubernetes ConfigMap symlink swaps and
-    /// network file systems, where inotify events go missing. Reading a small file twice a second is cheap.
-    /// </summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-}
 
 /// <summary>
 /// Applies edits to the config file while the gateway runs. A broken file (bad JSON, unknown cluster,
 /// invalid value, deleted) is logged with its problems and ignored: the last good generation keeps serving.
 /// </summary>
-internal sealed partial class ConfigFileWatcher(
+internal sealed class ConfigFileWatcher(
     GatewayConfigStore store,
     GatewayConfigLoader loader,
     IOptions<ConfigFileOptions> options,
@@ -55,7 +44,7 @@ internal sealed partial class ConfigFileWatcher(
             if (!_missingReported)
             {
                 metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
-                LogFileUnreadable(logger, path, e.Message, store.Current.Generation);
+                GatewayLog.ConfigUnreadable(logger, path, e.Message, store.Current.Generation);
                 _missingReported = true;
             }
 
@@ -76,27 +65,18 @@ internal sealed partial class ConfigFileWatcher(
             var snapshot = await loader.ParseAsync(content, store.Current.Generation + 1).ConfigureAwait(false);
             store.Apply(snapshot);
             metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "applied"));
-            LogApplied(logger, path, snapshot.Generation);
+            GatewayLog.ConfigApplied(logger, path, snapshot.Generation);
         }
         catch (GatewayConfigException e)
         {
             metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
-            LogRejected(logger, path, store.Current.Generation, e.Message);
+            GatewayLog.ConfigRejected(logger, path, store.Current.Generation, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Whatever a file contains, it must never stop the watcher (or, through it, the host).
             metrics.ConfigReloads.Add(1, new KeyValuePair<string, object?>("mixproxy.config.outcome", "rejected"));
-            LogRejected(logger, path, store.Current.Generation, "Unexpected error while validating: " + e);
+            GatewayLog.ConfigRejected(logger, path, store.Current.Generation, "Unexpected error while validating: " + e);
         }
     }
-
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Config file {Path} applied as generation {Generation}.")]
-    private static partial void LogApplied(ILogger logger, string path, long generation);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Config file {Path} rejected; generation {Generation} keeps serving. Problems:\n{Problems}")]
-    private static partial void LogRejected(ILogger logger, string path, long generation, string problems);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Config file {Path} cannot be read ({Reason}); generation {Generation} keeps serving.")]
-    private static partial void LogFileUnreadable(ILogger logger, string path, string reason, long generation);
 }

@@ -4,7 +4,7 @@ using MixProxy.Auth;
 using MixProxy.Caching;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
-using MixProxy.Translation;
+using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -30,10 +30,14 @@ internal sealed class GatewayConfigException : Exception
 
 /// <summary>
 /// Reads and validates <c>proxy.json</c> into a <see cref="GatewaySnapshot"/>. Every problem is collected, so an
-/// operator fixes a broken file in one pass; YARP's own validator checks the routes and clusters.
+/// operator fixes a broken file in one pass; YARP's own validator checks the routes and clusters, and the protocol
+/// registry says which client APIs, upstream protocols and credential styles there are.
 /// </summary>
-internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<string, string?> environment)
+internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, ProtocolRegistry protocols, Func<string, string?> environment)
 {
+    /// <summary>The <c>MixProxy.UpstreamAuth</c> value for an upstream that takes no credential.</summary>
+    internal const string NoUpstreamAuth = "None";
+
     /// <summary>
     /// Routes leave ClusterId out: the model map picks the cluster per request. YARP still wants every route to
     /// name one before the proxy pipeline runs, so they share this destination-less placeholder until the
@@ -124,9 +128,9 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
             }
 
             var metadata = route.Metadata ?? new Dictionary<string, string>();
-            if (!metadata.TryGetValue(MetadataKeys.Api, out var api) || !Enum.TryParse<ClientApi>(api, ignoreCase: false, out var clientApi) || !Enum.IsDefined(clientApi))
+            if (!metadata.TryGetValue(MetadataKeys.Api, out var api) || protocols.FindEndpoint(api) is not { } endpoint)
             {
-                errors.Add($"Route '{route.RouteId}': Metadata '{MetadataKeys.Api}' must be one of {string.Join(", ", Enum.GetNames<ClientApi>())}.");
+                errors.Add($"Route '{route.RouteId}': Metadata '{MetadataKeys.Api}' must be one of {string.Join(", ", protocols.EndpointIds)}.");
                 continue;
             }
 
@@ -155,7 +159,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 }
             }
 
-            routeSettings[route.RouteId] = new RouteSettings(clientApi, outputText, cache, ttl);
+            routeSettings[route.RouteId] = new RouteSettings(endpoint, outputText, cache, ttl);
         }
 
         var credentials = new Dictionary<string, UpstreamCredential>(StringComparer.Ordinal);
@@ -197,34 +201,35 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
     private UpstreamCredential ReadCredential(ClusterConfig cluster, List<string> errors)
     {
         var metadata = cluster.Metadata ?? new Dictionary<string, string>();
-        metadata.TryGetValue(MetadataKeys.UpstreamAuth, out var kindText);
-        if (!Enum.TryParse<UpstreamAuthKind>(kindText ?? nameof(UpstreamAuthKind.None), ignoreCase: false, out var kind) || !Enum.IsDefined(kind))
+        var style = metadata.GetValueOrDefault(MetadataKeys.UpstreamAuth) ?? NoUpstreamAuth;
+        if (style == NoUpstreamAuth)
         {
-            errors.Add($"Cluster '{cluster.ClusterId}': Metadata '{MetadataKeys.UpstreamAuth}' must be one of {string.Join(", ", Enum.GetNames<UpstreamAuthKind>())}.");
-            return new UpstreamCredential(UpstreamAuthKind.None, null);
+            return UpstreamCredential.None;
         }
 
-        if (kind == UpstreamAuthKind.None)
+        if (!protocols.UpstreamCredentials.TryGetValue(style, out var source))
         {
-            return new UpstreamCredential(kind, null);
+            errors.Add($"Cluster '{cluster.ClusterId}': Metadata '{MetadataKeys.UpstreamAuth}' must be one of {string.Join(", ", protocols.UpstreamCredentials.Keys.Prepend(NoUpstreamAuth))}.");
+            return UpstreamCredential.None;
         }
 
         if (!metadata.TryGetValue(MetadataKeys.CredentialEnv, out var variable) || string.IsNullOrWhiteSpace(variable))
         {
             errors.Add($"Cluster '{cluster.ClusterId}': Metadata '{MetadataKeys.CredentialEnv}' must name the environment variable that holds the upstream credential.");
-            return new UpstreamCredential(kind, null);
+            return UpstreamCredential.None;
         }
 
         var secret = environment(variable);
         if (string.IsNullOrEmpty(secret))
         {
             errors.Add($"Cluster '{cluster.ClusterId}': environment variable '{variable}' (its upstream credential) is not set.");
+            return UpstreamCredential.None;
         }
 
-        return new UpstreamCredential(kind, secret);
+        return new UpstreamCredential(source, secret);
     }
 
-    private static List<ModelRoute> ReadModels(List<ModelDocument>? documents, HashSet<string> clusterIds, List<string> errors)
+    private List<ModelRoute> ReadModels(List<ModelDocument>? documents, HashSet<string> clusterIds, List<string> errors)
     {
         var models = new List<ModelRoute>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -260,20 +265,23 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 errors.Add($"{where}: unknown cluster '{m.Cluster}'.");
             }
 
-            var protocols = new List<ApiProtocol>();
-            foreach (var p in m.Protocols ?? ["Gemini"])
+            var known = string.Join(", ", protocols.UpstreamProtocols.Select(p => p.Name));
+            var spoken = new List<WireProtocol>();
+            foreach (var name in m.Protocols ?? [protocols.DefaultUpstreamProtocol.Name])
             {
-                switch (p)
+                if (protocols.FindProtocol(name) is { } protocol)
                 {
-                    case "Gemini": protocols.Add(ApiProtocol.Gemini); break;
-                    case "OpenAI": protocols.Add(ApiProtocol.OpenAIChat); break;
-                    default: errors.Add($"{where}: protocol '{p}' is not Gemini or OpenAI."); break;
+                    spoken.Add(protocol);
+                }
+                else
+                {
+                    errors.Add($"{where}: protocol '{name}' is not one of {known}.");
                 }
             }
 
-            if (protocols.Count == 0)
+            if (spoken.Count == 0)
             {
-                errors.Add($"{where}: Protocols must list Gemini and/or OpenAI.");
+                errors.Add($"{where}: Protocols must list at least one of {known}.");
                 continue;
             }
 
@@ -304,7 +312,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Func<s
                 errors.Add($"{where}: MaxTopLogprobs must be between 0 and {UpstreamModelProfile.OpenAIMaxTopLogprobs}.");
             }
 
-            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, protocols, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true, m.JsonSchema ?? true)
+            models.Add(new ModelRoute(m.Name, m.Cluster ?? string.Empty, spoken, m.UpstreamModel, thinking, ordered.Count > 0 ? ordered : ["low", "high"], min, max, m.Penalties ?? true, m.JsonSchema ?? true)
             {
                 PartMediaResolution = m.MediaResolution ?? thinking == ThinkingStyle.Level,
                 MaxTopLogprobs = maxTopLogprobs,

@@ -1,11 +1,18 @@
 using MixProxy.Auth;
 using MixProxy.Routing;
+using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy.Configuration;
 
 namespace MixProxy.Configuration;
 
-/// <summary>How the gateway authenticates to one upstream cluster. The secret comes from the environment, never the file.</summary>
-internal sealed record UpstreamCredential(UpstreamAuthKind Kind, string? Secret);
+/// <summary>
+/// How the gateway authenticates to one upstream cluster: where its key goes (a protocol's credential source) and the
+/// secret, which comes from the environment, never the file. <see cref="Source"/> is null for an open upstream.
+/// </summary>
+internal sealed record UpstreamCredential(CredentialSource? Source, string? Secret)
+{
+    public static UpstreamCredential None { get; } = new(null, null);
+}
 
 /// <summary>
 /// Which client request headers reach an upstream. Upstreams are third parties: cookies, client SDK telemetry,
@@ -41,13 +48,6 @@ internal sealed class HeaderAllowList
 
     public bool Allows(string header) =>
         Always.Contains(header) || _exact.Contains(header) || _prefixes.Exists(p => header.StartsWith(p, StringComparison.OrdinalIgnoreCase));
-}
-
-internal enum UpstreamAuthKind
-{
-    None,
-    Bearer,
-    GoogApiKey,
 }
 
 /// <summary>

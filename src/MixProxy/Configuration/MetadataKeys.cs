@@ -3,7 +3,7 @@ namespace MixProxy.Configuration;
 /// <summary>The route and cluster metadata keys MixProxy reads from YARP's config schema.</summary>
 internal static class MetadataKeys
 {
-    /// <summary>Route: which client API the route serves (<see cref="Routing.ClientApi"/>).</summary>
+    /// <summary>Route: which client API operation the route serves (an endpoint id of the protocol registry, such as <c>OpenAIChat</c>).</summary>
     public const string Api = "MixProxy.Api";
 
     /// <summary>Route: "false" turns off the provider page's <c>output.text</c> field on non-streaming responses.</summary>

@@ -2,56 +2,69 @@ using System.Buffers;
 using MixProxy.Auth;
 using MixProxy.Configuration;
 using MixProxy.Proxy;
-using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Endpoints;
 
 /// <summary>
-/// <c>GET /v1/models</c>, <c>GET /v1beta/models</c> and single-model lookups, answered from the model map:
-/// the gateway's catalogue is what it routes, filtered to what the caller's key may use. <c>/v1/models</c> is
-/// shared by OpenAI and by Google's v1 API; a Google-style credential selects Google's shape.
+/// The model catalogues of every client API (<c>GET /v1/models</c>, <c>GET /v1beta/models</c> and single-model
+/// lookups), answered from the model map: the gateway's catalogue is what it routes, filtered to what the caller's key
+/// may use. Where two APIs share a path (OpenAI and Google's v1 both list <c>/v1/models</c>), the one that claims the
+/// request answers (a Google-style credential selects Google's shape).
 /// </summary>
 internal static class ModelCatalogEndpoints
 {
-    public static void MapModelCatalog(this IEndpointRouteBuilder endpoints)
+    public static void MapModelCatalog(this IEndpointRouteBuilder endpoints, ProtocolRegistry protocols)
     {
-        endpoints.MapGet("/{version:regex(^(v1|v1beta)$)}/models", ListAsync);
-        endpoints.MapGet("/{version:regex(^(v1|v1beta)$)}/models/{model}", GetAsync);
+        foreach (var path in protocols.ClientApis.SelectMany(api => api.Catalog.ListPaths).Distinct(StringComparer.Ordinal))
+        {
+            var candidates = protocols.ClientApis.Where(api => api.Catalog.ListPaths.Contains(path)).ToList();
+            endpoints.MapGet(path, context => ListAsync(context, protocols, candidates));
+        }
+
+        foreach (var path in protocols.ClientApis.SelectMany(api => api.Catalog.ModelPaths).Distinct(StringComparer.Ordinal))
+        {
+            var candidates = protocols.ClientApis.Where(api => api.Catalog.ModelPaths.Contains(path)).ToList();
+            endpoints.MapGet(path, context => GetAsync(context, protocols, candidates));
+        }
     }
 
-    private static async Task ListAsync(HttpContext context, GatewayConfigStore store)
+    private static async Task ListAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates)
     {
-        var config = store.Current;
-        var protocol = ClientErrors.GuessProtocol(context.Request);
-        if (ClientKeyAuthenticator.Authenticate(context.Request, config) is not { } key)
+        var config = context.RequestServices.GetRequiredService<GatewayConfigStore>().Current;
+        var head = new HttpRequestHead(context.Request);
+        var api = protocols.ClientApiFor(head, candidates);
+        if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
         {
-            await ClientErrors.WriteAsync(context, protocol, 401, "Missing or invalid API key.", openAICode: "invalid_api_key").ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Code: "invalid_api_key")).ConfigureAwait(false);
             return;
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        ModelCatalogWriter.WriteList(protocol, config.Models.Names.Where(key.MayUse), buffer);
+        api.WriteModelList(config.Models.Names.Where(key.MayUse), buffer);
         await WriteJsonAsync(context, buffer).ConfigureAwait(false);
     }
 
-    private static async Task GetAsync(HttpContext context, string model, GatewayConfigStore store)
+    private static async Task GetAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates)
     {
-        var config = store.Current;
-        var protocol = ClientErrors.GuessProtocol(context.Request);
-        if (ClientKeyAuthenticator.Authenticate(context.Request, config) is not { } key)
+        var config = context.RequestServices.GetRequiredService<GatewayConfigStore>().Current;
+        var head = new HttpRequestHead(context.Request);
+        var api = protocols.ClientApiFor(head, candidates);
+        if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
         {
-            await ClientErrors.WriteAsync(context, protocol, 401, "Missing or invalid API key.", openAICode: "invalid_api_key").ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Code: "invalid_api_key")).ConfigureAwait(false);
             return;
         }
 
+        var model = head.RouteValue(ModelCatalog.ModelParameter) ?? string.Empty;
         if (config.Models.Resolve(model) is null || !key.MayUse(model))
         {
-            await ClientErrors.WriteAsync(context, protocol, 404, $"The model '{model}' does not exist or is not available to this key.", "model", "model_not_found").ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(404, $"The model '{model}' does not exist or is not available to this key.", Code: "model_not_found")).ConfigureAwait(false);
             return;
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        ModelCatalogWriter.WriteOne(protocol, model, buffer);
+        api.WriteModel(model, buffer);
         await WriteJsonAsync(context, buffer).ConfigureAwait(false);
     }
 

@@ -1,76 +1,79 @@
 using MixProxy.Auth;
+using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.RateLimiting;
-using MixProxy.Telemetry;
 using MixProxy.Routing;
-using MixProxy.Translation;
+using MixProxy.Telemetry;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Proxy;
 
 /// <summary>
-/// Everything the gateway learned about a request before forwarding it, parsed once and carried as an
-/// <see cref="HttpContext"/> feature to the transforms (and, later, limits and metrics).
+/// Everything the gateway learns about one request, as an <see cref="HttpContext"/> feature that each middleware fills
+/// once, in pipeline order: the route and config generation (<see cref="GatewayRequestMiddleware"/>), the key
+/// (authentication), the parsed request (parsing), the model and exchange (routing), the upstream call (the exchange),
+/// the limit ticket (admission) and the cache entry (cache). Nothing downstream parses or resolves anything again.
 /// </summary>
-internal sealed class GatewayRequest
+internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route, RequestTelemetry telemetry, IRequestHead head)
 {
-    public required GatewaySnapshot Config { get; init; }
-
-    public required RouteSettings Route { get; init; }
-
-    public required ClientKey Key { get; init; }
-
-    /// <summary>The model name as the client sent it.</summary>
-    public required string RequestedModel { get; init; }
-
-    public required ModelRoute Model { get; init; }
-
-    public required ApiProtocol UpstreamProtocol { get; init; }
-
-    public required bool Stream { get; init; }
-
-    public bool IncludeUsage { get; init; }
-
-    /// <summary>The translated request turned on Google Search (its answer may carry grounding to cite).</summary>
-    public bool SearchGrounding { get; init; }
+    private ClientKey? _key;
+    private ClientRequest? _request;
+    private ModelRoute? _model;
+    private Exchange? _exchange;
+    private ExchangeCall? _call;
+    private bool? _wantsCache;
 
     /// <summary>
-    /// The body to send upstream (translated, rewritten or replayed); null to stream the client's body through
-    /// untouched. The request transform takes it (and sets this to null), so a stream that stays open for minutes
-    /// does not keep a request body that can be megabytes of history and images.
+    /// The config generation the request runs on, whatever reloads meanwhile: the one it arrived on, until routing
+    /// takes the one in force once the body is in (so model map, credentials and cluster come from one generation).
     /// </summary>
-    public ReadOnlyMemory<byte>? UpstreamBody { get; set; }
+    public GatewaySnapshot Config { get; set; } = config;
 
-    /// <summary>The upstream path when it differs from the client's (translation, model alias).</summary>
-    public string? UpstreamPath { get; init; }
+    public RouteSettings Route { get; } = route;
 
-    public required long Created { get; init; }
+    public ClientEndpoint Endpoint => Route.Endpoint;
 
-    public required RequestTelemetry Telemetry { get; init; }
+    /// <summary>The client's protocol: every error the gateway writes for this request is in its shape.</summary>
+    public ClientApi Api => Route.Endpoint.Api;
 
-    public UsageSink Usage { get; } = new();
+    public RequestTelemetry Telemetry { get; } = telemetry;
 
-    /// <summary>Thought signatures the upstream issued in this response, remembered for the next turn.</summary>
-    public ThoughtSignatureBag IssuedSignatures { get; } = new();
+    /// <summary>The request's path, headers, query and route values as the protocol library reads them.</summary>
+    public IRequestHead Head { get; } = head;
 
-    /// <summary>The key's claim on its limits, settled by the middleware once the response is over.</summary>
-    public required RateLimitTicket RateLimit { get; init; }
+    public ClientKey Key { get => _key ?? throw NotYet(nameof(Key)); set => _key = value; }
+
+    /// <summary>The request as its client API parsed it.</summary>
+    public ClientRequest Request { get => _request ?? throw NotYet(nameof(Request)); set => _request = value; }
+
+    public ModelRoute Model { get => _model ?? throw NotYet(nameof(Model)); set => _model = value; }
+
+    /// <summary>The (client API, upstream protocol) pair this request goes through.</summary>
+    public Exchange Exchange { get => _exchange ?? throw NotYet(nameof(Exchange)); set => _exchange = value; }
+
+    /// <summary>The upstream request and the response side; null until the exchange began.</summary>
+    public ExchangeCall? Call { get => _call; set => _call = value; }
+
+    /// <summary>The key's claim on its limits; null until admitted.</summary>
+    public RateLimitTicket? RateLimit { get; set; }
+
+    /// <summary>Whether the request takes part in the response cache (decided once, from the route, key and request).</summary>
+    public bool WantsCache => _wantsCache ??= ResponseCachePolicy.Wants(Route, Key, Head);
 
     /// <summary>The response-cache entry this request reads and fills; null when it is not cached.</summary>
-    public string? CacheKey { get; init; }
+    public string? CacheKey { get; set; }
 
-    public TimeSpan CacheTtl { get; init; }
+    /// <summary>Answered from the response cache: the upstream was not asked and no tokens were used.</summary>
+    public bool ServedFromCache { get; set; }
 
-    /// <summary>Set by the response transform for translated streams: did the stream end in an error event?</summary>
-    public Func<bool> StreamFaulted { get; set; } = static () => false;
+    public bool Stream => Request.Stream;
 
+    private static InvalidOperationException NotYet(string what) => new($"GatewayRequest.{what} is read before the middleware that sets it ran.");
+}
 
-
-    public ApiProtocol ClientProtocol => Route.Api.Protocol();
-
-    public bool Translates => ClientProtocol != UpstreamProtocol;
-
-    /// <summary>The provider page's <c>output.text</c> goes on whole (non-streamed) generation responses only.</summary>
-    public bool AddsOutputText => Route.OutputText && !Stream && Route.Api != ClientApi.GeminiCountTokens;
-
-    public string UpstreamModel => Model.UpstreamModel ?? RequestedModel;
+/// <summary>The request's <see cref="GatewayRequest"/>, which the first proxy middleware set.</summary>
+internal static class GatewayRequestAccess
+{
+    public static GatewayRequest GetGatewayRequest(this HttpContext context) =>
+        context.Features.Get<GatewayRequest>() ?? throw new InvalidOperationException("The request has no GatewayRequest: GatewayRequestMiddleware did not run.");
 }

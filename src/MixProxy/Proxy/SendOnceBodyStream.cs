@@ -1,4 +1,4 @@
-using MixProxy.Translation.Streaming;
+using MixProxy.Translation.Sse;
 
 namespace MixProxy.Proxy;
 

@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using MixProxy.Telemetry;
 
 namespace MixProxy.RateLimiting;
 
@@ -8,7 +9,7 @@ namespace MixProxy.RateLimiting;
 /// Requests admitted locally are settled locally. <paramref name="sharedConnected"/> is the multiplexer's
 /// <c>IsConnected</c> (a delegate, so tests can stand in a store that stalls or fails on cue).
 /// </summary>
-internal sealed partial class FailoverLimiterStore(
+internal sealed class FailoverLimiterStore(
     Func<bool> sharedConnected,
     ILimiterStore shared,
     InMemoryLimiterStore local,
@@ -118,18 +119,12 @@ internal sealed partial class FailoverLimiterStore(
         {
             if (degraded)
             {
-                LogDegraded(logger, options.FailureMode, reason ?? string.Empty);
+                GatewayLog.LimiterDegraded(logger, options.FailureMode, reason ?? string.Empty);
             }
             else
             {
-                LogRestored(logger);
+                GatewayLog.LimiterRestored(logger);
             }
         }
     }
-
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Redis is unreachable ({Reason}); limits now {Mode}: per-process limits (Open) or refusing (Closed).")]
-    private static partial void LogDegraded(ILogger logger, RedisFailureMode mode, string reason);
-
-    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Redis is reachable again; limits are shared across replicas.")]
-    private static partial void LogRestored(ILogger logger);
 }

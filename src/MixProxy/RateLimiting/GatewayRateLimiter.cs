@@ -1,6 +1,6 @@
 using MixProxy.Auth;
 using MixProxy.Routing;
-using MixProxy.Translation;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.RateLimiting;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace MixProxy.RateLimiting;
 
@@ -14,8 +15,9 @@ public enum RedisFailureMode
 
 /// <summary>
 /// Process settings of the limiter, from the <c>MixProxy:RateLimiting</c> configuration section (or the
-/// <c>MIXPROXY_REDIS</c> environment variable for the connection). Validated at start-up. Per-key limits live
-/// in the config file, not here. To add a setting: a property here, its validation attribute, a row in docs/rate-limits.md.
+/// <c>MIXPROXY_REDIS</c> environment variable for the connection), validated at start-up by
+/// <see cref="RateLimitingOptionsValidator"/>. Per-key limits live in the config file, not here. To add a setting: a
+/// property here, its validation attribute, a row in docs/rate-limits.md.
 /// </summary>
 public sealed class RateLimitingOptions
 {
@@ -34,3 +36,7 @@ public sealed class RateLimitingOptions
     [Range(1, 1_000_000)]
     public int DefaultOutputReservation { get; set; } = 1024;
 }
+
+/// <summary>Checks <see cref="RateLimitingOptions"/> against its attributes; generated, so no reflection at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class RateLimitingOptionsValidator : IValidateOptions<RateLimitingOptions>;

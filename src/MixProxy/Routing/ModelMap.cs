@@ -1,12 +1,12 @@
-using MixProxy.Translation;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Routing;
 
-/// <summary>A model-map entry after validation.</summary>
+/// <summary>A model-map entry after validation: its cluster, the protocols its upstream speaks (preferred first) and what the model can do.</summary>
 internal sealed record ModelRoute(
     string Name,
     string ClusterId,
-    IReadOnlyList<ApiProtocol> Protocols,
+    IReadOnlyList<WireProtocol> Protocols,
     string? UpstreamModel,
     ThinkingStyle Thinking,
     IReadOnlyList<string> ThinkingLevels,
@@ -27,9 +27,6 @@ internal sealed record ModelRoute(
     public bool SearchWithFunctions { get; init; }
 
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
-
-    /// <summary>The upstream protocol for a client: its own when the upstream speaks it (no translation), else the preferred one.</summary>
-    public ApiProtocol UpstreamProtocolFor(ApiProtocol client) => Protocols.Contains(client) ? client : Protocols[0];
 
     public UpstreamModelProfile ProfileFor(string requestedModel) => new()
     {

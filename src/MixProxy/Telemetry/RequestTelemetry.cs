@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using MixProxy.Routing;
-using MixProxy.Translation;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Telemetry;
 
@@ -8,11 +8,9 @@ namespace MixProxy.Telemetry;
 /// Timestamps and labels of one request, filled along the way (middleware, transforms, streams) and turned into
 /// metrics once, when the request is over. Labels are computed once from the model map, never from client strings.
 /// </summary>
-internal sealed class RequestTelemetry
+internal sealed class RequestTelemetry(long arrivedAt)
 {
-    public RequestTelemetry(long arrivedAt) => ArrivedAt = arrivedAt;
-
-    public long ArrivedAt { get; }
+    public long ArrivedAt { get; } = arrivedAt;
 
     public long UpstreamSentAt { get; set; }
 
@@ -23,24 +21,19 @@ internal sealed class RequestTelemetry
     /// <summary>The upstream's own status code (before any translation of errors); 0 when none arrived.</summary>
     public int UpstreamStatus { get; set; }
 
-    public bool StreamTranslated { get; set; }
-
-    /// <summary>For translated streams: time spent in the translator (Stopwatch ticks) and bytes it produced, read at the end.</summary>
-    public Func<(long Ticks, long Bytes)> StreamStats { get; set; } = static () => (0, 0);
-
     public TagList Tags { get; private set; }
 
     /// <summary>The <c>gen_ai.operation.name</c> label, kept apart so per-request metrics need not search <see cref="Tags"/>.</summary>
     public string OperationName { get; private set; } = "none";
 
-    public void Describe(ClientApi api, ApiProtocol upstream, ModelRoute model, string requestedModel, bool stream)
+    public void Describe(ClientEndpoint endpoint, WireProtocol upstream, ModelRoute model, string requestedModel, bool stream)
     {
         var modelLabel = model.IsPattern ? model.Name : requestedModel;
-        OperationName = api == ClientApi.OpenAIChat ? "chat" : api == ClientApi.GeminiCountTokens ? "count_tokens" : "generate_content";
+        OperationName = endpoint.OperationName;
         Tags = new TagList
         {
             { "gen_ai.operation.name", OperationName },
-            { "gen_ai.provider.name", upstream == ApiProtocol.Gemini ? "gcp.gemini" : "openai" },
+            { "gen_ai.provider.name", upstream.ProviderName },
             { "gen_ai.request.model", modelLabel },
             { "gen_ai.response.model", model.UpstreamModel ?? modelLabel },
             { "mixproxy.stream", stream },

@@ -1,11 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
 namespace MixProxy.Telemetry;
 
 /// <summary>
-/// Metrics settings, from the <c>MixProxy:Telemetry</c> configuration section; validated at start-up. Traces go to
-/// OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable is set. To add a setting: a property here,
-/// its check in <see cref="Validate"/>, a row in docs/metrics.md.
+/// Metrics settings, from the <c>MixProxy:Telemetry</c> configuration section, validated at start-up by
+/// <see cref="TelemetryOptionsValidator"/>. Traces go to OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+/// variable is set. To add a setting: a property here, its validation attribute, a row in docs/metrics.md.
 /// </summary>
-public sealed class TelemetryOptions
+public sealed class TelemetryOptions : IValidatableObject
 {
     public const string Section = "MixProxy:Telemetry";
 
@@ -13,6 +16,7 @@ public sealed class TelemetryOptions
     /// When set, <c>/metrics</c> is served only on this extra port (e.g. 9464, bound to <see cref="MetricsAddress"/>).
     /// When not set, <c>/metrics</c> is on the main port and answers loopback clients only.
     /// </summary>
+    [Range(1, 65535)]
     public int? MetricsPort { get; set; }
 
     public string MetricsAddress { get; set; } = "0.0.0.0";
@@ -20,16 +24,15 @@ public sealed class TelemetryOptions
     /// <summary>Label token metrics with the client key's configured name (never the key). Off by default: one series per key.</summary>
     public bool KeyLabels { get; set; }
 
-    public IEnumerable<string> Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (MetricsPort is < 1 or > 65535)
-        {
-            yield return $"{Section}:MetricsPort must be a port number (1-65535).";
-        }
-
         if (!System.Net.IPAddress.TryParse(MetricsAddress, out _))
         {
-            yield return $"{Section}:MetricsAddress must be an IP address.";
+            yield return new ValidationResult($"{nameof(MetricsAddress)} must be an IP address.", [nameof(MetricsAddress)]);
         }
     }
 }
+
+/// <summary>Checks <see cref="TelemetryOptions"/> against its attributes and its own rule; generated, so no reflection at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>;

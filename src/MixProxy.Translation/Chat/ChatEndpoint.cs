@@ -1,7 +1,0 @@
-namespace MixProxy.Translation.Chat;
-
-/// <summary>Where a Chat Completions request goes on an OpenAI-compatible upstream.</summary>
-public static class ChatEndpoint
-{
-    public const string Path = "/v1/chat/completions";
-}

@@ -1,0 +1,39 @@
+using System.Text;
+using System.Text.Json;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.GeminiToOpenAIChat;
+
+/// <summary>Turns an OpenAI error response into a Google error response.</summary>
+public static class ChatToGeminiErrorTranslator
+{
+    /// <summary>An OpenAI error response restated in Google's shape, with the same status but for the gateway's own credential.</summary>
+    public static TranslatedError Translate(int status, ReadOnlySpan<byte> body)
+    {
+        string message;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            message = document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("message", out var m) && m.GetString() is { Length: > 0 } text
+                ? text
+                : Encoding.UTF8.GetString(body);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            message = Encoding.UTF8.GetString(body).Trim();
+        }
+
+        if (message.Length == 0)
+        {
+            message = $"Upstream returned HTTP {status}.";
+        }
+
+        // As on the other path: the upstream refusing the gateway's own credential is the gateway's fault.
+        return status is 401 or 403
+            ? new TranslatedError(502, GoogleErrors.Body(502, "The upstream rejected the gateway's credentials: " + message), null)
+            : new TranslatedError(status, GoogleErrors.Body(status, message), null);
+    }
+}

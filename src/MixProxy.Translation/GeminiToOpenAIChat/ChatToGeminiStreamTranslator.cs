@@ -1,0 +1,291 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
+
+namespace MixProxy.Translation.GeminiToOpenAIChat;
+
+/// <summary>
+/// Translates OpenAI <c>chat.completion.chunk</c> events into Gemini stream events, framed as SSE (<c>alt=sse</c>) or
+/// as the streamed JSON array Gemini sends without it. Text and thoughts go out as they arrive; tool-call fragments
+/// are assembled by index (OpenAI sends the id and name only in the first) into whole <c>functionCall</c> parts;
+/// the finish reason is held until the usage chunk that follows it, so the last Gemini event carries both.
+/// </summary>
+public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool sse, ExchangeOutcome outcome) : IStreamEventTranslator
+{
+    private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    private string? _responseId;
+    private TokenUsage? _usage;
+    private int _emitted;
+    private bool _sawDone;
+
+    public bool IsEnded { get; private set; }
+
+    public bool Faulted { get; private set; }
+
+    public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        if (IsEnded)
+        {
+            return;
+        }
+
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            _sawDone = true;
+            Complete(output);
+            return;
+        }
+
+        try
+        {
+            TranslateChunk(data, output);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            WriteError(output, 502, "The upstream sent an event of an unexpected shape; the stream was stopped.");
+        }
+    }
+
+    private void TranslateChunk(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            WriteError(output, 502, "The upstream sent an event that is not valid JSON; the stream was stopped.");
+            return;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+            {
+                var message = error.TryGetProperty("message", out var m) ? m.GetString() ?? "Upstream error" : "Upstream error";
+                WriteError(output, 500, message);
+                return;
+            }
+
+            _responseId ??= root.TryGetProperty("id", out var id) ? id.GetString() : null;
+            if (OpenAIChatUsage.Read(root) is { } usage)
+            {
+                _usage = usage;
+                outcome.Usage = usage;
+            }
+
+            if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array)
+            {
+                return;
+            }
+
+            foreach (var choice in choices.EnumerateArray())
+            {
+                var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : 0;
+                if (!_choices.TryGetValue(index, out var state))
+                {
+                    _choices[index] = state = new ChoiceState();
+                }
+
+                TranslateChoice(choice, index, state, output);
+            }
+        }
+    }
+
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (IsEnded)
+        {
+            return;
+        }
+
+        IsEnded = true;
+
+        // Without [DONE] the upstream stream was cut: close it for the client, but it is not a complete answer.
+        Faulted |= !_sawDone;
+
+        // The closing event: every choice's assembled calls and finish reason, with the usage.
+        var closing = _choices.Where(c => !c.Value.Closed).ToList();
+        if (closing.Count > 0 || _usage is not null)
+        {
+            WriteEvent(output, w =>
+            {
+                w.WritePropertyName("candidates"u8);
+                w.WriteStartArray();
+                foreach (var (index, state) in closing)
+                {
+                    w.WriteStartObject();
+                    ChatToGeminiResponseTranslator.StartModelParts(w);
+                    if (state.Calls.Count == 0)
+                    {
+                        ChatToGeminiResponseTranslator.WriteText(w, string.Empty, thought: false);
+                    }
+
+                    foreach (var call in state.Calls.Values)
+                    {
+                        ChatToGeminiResponseTranslator.WriteFunctionCall(w, call.Id, call.Name ?? string.Empty, call.Arguments.ToString());
+                    }
+
+                    ChatToGeminiResponseTranslator.EndModelParts(w);
+                    w.WriteString("finishReason"u8, ChatToGeminiResponseTranslator.MapFinishReason(state.FinishReason ?? "stop"));
+                    w.WriteNumber("index"u8, index);
+                    w.WriteEndObject();
+                    state.Closed = true;
+                }
+
+                w.WriteEndArray();
+                if (_usage is { } usage)
+                {
+                    ChatToGeminiResponseTranslator.WriteUsageMetadata(w, usage);
+                }
+            });
+        }
+
+        if (!sse)
+        {
+            output.Write(_emitted == 0 ? "[]"u8 : "]"u8);
+        }
+    }
+
+    private void TranslateChoice(JsonElement choice, int index, ChoiceState state, IBufferWriter<byte> output)
+    {
+        if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
+        {
+            var reasoning = delta.TryGetProperty("reasoning_content", out var r) ? r.GetString() : null;
+            var text = delta.TryGetProperty("content", out var c) ? c.GetString() : null;
+            if (!string.IsNullOrEmpty(reasoning) || !string.IsNullOrEmpty(text))
+            {
+                WriteEvent(output, w =>
+                {
+                    w.WritePropertyName("candidates"u8);
+                    w.WriteStartArray();
+                    w.WriteStartObject();
+                    ChatToGeminiResponseTranslator.StartModelParts(w);
+                    if (!string.IsNullOrEmpty(reasoning))
+                    {
+                        ChatToGeminiResponseTranslator.WriteText(w, reasoning, thought: true);
+                    }
+
+                    if (!string.IsNullOrEmpty(text))
+                    {
+                        ChatToGeminiResponseTranslator.WriteText(w, text, thought: false);
+                    }
+
+                    ChatToGeminiResponseTranslator.EndModelParts(w);
+                    w.WriteNumber("index"u8, index);
+                    ChatLogprobsToGemini.Write(w, choice);
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                });
+            }
+
+            if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+            {
+                var position = 0;
+                foreach (var fragment in calls.EnumerateArray())
+                {
+                    // Fragments are keyed by index: the id and the name come only with the first one.
+                    var callIndex = fragment.TryGetProperty("index", out var ci) && ci.ValueKind == JsonValueKind.Number ? ci.GetInt32() : position;
+                    position++;
+                    if (!state.Calls.TryGetValue(callIndex, out var call))
+                    {
+                        state.Calls[callIndex] = call = new CallState();
+                    }
+
+                    if (fragment.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } callId)
+                    {
+                        call.Id = callId;
+                    }
+
+                    if (fragment.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
+                    {
+                        if (fn.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } n)
+                        {
+                            call.Name = n;
+                        }
+
+                        if (fn.TryGetProperty("arguments", out var args) && args.GetString() is { } a)
+                        {
+                            call.Arguments.Append(a);
+                        }
+                    }
+                }
+            }
+        }
+
+        if (choice.TryGetProperty("finish_reason", out var finish) && finish.GetString() is { Length: > 0 } reason)
+        {
+            state.FinishReason = reason;
+        }
+    }
+
+    private void WriteError(IBufferWriter<byte> output, int status, string message)
+    {
+        WriteEvent(output, w =>
+        {
+            w.WritePropertyName("error"u8);
+            w.WriteStartObject();
+            w.WriteNumber("code"u8, status);
+            w.WriteString("message"u8, message);
+            w.WriteString("status"u8, GoogleErrors.StatusFor(status));
+            w.WriteEndObject();
+        });
+        Faulted = true;
+        IsEnded = true;
+        if (!sse)
+        {
+            output.Write("]"u8);
+        }
+    }
+
+    /// <summary>Writes one Gemini response object (with model and response id) framed for the client.</summary>
+    private void WriteEvent(IBufferWriter<byte> output, Action<Utf8JsonWriter> body)
+    {
+        output.Write(sse ? "data: "u8 : _emitted == 0 ? "["u8 : ",\r\n"u8);
+        using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteString("modelVersion"u8, context.ClientModel);
+            if (_responseId is not null)
+            {
+                writer.WriteString("responseId"u8, _responseId);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        if (sse)
+        {
+            output.Write("\r\n\r\n"u8);
+        }
+
+        _emitted++;
+    }
+
+    private sealed class ChoiceState
+    {
+        public SortedDictionary<int, CallState> Calls { get; } = [];
+
+        public string? FinishReason { get; set; }
+
+        public bool Closed { get; set; }
+    }
+
+    private sealed class CallState
+    {
+        public string? Id { get; set; }
+
+        public string? Name { get; set; }
+
+        public StringBuilder Arguments { get; } = new();
+    }
+}

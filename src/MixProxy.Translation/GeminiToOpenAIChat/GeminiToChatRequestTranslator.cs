@@ -1,0 +1,695 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.GeminiToOpenAIChat;
+
+/// <summary>
+/// Translates a Gemini <c>generateContent</c> request (camelCase or snake_case, as the REST API accepts both) into
+/// an OpenAI Chat Completions request, for Gemini clients of models served by OpenAI-compatible upstreams.
+/// </summary>
+public static class GeminiToChatRequestTranslator
+{
+    public static void Translate(JsonElement request, UpstreamModelProfile profile, bool stream, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(null, "The request body must be a JSON object.");
+        }
+
+        try
+        {
+            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+            writer.WriteStartObject();
+            writer.WriteString("model"u8, profile.UpstreamModel);
+            WriteMessages(writer, request);
+            WriteGenerationConfig(writer, request, profile);
+            WriteTools(writer, request);
+            if (stream)
+            {
+                writer.WriteBoolean("stream"u8, true);
+                writer.WritePropertyName("stream_options"u8);
+                writer.WriteStartObject();
+                writer.WriteBoolean("include_usage"u8, true);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new TranslationException(null, "A request field is missing or has the wrong JSON type: " + e.Message);
+        }
+    }
+
+    /// <summary>A field by its camelCase or snake_case name.</summary>
+    internal static bool TryGet(JsonElement element, string camel, string snake, out JsonElement value)
+    {
+        value = default;
+        return element.ValueKind == JsonValueKind.Object && (element.TryGetProperty(camel, out value) || element.TryGetProperty(snake, out value));
+    }
+
+    // :: Messages ---------------------------------------------------------------------------------
+
+    private static void WriteMessages(Utf8JsonWriter writer, JsonElement request)
+    {
+        writer.WritePropertyName("messages"u8);
+        writer.WriteStartArray();
+
+        if (TryGet(request, "systemInstruction", "system_instruction", out var system))
+        {
+            var text = system.ValueKind == JsonValueKind.String ? system.GetString() : string.Join("\n", Texts(system));
+            if (!string.IsNullOrEmpty(text))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("role"u8, "system");
+                writer.WriteString("content"u8, text);
+                writer.WriteEndObject();
+            }
+        }
+
+        if (!request.TryGetProperty("contents", out var contents) || contents.ValueKind != JsonValueKind.Array || contents.GetArrayLength() == 0)
+        {
+            throw new TranslationException("contents", "'contents' must be a non-empty array.");
+        }
+
+        // The request-wide media resolution is the detail of every image part that does not set its own.
+        var config = TryGet(request, "generationConfig", "generation_config", out var gc) ? gc : default;
+        var defaultDetail = TryGet(config, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : null;
+
+        // Calls the model made, waiting for their responses: matched by id, else first-come by name.
+        var pending = new List<(string Id, string Name)>();
+        var callCount = 0;
+        var c = 0;
+        foreach (var content in contents.EnumerateArray())
+        {
+            var param = $"contents[{c++}]";
+            if (content.ValueKind != JsonValueKind.Object || !content.TryGetProperty("parts", out var parts) || parts.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException(param + ".parts", "Each content needs a 'parts' array.");
+            }
+
+            var role = content.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : "user";
+            if (role == "model")
+            {
+                WriteAssistant(writer, parts, param, pending, ref callCount);
+            }
+            else if (role is "user" or "function" or "tool" or "" or null)
+            {
+                WriteUser(writer, parts, param, pending, defaultDetail);
+            }
+            else
+            {
+                throw new TranslationException(param + ".role", $"Unknown role '{role}'.");
+            }
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static IEnumerable<string> Texts(JsonElement content) =>
+        content.ValueKind == JsonValueKind.Object && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array
+            ? parts.EnumerateArray().Where(p => p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String).Select(p => p.GetProperty("text").GetString()!)
+            : [];
+
+    private static bool IsThought(JsonElement part) => part.TryGetProperty("thought", out var t) && t.ValueKind == JsonValueKind.True;
+
+    private static void WriteAssistant(Utf8JsonWriter writer, JsonElement parts, string param, List<(string Id, string Name)> pending, ref int callCount)
+    {
+        var text = new StringBuilder();
+        var calls = new List<(string Id, string Name, string Arguments)>();
+        var p = 0;
+        foreach (var part in parts.EnumerateArray())
+        {
+            if (TryGet(part, "functionCall", "function_call", out var call))
+            {
+                var name = call.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new TranslationException($"{param}.parts[{p}].functionCall.name", "A functionCall needs a name.");
+                var id = call.TryGetProperty("id", out var i) && i.GetString() is { Length: > 0 } given ? given : "call_" + (++callCount).ToString(CultureInfo.InvariantCulture);
+                var args = call.TryGetProperty("args", out var a) && a.ValueKind == JsonValueKind.Object ? Compact(a) : "{}";
+                calls.Add((id, name, args));
+                pending.Add((id, name));
+            }
+            else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && !IsThought(part))
+            {
+                text.Append(t.GetString());
+            }
+
+            p++;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "assistant");
+        if (text.Length > 0 || calls.Count == 0)
+        {
+            writer.WriteString("content"u8, text.ToString());
+        }
+        else
+        {
+            writer.WriteNull("content"u8);
+        }
+
+        if (calls.Count > 0)
+        {
+            writer.WritePropertyName("tool_calls"u8);
+            writer.WriteStartArray();
+            foreach (var (id, name, arguments) in calls)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id"u8, id);
+                writer.WriteString("type"u8, "function");
+                writer.WritePropertyName("function"u8);
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, name);
+                writer.WriteString("arguments"u8, arguments);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A Gemini media resolution as an OpenAI image <c>detail</c>: low and high map across; medium and unspecified have
+    /// no OpenAI equivalent and leave the choice to the model (no <c>detail</c>, which means <c>auto</c>).
+    /// </summary>
+    private static string? DetailFor(JsonElement resolution)
+    {
+        var level = resolution.ValueKind switch
+        {
+            JsonValueKind.String => resolution.GetString(),
+            JsonValueKind.Object when resolution.TryGetProperty("level", out var l) && l.ValueKind == JsonValueKind.String => l.GetString(),
+            _ => null,
+        };
+        return level switch
+        {
+            "MEDIA_RESOLUTION_LOW" => "low",
+            "MEDIA_RESOLUTION_HIGH" or "MEDIA_RESOLUTION_ULTRA_HIGH" => "high",
+            _ => null,
+        };
+    }
+
+    private static void WriteUser(Utf8JsonWriter writer, JsonElement parts, string param, List<(string Id, string Name)> pending, string? defaultDetail)
+    {
+        // Tool results first: OpenAI wants them right after the assistant message that made the calls.
+        var p = 0;
+        foreach (var part in parts.EnumerateArray())
+        {
+            if (TryGet(part, "functionResponse", "function_response", out var response))
+            {
+                var name = response.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : string.Empty;
+                var at = response.TryGetProperty("id", out var i) && i.GetString() is { Length: > 0 } id
+                    ? pending.FindIndex(c => c.Id == id)
+                    : pending.FindIndex(c => c.Name == name);
+                if (at < 0)
+                {
+                    throw new TranslationException($"{param}.parts[{p}].functionResponse", $"This functionResponse ('{name}') answers no functionCall made earlier in the conversation.");
+                }
+
+                var callId = pending[at].Id;
+                pending.RemoveAt(at);
+                writer.WriteStartObject();
+                writer.WriteString("role"u8, "tool");
+                writer.WriteString("tool_call_id"u8, callId);
+                writer.WriteString("content"u8, ToolContent(response));
+                writer.WriteEndObject();
+            }
+
+            p++;
+        }
+
+        var items = new List<Action<Utf8JsonWriter>>();
+        p = 0;
+        foreach (var part in parts.EnumerateArray())
+        {
+            var partParam = $"{param}.parts[{p++}]";
+            if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && !IsThought(part))
+            {
+                var text = t.GetString()!;
+                items.Add(w => WriteTextItem(w, text));
+            }
+            else if (TryGet(part, "inlineData", "inline_data", out var inline))
+            {
+                items.Add(InlineItem(inline, partParam, PartDetail(part, defaultDetail)));
+            }
+            else if (TryGet(part, "fileData", "file_data", out var file))
+            {
+                items.Add(FileItem(file, partParam, PartDetail(part, defaultDetail)));
+            }
+            else if (!TryGet(part, "functionResponse", "function_response", out _) && !IsThought(part) && !part.TryGetProperty("thoughtSignature", out _))
+            {
+                throw new TranslationException(partParam, "This part type cannot be sent to an OpenAI-protocol model.");
+            }
+        }
+
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "user");
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartArray();
+        foreach (var item in items)
+        {
+            item(writer);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Google's convention puts a function's result under "output"; a lone string output is sent as is.</summary>
+    private static string ToolContent(JsonElement functionResponse)
+    {
+        if (!functionResponse.TryGetProperty("response", out var response))
+        {
+            return string.Empty;
+        }
+
+        if (response.ValueKind == JsonValueKind.Object && response.TryGetProperty("output", out var output) && response.EnumerateObject().Count() == 1)
+        {
+            return output.ValueKind == JsonValueKind.String ? output.GetString()! : Compact(output);
+        }
+
+        return Compact(response);
+    }
+
+    private static void WriteTextItem(Utf8JsonWriter writer, string text)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "text");
+        writer.WriteString("text"u8, text);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>A part's own resolution decides its detail, even one with no OpenAI equivalent (medium: no detail).</summary>
+    private static string? PartDetail(JsonElement part, string? requestDetail) =>
+        TryGet(part, "mediaResolution", "media_resolution", out var resolution) ? DetailFor(resolution) : requestDetail;
+
+    private static void WriteImageItem(Utf8JsonWriter w, string url, string? detail)
+    {
+        w.WriteStartObject();
+        w.WriteString("type"u8, "image_url");
+        w.WritePropertyName("image_url"u8);
+        w.WriteStartObject();
+        w.WriteString("url"u8, url);
+        if (detail is not null)
+        {
+            w.WriteString("detail"u8, detail);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static Action<Utf8JsonWriter> InlineItem(JsonElement inline, string param, string? detail)
+    {
+        var mime = TryGet(inline, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+        var data = inline.TryGetProperty("data", out var d) ? d.GetString() ?? string.Empty : string.Empty;
+        if (mime.StartsWith("image/", StringComparison.Ordinal))
+        {
+            return w => WriteImageItem(w, $"data:{mime};base64,{data}", detail);
+        }
+
+        var audioFormat = mime switch { "audio/wav" or "audio/x-wav" => "wav", "audio/mp3" or "audio/mpeg" => "mp3", _ => null };
+        if (audioFormat is not null)
+        {
+            return w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, "input_audio");
+                w.WritePropertyName("input_audio"u8);
+                w.WriteStartObject();
+                w.WriteString("data"u8, data);
+                w.WriteString("format"u8, audioFormat);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            };
+        }
+
+        if (mime == "application/pdf")
+        {
+            return w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, "file");
+                w.WritePropertyName("file"u8);
+                w.WriteStartObject();
+                w.WriteString("filename"u8, "document.pdf");
+                w.WriteString("file_data"u8, $"data:{mime};base64,{data}");
+                w.WriteEndObject();
+                w.WriteEndObject();
+            };
+        }
+
+        throw new TranslationException(param + ".inlineData.mimeType", $"Inline data of type '{mime}' cannot be sent to an OpenAI-protocol model (images, wav/mp3 audio and PDF can).");
+    }
+
+    private static Action<Utf8JsonWriter> FileItem(JsonElement file, string param, string? detail)
+    {
+        var uri = TryGet(file, "fileUri", "file_uri", out var u) ? u.GetString() ?? string.Empty : string.Empty;
+        var mime = TryGet(file, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+        if ((uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+            && (mime.Length == 0 || mime.StartsWith("image/", StringComparison.Ordinal)))
+        {
+            return w => WriteImageItem(w, uri, detail);
+        }
+
+        throw new TranslationException(param + ".fileData", "Only http(s) image URLs can be sent to an OpenAI-protocol model as fileData.");
+    }
+
+    // :: Generation config and tools --------------------------------------------------------------
+
+    private static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    {
+        if (!TryGet(request, "generationConfig", "generation_config", out var config) || config.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        void Number(string camel, string snake, ReadOnlySpan<byte> openAI)
+        {
+            if (TryGet(config, camel, snake, out var v) && v.ValueKind == JsonValueKind.Number)
+            {
+                writer.WritePropertyName(openAI);
+                v.WriteTo(writer);
+            }
+        }
+
+        Number("temperature", "temperature", "temperature"u8);
+        Number("topP", "top_p", "top_p"u8);
+        Number("maxOutputTokens", "max_output_tokens", "max_completion_tokens"u8);
+        Number("candidateCount", "candidate_count", "n"u8);
+        Number("seed", "seed", "seed"u8);
+        Number("presencePenalty", "presence_penalty", "presence_penalty"u8);
+        Number("frequencyPenalty", "frequency_penalty", "frequency_penalty"u8);
+
+        if (TryGet(config, "topK", "top_k", out var topK) && topK.ValueKind == JsonValueKind.Number)
+        {
+            throw new TranslationException("generationConfig.topK", "OpenAI-protocol models have no topK.");
+        }
+
+        if (TryGet(config, "stopSequences", "stop_sequences", out var stops) && stops.ValueKind == JsonValueKind.Array && stops.GetArrayLength() > 0)
+        {
+            if (stops.GetArrayLength() > 4)
+            {
+                throw new TranslationException("generationConfig.stopSequences", "OpenAI-protocol models accept at most 4 stop sequences.");
+            }
+
+            writer.WritePropertyName("stop"u8);
+            stops.WriteTo(writer);
+        }
+
+        if (TryGet(config, "responseLogprobs", "response_logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
+        {
+            writer.WriteBoolean("logprobs"u8, true);
+            Number("logprobs", "logprobs", "top_logprobs"u8);
+        }
+
+        WriteResponseFormat(writer, config);
+        WriteReasoning(writer, config, profile);
+    }
+
+    private static void WriteResponseFormat(Utf8JsonWriter writer, JsonElement config)
+    {
+        var mime = TryGet(config, "responseMimeType", "response_mime_type", out var m) ? m.GetString() : null;
+        if (mime is null or "text/plain")
+        {
+            return;
+        }
+
+        if (mime != "application/json")
+        {
+            throw new TranslationException("generationConfig.responseMimeType", $"responseMimeType '{mime}' cannot be expressed for an OpenAI-protocol model.");
+        }
+
+        writer.WritePropertyName("response_format"u8);
+        writer.WriteStartObject();
+        var hasJsonSchema = TryGet(config, "responseJsonSchema", "response_json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object;
+        var hasSchema = TryGet(config, "responseSchema", "response_schema", out var schema) && schema.ValueKind == JsonValueKind.Object;
+        if (!hasJsonSchema && !hasSchema)
+        {
+            writer.WriteString("type"u8, "json_object");
+        }
+        else
+        {
+            writer.WriteString("type"u8, "json_schema");
+            writer.WritePropertyName("json_schema"u8);
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, "response");
+            writer.WriteBoolean("strict"u8, false);
+            writer.WritePropertyName("schema"u8);
+            if (hasJsonSchema)
+            {
+                jsonSchema.WriteTo(writer);
+            }
+            else
+            {
+                WriteOpenApiAsJsonSchema(writer, schema);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Gemini's OpenAPI-style schema (<c>"type":"OBJECT"</c>, <c>nullable</c>) as JSON Schema.</summary>
+    internal static void WriteOpenApiAsJsonSchema(Utf8JsonWriter writer, JsonElement schema)
+    {
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            schema.WriteTo(writer);
+            return;
+        }
+
+        var nullable = schema.TryGetProperty("nullable", out var n) && n.ValueKind == JsonValueKind.True;
+        writer.WriteStartObject();
+        foreach (var property in schema.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "nullable" or "propertyOrdering" or "property_ordering":
+                    break;
+                case "type" when property.Value.ValueKind == JsonValueKind.String:
+                    var type = property.Value.GetString()!.ToLowerInvariant();
+                    if (nullable)
+                    {
+                        writer.WritePropertyName("type"u8);
+                        writer.WriteStartArray();
+                        writer.WriteStringValue(type);
+                        writer.WriteStringValue("null");
+                        writer.WriteEndArray();
+                    }
+                    else
+                    {
+                        writer.WriteString("type"u8, type);
+                    }
+
+                    break;
+                case "properties" when property.Value.ValueKind == JsonValueKind.Object:
+                    writer.WritePropertyName("properties"u8);
+                    writer.WriteStartObject();
+                    foreach (var child in property.Value.EnumerateObject())
+                    {
+                        writer.WritePropertyName(child.Name);
+                        WriteOpenApiAsJsonSchema(writer, child.Value);
+                    }
+
+                    writer.WriteEndObject();
+                    break;
+                case "items" or "anyOf" or "any_of":
+                    writer.WritePropertyName(property.Name == "items" ? "items" : "anyOf");
+                    if (property.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        writer.WriteStartArray();
+                        foreach (var item in property.Value.EnumerateArray())
+                        {
+                            WriteOpenApiAsJsonSchema(writer, item);
+                        }
+
+                        writer.WriteEndArray();
+                    }
+                    else
+                    {
+                        WriteOpenApiAsJsonSchema(writer, property.Value);
+                    }
+
+                    break;
+                default:
+                    property.WriteTo(writer);
+                    break;
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteReasoning(Utf8JsonWriter writer, JsonElement config, UpstreamModelProfile profile)
+    {
+        if (!TryGet(config, "thinkingConfig", "thinking_config", out var thinking) || thinking.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        string? effort = null;
+        if (TryGet(thinking, "thinkingLevel", "thinking_level", out var level) && level.GetString() is { Length: > 0 } l)
+        {
+            effort = l.ToLowerInvariant() switch
+            {
+                "minimal" or "low" or "medium" or "high" => l.ToLowerInvariant(),
+                var other => throw new TranslationException("generationConfig.thinkingConfig.thinkingLevel", $"thinkingLevel '{other}' is not one of minimal, low, medium, high."),
+            };
+        }
+        else if (TryGet(thinking, "thinkingBudget", "thinking_budget", out var budget) && budget.ValueKind == JsonValueKind.Number)
+        {
+            // The thresholds of Google's own OpenAI compatibility layer: 1K, 8K, 24K.
+            effort = budget.GetInt32() switch
+            {
+                < 0 => null,
+                0 => "none",
+                <= 1024 => "low",
+                <= 8192 => "medium",
+                _ => "high",
+            };
+        }
+
+        if (effort is null)
+        {
+            return;
+        }
+
+        if (profile.Thinking == ThinkingStyle.None)
+        {
+            // Asking a model that cannot think not to think is already satisfied; asking it to think is refused,
+            // as Gemini refuses a thinkingConfig on its own non-thinking models.
+            if (effort == "none")
+            {
+                return;
+            }
+
+            throw new TranslationException("generationConfig.thinkingConfig", $"Model '{profile.UpstreamModel}' does not take a reasoning effort.");
+        }
+
+        writer.WriteString("reasoning_effort"u8, effort);
+    }
+
+    private static void WriteTools(Utf8JsonWriter writer, JsonElement request)
+    {
+        var declarations = new List<JsonElement>();
+        var passthrough = new List<JsonElement>();
+        if (request.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+        {
+            var t = 0;
+            foreach (var tool in tools.EnumerateArray())
+            {
+                var param = $"tools[{t++}]";
+                if (TryGet(tool, "functionDeclarations", "function_declarations", out var functions) && functions.ValueKind == JsonValueKind.Array)
+                {
+                    declarations.AddRange(functions.EnumerateArray());
+                }
+                else if (tool.TryGetProperty("type", out var type) && type.GetString() == "function" && tool.TryGetProperty("function", out _))
+                {
+                    // The provider page's own tool spelling is OpenAI's already.
+                    passthrough.Add(tool);
+                }
+                else
+                {
+                    var kind = tool.ValueKind == JsonValueKind.Object ? string.Join(", ", tool.EnumerateObject().Select(p => p.Name)) : "?";
+                    throw new TranslationException(param, $"Built-in tool '{kind}' cannot be used with an OpenAI-protocol model.");
+                }
+            }
+        }
+
+        if (declarations.Count > 0 || passthrough.Count > 0)
+        {
+            writer.WritePropertyName("tools"u8);
+            writer.WriteStartArray();
+            foreach (var declaration in declarations)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "function");
+                writer.WritePropertyName("function"u8);
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, declaration.GetProperty("name").GetString());
+                if (declaration.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
+                {
+                    writer.WriteString("description"u8, description.GetString());
+                }
+
+                if (TryGet(declaration, "parametersJsonSchema", "parameters_json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object)
+                {
+                    writer.WritePropertyName("parameters"u8);
+                    jsonSchema.WriteTo(writer);
+                }
+                else if (declaration.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
+                {
+                    writer.WritePropertyName("parameters"u8);
+                    WriteOpenApiAsJsonSchema(writer, parameters);
+                }
+
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            foreach (var tool in passthrough)
+            {
+                tool.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (TryGet(request, "toolConfig", "tool_config", out var toolConfig)
+            && TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling) && calling.ValueKind == JsonValueKind.Object)
+        {
+            var mode = calling.TryGetProperty("mode", out var m) ? m.GetString()?.ToUpperInvariant() : "AUTO";
+            var allowed = TryGet(calling, "allowedFunctionNames", "allowed_function_names", out var names) && names.ValueKind == JsonValueKind.Array
+                ? names.EnumerateArray().Select(n => n.GetString()!).ToList()
+                : [];
+            writer.WritePropertyName("tool_choice"u8);
+            switch (mode)
+            {
+                case "NONE":
+                    writer.WriteStringValue("none");
+                    break;
+                case "ANY" when allowed.Count == 1:
+                    writer.WriteStartObject();
+                    writer.WriteString("type"u8, "function");
+                    writer.WritePropertyName("function"u8);
+                    writer.WriteStartObject();
+                    writer.WriteString("name"u8, allowed[0]);
+                    writer.WriteEndObject();
+                    writer.WriteEndObject();
+                    break;
+                case "ANY":
+                    writer.WriteStringValue("required");
+                    break;
+                case "AUTO" or "VALIDATED" or "MODE_UNSPECIFIED" or null:
+                    writer.WriteStringValue("auto");
+                    break;
+                default:
+                    throw new TranslationException("toolConfig.functionCallingConfig.mode", $"Mode '{mode}' is not one of AUTO, ANY, NONE, VALIDATED.");
+            }
+        }
+    }
+
+    private static string Compact(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            value.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

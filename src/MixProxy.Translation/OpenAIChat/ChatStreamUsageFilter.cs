@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Text.Json;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
+
+namespace MixProxy.Translation.OpenAIChat;
+
+/// <summary>
+/// An OpenAI stream passed through event by event while its usage is noted. When the gateway added
+/// <c>include_usage</c> itself (the client did not ask), the usage-only chunk is dropped again, so the client
+/// sees exactly the stream it asked for.
+/// </summary>
+public sealed class ChatStreamUsageFilter(ExchangeOutcome outcome, bool dropUsageChunk) : IStreamEventTranslator
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+
+    private bool _sawDone;
+
+    public bool IsEnded { get; private set; }
+
+    public bool Faulted { get; private set; }
+
+    public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            IsEnded = true;
+            _sawDone = true;
+        }
+        else if (data.IndexOf("\"usage\""u8) >= 0 || data.IndexOf("\"error\""u8) >= 0)
+        {
+            // Only chunks that can carry usage (or an error) are parsed; the rest pass as bytes.
+            try
+            {
+                var reader = new Utf8JsonReader(data);
+                using var document = JsonDocument.ParseValue(ref reader);
+                var root = document.RootElement;
+                Faulted |= root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out _);
+                if (OpenAIChatUsage.Read(root) is { } usage)
+                {
+                    outcome.Usage = usage;
+                    if (dropUsageChunk && root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() == 0)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Not ours to judge: pass it on as it came.
+            }
+        }
+
+        output.Write(DataPrefix);
+        output.Write(data);
+        output.Write(EventEnd);
+    }
+
+    public void Complete(IBufferWriter<byte> output)
+    {
+        // An OpenAI stream that ends without [DONE] was cut: pass on what came, but do not treat it as complete.
+        Faulted |= !_sawDone;
+        IsEnded = true;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Buffers;
+using System.Text.Json;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIChatToGemini;
+
+/// <summary>
+/// Translates an OpenAI Chat Completions request body into a Gemini <c>generateContent</c> body, one concern per
+/// class: <see cref="ChatMessages"/>, <see cref="ChatMedia"/>, <see cref="ChatToolCalls"/>, <see cref="ChatTools"/>,
+/// <see cref="ChatGenerationConfig"/>, <see cref="ChatThinking"/>. Knobs that would change the answer and cannot be
+/// expressed upstream throw <see cref="TranslationException"/>; harmless bookkeeping fields (<c>user</c>,
+/// <c>metadata</c>, <c>store</c>…) are ignored.
+/// </summary>
+public static class ChatToGeminiRequestTranslator
+{
+    // OpenAI's retired function-calling fields: refused, since ignoring them would drop the client's tools.
+    private static readonly string[] RetiredFunctionFields = ["functions", "function_call"];
+
+    /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
+    /// <returns>What the response translator must know about the request it sent.</returns>
+    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(null, "The request body must be a JSON object.");
+        }
+
+        if (!request.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            throw new TranslationException("messages", "'messages' must be a non-empty array.");
+        }
+
+        try
+        {
+            foreach (var legacy in RetiredFunctionFields)
+            {
+                if (request.TryGetProperty(legacy, out var value) && value.ValueKind != JsonValueKind.Null)
+                {
+                    throw new TranslationException(legacy, $"'{legacy}' is OpenAI's retired form of function calling; send 'tools' and 'tool_choice' instead.");
+                }
+            }
+
+            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+            writer.WriteStartObject();
+            ChatMessages.WriteContents(writer, messages, profile, knownSignatures);
+            ChatMessages.WriteSystemInstruction(writer, messages);
+            var (googleSearch, withFunctions) = ChatTools.WriteTools(writer, request, profile);
+            ChatTools.WriteToolConfig(writer, request, googleSearch && withFunctions);
+            ChatGenerationConfig.WriteGenerationConfig(writer, request, profile);
+            writer.WriteEndObject();
+            writer.Flush();
+            return new GeminiRequestFacts(googleSearch);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            // A field of the wrong JSON type (a number where text belongs, say) that no rule above named.
+            throw new TranslationException(null, "A request field has the wrong JSON type: " + e.Message);
+        }
+    }
+
+    /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>
+    public static IReadOnlyList<string> UnsignedToolCallIds(JsonElement request) => ChatToolCalls.UnsignedToolCallIds(request);
+}

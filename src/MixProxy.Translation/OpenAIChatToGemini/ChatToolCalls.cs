@@ -1,0 +1,330 @@
+using System.Buffers.Text;
+using System.Text.Json;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIChatToGemini;
+
+/// <summary>Chat Completions → Gemini: assistant tool calls become <c>functionCall</c> parts (with their thought signatures) and tool results <c>functionResponse</c> parts, in the order of the calls they answer.</summary>
+internal static class ChatToolCalls
+{
+    /// <summary>A function call of the model turn being answered.</summary>
+    internal sealed class PendingCall(string? id, string name)
+    {
+        public string? Id { get; } = id;
+
+        public string Name { get; } = name;
+
+        public bool Answered { get; set; }
+    }
+
+    internal static void CollectCalls(JsonElement calls, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
+    {
+        foreach (var call in calls.EnumerateArray())
+        {
+            if (call.ValueKind == JsonValueKind.Object
+                && call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
+                && fn.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                var id = call.TryGetProperty("id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+                turnCalls.Add(new PendingCall(id, name.GetString()!));
+                if (id is not null)
+                {
+                    earlierCalls[id] = name.GetString()!;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the run of tool results that starts at <paramref name="start"/> (system messages in between are
+    /// skipped: they went to <c>systemInstruction</c>) and returns the index of its last message. The results go
+    /// out in the order of the calls they answer, whatever order the client appended them in: Gemini pairs
+    /// responses with the calls of the model turn before them by position.
+    /// </summary>
+    internal static int WriteToolResults(Utf8JsonWriter writer, List<JsonElement> list, int start, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls, UpstreamModelProfile profile)
+    {
+        var end = start;
+        while (end + 1 < list.Count && ChatMessages.RoleOf(list[end + 1], end + 1) is "tool" or "system")
+        {
+            end++;
+        }
+
+        var results = new List<(int Index, string? Id, string Name, int Position)>();
+        for (var i = start; i <= end; i++)
+        {
+            if (ChatMessages.RoleOf(list[i], i) == "tool")
+            {
+                var (id, name, position) = ResolveToolCall(list[i], i, turnCalls, earlierCalls);
+                results.Add((i, id, name, position));
+            }
+        }
+
+        foreach (var (i, id, name, _) in results.OrderBy(r => r.Position))
+        {
+            WriteToolResultPart(writer, list[i], i, id, name, profile);
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// The call a tool result answers: by <c>tool_call_id</c> among the latest turn's calls, else among earlier ones;
+    /// a legacy <c>function</c> message (no id) by its <c>name</c>, first unanswered call first.
+    /// Results for calls outside the latest turn keep their place after the ones that answer it.
+    /// </summary>
+    internal static (string? Id, string Name, int Position) ResolveToolCall(JsonElement message, int index, List<PendingCall> turnCalls, Dictionary<string, string> earlierCalls)
+    {
+        if (message.TryGetProperty("tool_call_id", out var idElement) && idElement.ValueKind == JsonValueKind.String)
+        {
+            var id = idElement.GetString()!;
+            var position = turnCalls.FindIndex(c => !c.Answered && c.Id == id);
+            if (position >= 0)
+            {
+                turnCalls[position].Answered = true;
+                return (id, turnCalls[position].Name, position);
+            }
+
+            if (earlierCalls.TryGetValue(id, out var earlier))
+            {
+                return (id, earlier, int.MaxValue);
+            }
+        }
+        else if (message.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+        {
+            var name = n.GetString()!;
+            var position = turnCalls.FindIndex(c => !c.Answered && c.Name == name);
+            if (position >= 0)
+            {
+                turnCalls[position].Answered = true;
+                return (turnCalls[position].Id, name, position);
+            }
+
+            return (null, name, int.MaxValue);
+        }
+
+        throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
+    }
+
+    // Google's documented stand-in for a signature that was lost (a client that rebuilt the history from
+    // stream deltas, a conversation begun on another model): base64 of "skip_thought_signature_validator".
+    internal const string PlaceholderThoughtSignature = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
+
+    internal static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
+    {
+        var requiresSignature = profile.RequiresThoughtSignatures;
+        if (message.TryGetProperty("content", out var content))
+        {
+            if (ChatMessages.IsNonEmptyString(content))
+            {
+                ChatMessages.WriteTextPart(writer, content);
+            }
+            else if (content.ValueKind == JsonValueKind.Array)
+            {
+                var p = 0;
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && ChatMessages.IsNonEmptyString(t, $"messages[{index}].content[{p}].text"))
+                    {
+                        ChatMessages.WriteTextPart(writer, t);
+                    }
+
+                    p++;
+                }
+            }
+        }
+
+        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        // Gemini 3 rejects a step whose first function call carries no signature.
+        var needsPlaceholder = requiresSignature && !calls.EnumerateArray().Any(call => SignatureOf(call, knownSignatures) is not null);
+        var c = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            var param = $"messages[{index}].tool_calls[{c++}]";
+            if (call.ValueKind != JsonValueKind.Object
+                || !call.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
+                || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+            {
+                throw new TranslationException(param, "A tool call needs 'function.name'.");
+            }
+
+            writer.WriteStartObject();
+            writer.WritePropertyName("functionCall"u8);
+            writer.WriteStartObject();
+            if (profile.SupportsFunctionCallIds && call.TryGetProperty("id", out var callId) && callId.GetString() is { Length: > 0 } id)
+            {
+                writer.WriteString("id"u8, id);
+            }
+
+            writer.WriteString("name"u8, name.GetString());
+            writer.WritePropertyName("args"u8);
+            WriteArguments(writer, fn, param + ".function.arguments");
+            writer.WriteEndObject();
+
+            // Gemini 3 validates the signature it issued for this call; clients that keep Google's
+            // extra_content carry it back here.
+            if (SignatureOf(call, knownSignatures) is { } sig)
+            {
+                writer.WriteString("thoughtSignature"u8, sig);
+            }
+            else if (needsPlaceholder && c == 1)
+            {
+                writer.WriteString("thoughtSignature"u8, PlaceholderThoughtSignature);
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>The signature the client carried back in Google's place, else the one remembered for this call id.</summary>
+    internal static string? SignatureOf(JsonElement call, ThoughtSignatureBag? knownSignatures)
+    {
+        if (call.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (call.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
+            && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
+            && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
+            && signature.GetString() is { Length: > 0 } sig)
+        {
+            // A signature that is not even base64 was damaged on the way (or made up): Gemini would reject the
+            // whole request, so it is treated as lost, and the placeholder rule applies instead.
+            return Base64.IsValid(sig) ? sig : null;
+        }
+
+        return knownSignatures is not null && call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+            && knownSignatures.TryGet(id.GetString()!, out var known)
+            ? known
+            : null;
+    }
+
+    /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>
+    public static IReadOnlyList<string> UnsignedToolCallIds(JsonElement request)
+    {
+        var ids = new List<string>();
+        if (request.ValueKind == JsonValueKind.Object && request.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+                {
+                    ids.AddRange(calls.EnumerateArray()
+                        .Where(c => SignatureOf(c, null) is null && c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+                        .Select(c => c.GetProperty("id").GetString()!));
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    internal static void WriteArguments(Utf8JsonWriter writer, JsonElement function, string param)
+    {
+        if (!function.TryGetProperty("arguments", out var arguments) || arguments.ValueKind == JsonValueKind.Null
+            || (arguments.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(arguments.GetString())))
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            return;
+        }
+
+        if (arguments.ValueKind == JsonValueKind.Object)
+        {
+            arguments.WriteTo(writer);
+            return;
+        }
+
+        try
+        {
+            using var parsed = JsonDocument.Parse(arguments.GetString()!);
+            if (parsed.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new TranslationException(param, "Tool call arguments must be a JSON object.");
+            }
+
+            parsed.RootElement.WriteTo(writer);
+        }
+        catch (JsonException)
+        {
+            throw new TranslationException(param, "Tool call arguments are not valid JSON.");
+        }
+    }
+
+    internal static void WriteToolResultPart(Utf8JsonWriter writer, JsonElement message, int index, string? id, string name, UpstreamModelProfile profile)
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("functionResponse"u8);
+        writer.WriteStartObject();
+        if (profile.SupportsFunctionCallIds && id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+
+        writer.WriteString("name"u8, name);
+        writer.WritePropertyName("response"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("output"u8);
+        WriteToolOutput(writer, message, index);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    internal static void WriteToolOutput(Utf8JsonWriter writer, JsonElement message, int index)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            writer.WriteStringValue(string.Empty);
+            return;
+        }
+
+        string text;
+        if (content.ValueKind == JsonValueKind.Array)
+        {
+            // Text parts are joined with line breaks; anything else (an image, say) has no place in a
+            // functionResponse here, and dropping it would change what the model sees.
+            var texts = new List<string>();
+            var p = 0;
+            foreach (var part in content.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                    || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                {
+                    throw new TranslationException($"messages[{index}].content[{p}]", "Tool results sent to a Gemini model can hold only text parts.");
+                }
+
+                texts.Add(t.GetString()!);
+                p++;
+            }
+
+            text = string.Join('\n', texts);
+        }
+        else
+        {
+            text = content.ValueKind == JsonValueKind.String ? content.GetString()! : content.GetRawText();
+        }
+
+        // A structured result stays structured: the model reads JSON better than JSON-in-a-string.
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.Length > 0 && (trimmed[0] == '{' || trimmed[0] == '['))
+        {
+            try
+            {
+                using var parsed = JsonDocument.Parse(text);
+                parsed.RootElement.WriteTo(writer);
+                return;
+            }
+            catch (JsonException)
+            {
+                // Not JSON after all: send it as text.
+            }
+        }
+
+        writer.WriteStringValue(text);
+    }
+}

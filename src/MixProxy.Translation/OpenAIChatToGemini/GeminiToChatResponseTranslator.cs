@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIChatToGemini;
+
+/// <summary>Translates a Gemini <c>GenerateContentResponse</c> into an OpenAI <c>chat.completion</c>.</summary>
+public static class GeminiToChatResponseTranslator
+{
+    /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reader = new Utf8JsonReader(geminiResponse);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("A Gemini response must be a JSON object.");
+        }
+
+        var usage = GeminiUsage.Read(root);
+        string? firstText = null;
+
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, GeminiToChatWriting.CompletionId(root));
+        writer.WriteString("object"u8, "chat.completion");
+        writer.WriteNumber("created"u8, context.Created);
+        writer.WriteString("model"u8, context.ClientModel);
+        writer.WritePropertyName("choices"u8);
+        writer.WriteStartArray();
+
+        var candidateCount = 0;
+        if (root.TryGetProperty("candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var candidate in candidates.EnumerateArray())
+            {
+                var text = WriteChoice(writer, candidate, candidateCount, signatures);
+                if (candidateCount == 0)
+                {
+                    firstText = text; // output.text is the first choice's text, never a later one's
+                }
+
+                candidateCount++;
+            }
+        }
+
+        if (candidateCount == 0)
+        {
+            // A blocked prompt has no candidates at all; the client still gets one choice that says so.
+            writer.WriteStartObject();
+            writer.WriteNumber("index"u8, 0);
+            writer.WritePropertyName("message"u8);
+            writer.WriteStartObject();
+            writer.WriteString("role"u8, "assistant");
+            writer.WriteNull("content"u8);
+            writer.WriteEndObject();
+            writer.WriteNull("logprobs"u8);
+            var blockReason = GeminiToChatWriting.PromptBlockReason(root);
+            writer.WriteString("finish_reason"u8, blockReason is null ? "stop" : "content_filter");
+            if (blockReason is not null)
+            {
+                writer.WriteString("native_finish_reason"u8, blockReason);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        if (usage is { } u)
+        {
+            writer.WritePropertyName("usage"u8);
+            GeminiToChatWriting.WriteUsage(writer, u);
+        }
+
+        if (context.IncludeOutputText)
+        {
+            OutputText.Write(writer, firstText);
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        return usage;
+    }
+
+    /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
+    {
+        var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+        var text = default(TextParts);
+        var reasoning = default(TextParts);
+        List<(JsonElement Call, JsonElement Part)>? toolCalls = null;
+
+        // Where each visible text part starts in the concatenated content (for grounding citations, so only when
+        // there is grounding: most responses have none and should not pay for the map).
+        var partStarts = candidate.TryGetProperty("groundingMetadata", out _) ? new Dictionary<int, (int Start, string Text)>() : null;
+        if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
+            && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            var partIndex = 0;
+            foreach (var part in parts.EnumerateArray())
+            {
+                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                {
+                    (toolCalls ??= []).Add((call, part));
+                }
+                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    var value = t.GetString()!;
+                    if (part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True)
+                    {
+                        reasoning.Append(value);
+                    }
+                    else
+                    {
+                        partStarts?.Add(partIndex, (text.Length, value));
+                        text.Append(value);
+                    }
+                }
+
+                partIndex++;
+            }
+        }
+
+        writer.WriteStartObject();
+        writer.WriteNumber("index"u8, index);
+        writer.WritePropertyName("message"u8);
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "assistant");
+        var visible = text.Value;
+        if (visible is null)
+        {
+            writer.WriteNull("content"u8);
+        }
+        else
+        {
+            writer.WriteString("content"u8, visible);
+        }
+
+        if (reasoning.Value is { } thoughts)
+        {
+            writer.WriteString("reasoning_content"u8, thoughts);
+        }
+
+        if (partStarts is not null)
+        {
+            GroundingAnnotations.Write(writer, candidate, partStarts);
+        }
+
+        if (toolCalls is not null)
+        {
+            writer.WritePropertyName("tool_calls"u8);
+            writer.WriteStartArray();
+            foreach (var (call, part) in toolCalls)
+            {
+                GeminiToChatWriting.WriteFunctionCall(writer, call, part, GeminiToChatWriting.ToolCallIdFor(call), index: null, signatures);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+        GeminiLogprobsToChat.WriteOpenAI(writer, candidate);
+        var native = candidate.TryGetProperty("finishReason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        writer.WriteString("finish_reason"u8, GeminiToChatWriting.MapFinishReason(native ?? "STOP", toolCalls is not null));
+        GeminiToChatWriting.WriteNativeFinishReason(writer, native);
+        writer.WriteEndObject();
+        return visible;
+    }
+
+    /// <summary>
+    /// Text parts joined: most candidates have one, which is then used as is, without a builder and a second copy.
+    /// </summary>
+    private struct TextParts
+    {
+        private string? _first;
+        private StringBuilder? _joined;
+
+        public readonly int Length => _joined?.Length ?? _first?.Length ?? 0;
+
+        public readonly string? Value => _joined?.ToString() ?? _first;
+
+        public void Append(string part)
+        {
+            if (_first is null && _joined is null)
+            {
+                _first = part;
+                return;
+            }
+
+            (_joined ??= new StringBuilder(_first)).Append(part);
+        }
+    }
+}

@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
+
+namespace MixProxy.Translation.OpenAIChatToGemini;
+
+/// <summary>
+/// Translates Gemini SSE events (<c>streamGenerateContent?alt=sse</c>) into OpenAI <c>chat.completion.chunk</c>
+/// events, one Gemini event at a time: nothing is held back waiting for later events.
+/// One instance per response; not thread-safe.
+/// </summary>
+public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    private readonly ResponseContext _context;
+    private readonly ExchangeOutcome _outcome;
+    private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    private string? _id;
+    private TokenUsage? _usage;
+    private string? _blockReason;
+    private bool _ended;
+
+    /// <summary>The stream's usage and the thought signatures it issues go to <paramref name="outcome"/>.</summary>
+    public GeminiToChatStreamTranslator(ResponseContext context, ExchangeOutcome outcome)
+    {
+        _context = context ?? throw new ArgumentNullException(nameof(context));
+        _outcome = outcome ?? throw new ArgumentNullException(nameof(outcome));
+    }
+
+    /// <summary>True once the stream has been closed, normally or by an error event.</summary>
+    public bool IsEnded => _ended;
+
+    public bool Faulted { get; private set; }
+
+    /// <summary>Translates one SSE <c>data:</c> payload and appends the resulting OpenAI events to <paramref name="output"/>.</summary>
+    public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        var trimmed = TrimAscii(data);
+        if (trimmed.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            TranslateParsed(trimmed, output);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            WriteEvent(output, w => OpenAIChatErrors.Write(w, "The upstream sent an event of an unexpected shape; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
+            _ended = true;
+            Faulted = true;
+        }
+    }
+
+    private void TranslateParsed(ReadOnlySpan<byte> trimmed, IBufferWriter<byte> output)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(trimmed);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            // A broken event cannot be skipped safely (it may have carried text or a tool call): say so and stop.
+            WriteEvent(output, w => OpenAIChatErrors.Write(w, "The upstream sent an event that is not valid JSON; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
+            _ended = true;
+            Faulted = true;
+            return;
+        }
+
+        using var parsed = document;
+        var root = document.RootElement;
+        _id ??= GeminiToChatWriting.CompletionId(root);
+
+        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        {
+            // An error after the headers went out: tell the client in OpenAI's shape and stop here.
+            WriteEvent(output, w => GeminiToChatErrorTranslator.WriteStreamError(w, error));
+            _ended = true;
+            Faulted = true;
+            return;
+        }
+
+        if (GeminiUsage.Read(root) is { } usage)
+        {
+            // Gemini repeats cumulative usage on many chunks: the last one is the total.
+            _usage = usage;
+            _outcome.Usage = usage;
+        }
+
+        _blockReason ??= GeminiToChatWriting.PromptBlockReason(root);
+
+        if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        var position = 0;
+        foreach (var candidate in candidates.EnumerateArray())
+        {
+            var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+            position++;
+            if (!_choices.TryGetValue(index, out var state))
+            {
+                state = new ChoiceState();
+                _choices.Add(index, state);
+            }
+
+            TranslateCandidate(candidate, index, state, output);
+        }
+    }
+
+    /// <summary>Closes the stream: finish chunks for choices the upstream left open, the usage chunk, and <c>[DONE]</c>.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        if (_choices.Count == 0)
+        {
+            _choices.Add(0, new ChoiceState());
+        }
+
+        foreach (var (index, state) in _choices)
+        {
+            if (state.PendingFinish is { } pending)
+            {
+                FinishChoice(output, index, state, GeminiToChatWriting.MapFinishReason(pending, state.SawToolCall), pending);
+            }
+            else if (!state.Finished)
+            {
+                var blocked = _blockReason is not null && !state.RoleSent;
+                FinishChoice(output, index, state, blocked ? "content_filter" : state.SawToolCall ? "tool_calls" : "stop", blocked ? _blockReason : null);
+            }
+        }
+
+        if (_context.IncludeUsage && _usage is { } usage)
+        {
+            WriteEvent(output, w =>
+            {
+                WriteChunkHeader(w);
+                w.WritePropertyName("choices"u8);
+                w.WriteStartArray();
+                w.WriteEndArray();
+                w.WritePropertyName("usage"u8);
+                GeminiToChatWriting.WriteUsage(w, usage);
+                w.WriteEndObject();
+            });
+        }
+
+        output.Write(Done);
+    }
+
+    private void TranslateCandidate(JsonElement candidate, int index, ChoiceState state, IBufferWriter<byte> output)
+    {
+        StringBuilder? text = null;
+        StringBuilder? reasoning = null;
+        List<(JsonElement Call, JsonElement Part)>? calls = null;
+        if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
+            && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            // Every part counts: a chunk can carry text and a function call together.
+            foreach (var part in parts.EnumerateArray())
+            {
+                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                {
+                    (calls ??= []).Add((call, part));
+                }
+                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
+                {
+                    var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                    (isThought ? reasoning ??= new() : text ??= new()).Append(s);
+                }
+            }
+        }
+
+        if (_context.SearchGrounding)
+        {
+            if (text is not null)
+            {
+                (state.Text ??= new()).Append(text);
+            }
+
+            GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
+        }
+
+        // A chunk with log probabilities but no text (the last tokens of a choice, say) still gets a content chunk.
+        if (text is not null || reasoning is not null || calls is not null || !state.RoleSent || GeminiLogprobsToChat.Has(candidate))
+        {
+            WriteChunk(output, index, state, null, null, candidate, (w, st) =>
+            {
+                if (reasoning is not null)
+                {
+                    w.WriteString("reasoning_content"u8, reasoning.ToString());
+                }
+
+                if (text is not null || (calls is null && reasoning is null))
+                {
+                    w.WriteString("content"u8, text?.ToString() ?? string.Empty);
+                }
+
+                if (calls is not null)
+                {
+                    w.WritePropertyName("tool_calls"u8);
+                    w.WriteStartArray();
+                    foreach (var (call, part) in calls)
+                    {
+                        // The index counts calls across the whole stream, so parallel calls that arrive in
+                        // separate chunks never collide on index 0.
+                        GeminiToChatWriting.WriteFunctionCall(w, call, part, GeminiToChatWriting.ToolCallIdFor(call), st.NextToolIndex++, _outcome.IssuedSignatures);
+                    }
+
+                    w.WriteEndArray();
+                    st.SawToolCall = true;
+                }
+            });
+        }
+
+        if (candidate.TryGetProperty("finishReason", out var finish) && finish.GetString() is { Length: > 0 } reason && !state.Finished)
+        {
+            if (_context.SearchGrounding)
+            {
+                // Grounding may still come in a later event; the finish chunk, which carries the citations,
+                // waits for the end of the stream (only the finish: every piece of text has gone out already).
+                state.PendingFinish = reason;
+            }
+            else
+            {
+                FinishChoice(output, index, state, GeminiToChatWriting.MapFinishReason(reason, state.SawToolCall), reason);
+            }
+        }
+    }
+
+    /// <summary>The choice's last chunk: the finish reason, and the citations once the whole text is known.</summary>
+    private void FinishChoice(IBufferWriter<byte> output, int index, ChoiceState state, string finishReason, string? nativeFinishReason)
+    {
+        WriteChunk(output, index, state, finishReason, nativeFinishReason, default, static (w, st) =>
+        {
+            if (st.Supports is { Count: > 0 } supports)
+            {
+                GroundingAnnotations.Write(w, st.Sources!, supports, st.Text?.ToString() ?? string.Empty);
+            }
+        });
+    }
+
+    private void WriteChunk(IBufferWriter<byte> output, int index, ChoiceState state, string? finishReason, string? nativeFinishReason, JsonElement candidate, Action<Utf8JsonWriter, ChoiceState> writeDelta)
+    {
+        WriteEvent(output, w =>
+        {
+            WriteChunkHeader(w);
+            w.WritePropertyName("choices"u8);
+            w.WriteStartArray();
+            w.WriteStartObject();
+            w.WriteNumber("index"u8, index);
+            w.WritePropertyName("delta"u8);
+            w.WriteStartObject();
+            if (!state.RoleSent)
+            {
+                w.WriteString("role"u8, "assistant");
+                state.RoleSent = true;
+            }
+
+            writeDelta(w, state);
+            w.WriteEndObject();
+            GeminiLogprobsToChat.WriteOpenAI(w, candidate);
+            if (finishReason is null)
+            {
+                w.WriteNull("finish_reason"u8);
+            }
+            else
+            {
+                w.WriteString("finish_reason"u8, finishReason);
+                GeminiToChatWriting.WriteNativeFinishReason(w, nativeFinishReason);
+                state.Finished = true;
+            }
+
+            w.WriteEndObject();
+            w.WriteEndArray();
+            if (_context.IncludeUsage)
+            {
+                w.WriteNull("usage"u8);
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    private void WriteChunkHeader(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("id"u8, _id ??= "chatcmpl-" + Guid.NewGuid().ToString("N"));
+        w.WriteString("object"u8, "chat.completion.chunk");
+        w.WriteNumber("created"u8, _context.Created);
+        w.WriteString("model"u8, _context.ClientModel);
+    }
+
+    private static void WriteEvent(IBufferWriter<byte> output, Action<Utf8JsonWriter> write)
+    {
+        output.Write(DataPrefix);
+        using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
+        {
+            write(writer);
+        }
+
+        output.Write(EventEnd);
+    }
+
+    private static ReadOnlySpan<byte> TrimAscii(ReadOnlySpan<byte> data)
+    {
+        var start = 0;
+        var end = data.Length;
+        while (start < end && data[start] is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t')
+        {
+            start++;
+        }
+
+        while (end > start && data[end - 1] is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return data[start..end];
+    }
+
+    private sealed class ChoiceState
+    {
+        public bool RoleSent { get; set; }
+
+        public bool Finished { get; set; }
+
+        public bool SawToolCall { get; set; }
+
+        public int NextToolIndex { get; set; }
+
+        /// <summary>Gemini's finish reason, when the finish chunk waits for the end of the stream (citations).</summary>
+        public string? PendingFinish { get; set; }
+
+        /// <summary>The visible text so far; kept only when the request used Google Search (for citation offsets).</summary>
+        public StringBuilder? Text { get; set; }
+
+        public List<GroundingAnnotations.Source>? Sources { get; set; }
+
+        public List<GroundingAnnotations.Support>? Supports { get; set; }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIChatToGemini;
+
+/// <summary>What the Gemini → Chat Completions response and stream translators share: finish reasons, usage, ids, tool calls.</summary>
+internal static class GeminiToChatWriting
+{
+    /// <summary>
+    /// Maps a Gemini finish reason to OpenAI's closed set. Anything that is not a stop, a length cut or a
+    /// safety/recitation block becomes <c>stop</c>: non-standard values break typed OpenAI clients.
+    /// </summary>
+    public static string MapFinishReason(string geminiReason, bool sawToolCall) => geminiReason switch
+    {
+        "MAX_TOKENS" => "length",
+        "SAFETY" or "BLOCKLIST" or "PROHIBITED_CONTENT" or "SPII" or "IMAGE_SAFETY" or "IMAGE_PROHIBITED_CONTENT"
+            or "RECITATION" or "IMAGE_RECITATION" or "LANGUAGE" or "OTHER" or "IMAGE_OTHER" => "content_filter",
+        _ when sawToolCall => "tool_calls",
+        _ => "stop",
+    };
+
+    /// <summary>
+    /// Gemini's own finish reason, next to the mapped one, under OpenRouter's name for it: the closed OpenAI set
+    /// folds <c>MALFORMED_FUNCTION_CALL</c>, <c>RECITATION</c> and the like into <c>stop</c> or
+    /// <c>content_filter</c>, and clients that care need to tell them apart. Typed clients ignore it.
+    /// </summary>
+    public static void WriteNativeFinishReason(Utf8JsonWriter writer, string? geminiReason)
+    {
+        if (!string.IsNullOrEmpty(geminiReason))
+        {
+            writer.WriteString("native_finish_reason"u8, geminiReason);
+        }
+    }
+
+    /// <summary>The <c>promptFeedback.blockReason</c> of a response whose prompt was refused, else null.</summary>
+    public static string? PromptBlockReason(JsonElement response) =>
+        response.TryGetProperty("promptFeedback", out var feedback) && feedback.ValueKind == JsonValueKind.Object
+        && feedback.TryGetProperty("blockReason", out var reason) && reason.ValueKind == JsonValueKind.String
+            ? reason.GetString()
+            : null;
+
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("prompt_tokens"u8, usage.Input);
+        writer.WriteNumber("completion_tokens"u8, usage.Output);
+        writer.WriteNumber("total_tokens"u8, usage.Total);
+        writer.WritePropertyName("prompt_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("cached_tokens"u8, usage.Cached);
+        writer.WriteEndObject();
+        writer.WritePropertyName("completion_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The chat completion id: Gemini's responseId when it sent one, so logs on both sides line up.</summary>
+    public static string CompletionId(JsonElement response) =>
+        response.TryGetProperty("responseId", out var id) && id.GetString() is { Length: > 0 } responseId
+            ? "chatcmpl-" + responseId
+            : "chatcmpl-" + RandomToken(24);
+
+    /// <summary>A short tool-call id; OpenAI rejects ids over 40 characters when a conversation is replayed there.</summary>
+    public static string NewToolCallId() => "call_" + RandomToken(24);
+
+    private static string RandomToken(int length) =>
+        RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", length);
+
+    public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index, ThoughtSignatureBag? signatures)
+    {
+        writer.WriteStartObject();
+        if (index is { } i)
+        {
+            writer.WriteNumber("index"u8, i);
+        }
+
+        writer.WriteString("id"u8, id);
+        writer.WriteString("type"u8, "function");
+        writer.WritePropertyName("function"u8);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, functionCall.TryGetProperty("name", out var name) ? name.GetString() : string.Empty);
+        writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? CompactJson(args) : "{}");
+        writer.WriteEndObject();
+
+        // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
+        if (part.TryGetProperty("thoughtSignature", out var signature) && signature.GetString() is { Length: > 0 } sig)
+        {
+            signatures?.Add(id, sig);
+            writer.WritePropertyName("extra_content"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("google"u8);
+            writer.WriteStartObject();
+            writer.WriteString("thought_signature"u8, sig);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Arguments as compact JSON with non-ASCII kept as is: clients compare and log them, and
+    /// <c>{"city":"北京"}</c> should not reach them as <c>\u5317\u4EAC</c> or with the upstream's line breaks.
+    /// </summary>
+    private static string CompactJson(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            value.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static string ToolCallIdFor(JsonElement functionCall) =>
+        functionCall.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 and <= 40 } geminiId ? geminiId : NewToolCallId();
+}

@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace MixProxy.Translation.Protocols;
+
+/// <summary>
+/// What the gateway knows of one client protocol: its endpoints, where its clients put their key, how to read a
+/// request into typed facts (once), and how to write its error bodies and model lists. It owns its vocabulary, so the
+/// host never spells a field, header or query parameter of any protocol.
+/// </summary>
+public abstract class ClientApi
+{
+    /// <summary>A readable name for logs and messages (<c>OpenAI Chat Completions</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The wire protocol its clients speak: an upstream that speaks it too is passed through, untranslated.</summary>
+    public abstract WireProtocol Protocol { get; }
+
+    public abstract IReadOnlyList<ClientEndpoint> Endpoints { get; }
+
+    /// <summary>Where its clients put their key, in the order they are looked at.</summary>
+    public abstract IReadOnlyList<CredentialSource> CredentialSources { get; }
+
+    /// <summary>
+    /// The paths of its model catalogue (<c>GET</c>): a list, and one model under <see cref="ModelCatalog.ModelParameter"/>.
+    /// Two APIs may share a path; <see cref="Claims"/> tells whose request it is.
+    /// </summary>
+    public abstract ModelCatalog Catalog { get; }
+
+    /// <summary>
+    /// Whether a request outside its routes (a model listing, an unknown path) looks like one of its clients', so the
+    /// answer comes in a shape that client reads. The registry's first API answers those nobody claims.
+    /// </summary>
+    public abstract bool Claims(IRequestHead head);
+
+    /// <summary>
+    /// Reads a request into its facts. <paramref name="body"/> is null when the host did not read the body (only
+    /// possible where the URL names the model). Throws <see cref="TranslationException"/> on a malformed request.
+    /// </summary>
+    public ClientRequest Parse(ClientEndpoint endpoint, IRequestHead head, ReadOnlyMemory<byte>? body)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(head);
+        if (endpoint.Api != this)
+        {
+            throw new ArgumentException($"Endpoint {endpoint.Id} belongs to {endpoint.Api.Name}, not {Name}.", nameof(endpoint));
+        }
+
+        if (body is not { } bytes)
+        {
+            if (endpoint.ModelInBody)
+            {
+                throw new InvalidOperationException($"{endpoint.Id} names its model in the body: the body must be read.");
+            }
+
+            return Parse(endpoint, head, new ParsedBody(null, default, head.ContentLength ?? 0, Read: false));
+        }
+
+        JsonDocument? document = null;
+        if (bytes.Length > 0 || endpoint.ModelInBody)
+        {
+            try
+            {
+                document = JsonDocument.Parse(bytes);
+            }
+            catch (JsonException e)
+            {
+                throw new TranslationException(null, "The request body is not valid JSON: " + e.Message);
+            }
+        }
+
+        try
+        {
+            return Parse(endpoint, head, new ParsedBody(document, bytes, bytes.Length, Read: true));
+        }
+        catch
+        {
+            document?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the facts from an already parsed body (<see cref="ParsedBody.Document"/> null: not read, or empty).</summary>
+    protected abstract ClientRequest Parse(ClientEndpoint endpoint, IRequestHead head, ParsedBody body);
+
+    /// <summary>An error in this protocol's shape.</summary>
+    public abstract byte[] ErrorBody(ClientError refusal);
+
+    /// <summary>The message for a model the gateway does not serve, in the wording its clients know.</summary>
+    public virtual string UnknownModelMessage(ClientRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return $"The model '{request.Model}' does not exist or is not served by this gateway.";
+    }
+
+    public abstract void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output);
+
+    public abstract void WriteModel(string model, IBufferWriter<byte> output);
+
+    /// <summary>A request body as the host read it, handed to <see cref="Parse(ClientEndpoint, IRequestHead, ParsedBody)"/>.</summary>
+    protected readonly record struct ParsedBody(JsonDocument? Document, ReadOnlyMemory<byte> Bytes, long Length, bool Read);
+}
+
+/// <summary>The paths of a client API's model catalogue.</summary>
+/// <param name="ListPaths">Paths that list the models a key may use.</param>
+/// <param name="ModelPaths">Paths that describe one model, with a <c>{model}</c> segment.</param>
+public sealed record ModelCatalog(IReadOnlyList<string> ListPaths, IReadOnlyList<string> ModelPaths)
+{
+    /// <summary>The route value that holds the model name in <see cref="ModelPaths"/>.</summary>
+    public const string ModelParameter = "model";
+}

@@ -1,0 +1,58 @@
+namespace MixProxy.Translation.Protocols;
+
+/// <summary>
+/// One (client API, upstream protocol) pair: how a request of that client goes to an upstream of that protocol and
+/// how the answer comes back. A same-protocol pair is an exchange too (passthrough, with the usage read on the way).
+/// Stateless and shared; <see cref="Begin"/> makes the per-request <see cref="ExchangeCall"/>.
+/// </summary>
+public abstract class Exchange(ClientApi client, WireProtocol upstream)
+{
+    public ClientApi Client { get; } = client ?? throw new ArgumentNullException(nameof(client));
+
+    public WireProtocol Upstream { get; } = upstream ?? throw new ArgumentNullException(nameof(upstream));
+
+    /// <summary>Whether the two sides speak different protocols (request, responses and errors are rewritten).</summary>
+    public bool Translates => Client.Protocol != Upstream;
+
+    /// <summary>Whether <see cref="Begin"/> needs the client's body parsed; a passthrough may stream it on untouched.</summary>
+    public abstract bool NeedsBody(ClientRequest request);
+
+    /// <summary>
+    /// Tool-call ids whose Gemini thought signatures the client did not send back (SDKs that rebuild the history
+    /// from their own types): the host looks them up in its memory and hands them to <see cref="Begin"/>.
+    /// </summary>
+    public virtual IReadOnlyList<string> SignaturesToRecall(ClientRequest request) => [];
+
+    /// <summary>
+    /// Prepares the upstream request. Throws <see cref="TranslationException"/> when the request cannot be served
+    /// on this upstream (bad input: 400; an operation the upstream lacks: 501).
+    /// </summary>
+    public abstract ExchangeCall Begin(ClientRequest request, ExchangeSettings settings);
+
+    public override string ToString() => $"{Client.Name} -> {Upstream.Name}";
+}
+
+/// <summary>What one request's exchange needs to know besides the request itself.</summary>
+public sealed record ExchangeSettings
+{
+    /// <summary>The upstream model and what it can do, from the model map.</summary>
+    public required UpstreamModelProfile Model { get; init; }
+
+    /// <summary>Unix seconds, for the <c>created</c> of translated responses.</summary>
+    public required long Created { get; init; }
+
+    /// <summary>Add the provider page's <c>"output": {"text": …}</c> to whole generation responses.</summary>
+    public bool OutputText { get; init; } = true;
+
+    /// <summary>Signatures found for <see cref="Exchange.SignaturesToRecall"/>; null when none were asked or found.</summary>
+    public ThoughtSignatureBag? KnownSignatures { get; init; }
+}
+
+/// <summary>The upstream side of a request: what replaces the client's body, path and query; null keeps the client's.</summary>
+/// <param name="Body">The body to send; null sends the client's own body as it came.</param>
+/// <param name="Path">The upstream path; null keeps the client's.</param>
+/// <param name="Query">The whole upstream query; null keeps the client's (less its credentials).</param>
+public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query)
+{
+    public static UpstreamRequest Unchanged { get; } = new(null, null, null);
+}

@@ -1,0 +1,38 @@
+namespace MixProxy.Translation.Protocols;
+
+/// <summary>
+/// What the response side of one exchange learned, filled while the response passes and read by the host once it is
+/// over: the usage to settle limits and record metrics with, whether the answer is incomplete, the thought signatures
+/// the upstream issued, and the time translation took. One object, written by the exchange's translators and streams,
+/// instead of callbacks set on the request.
+/// </summary>
+public sealed class ExchangeOutcome
+{
+    private ThoughtSignatureBag? _issuedSignatures;
+
+    /// <summary>The usage the upstream reported; null until (unless) it did.</summary>
+    public TokenUsage? Usage { get; set; }
+
+    /// <summary>
+    /// The response did not end as a complete answer: an error event, a cut stream, no finish. Such a response is
+    /// not cached, and a translated one counts as a translation error.
+    /// </summary>
+    public bool Faulted { get; set; }
+
+    /// <summary>Thought signatures the upstream issued with tool calls, by call id, for the host to remember.</summary>
+    public ThoughtSignatureBag IssuedSignatures => _issuedSignatures ??= new ThoughtSignatureBag();
+
+    public bool HasIssuedSignatures => _issuedSignatures is { Items.Count: > 0 };
+
+    /// <summary>Time spent in a stream's event translator, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    public long TranslationTicks { get; set; }
+
+    /// <summary>Bytes a stream's event translator produced.</summary>
+    public long TranslatedBytes { get; set; }
+
+    /// <summary>
+    /// An exception a stream translator caught mid-stream (the client got an error event, since its headers were
+    /// already out). It is a gateway bug, not the upstream's doing: the host logs it.
+    /// </summary>
+    public Exception? TranslationFault { get; set; }
+}

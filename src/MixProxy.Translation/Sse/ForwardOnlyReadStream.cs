@@ -1,0 +1,80 @@
+namespace MixProxy.Translation.Sse;
+
+/// <summary>The plumbing every read-only, forward-only response stream of the gateway shares; subclasses implement one async read.</summary>
+public abstract class ForwardOnlyReadStream : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// Passes another stream through byte for byte and lets a subclass watch it: the data as it passes, and its end.
+/// A zero-byte read (which YARP's copier issues to wait for data) is neither data nor the end.
+/// </summary>
+public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
+{
+    private bool _ended;
+
+    public sealed override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.IsEmpty)
+        {
+            return read;
+        }
+
+        if (read > 0)
+        {
+            OnData(buffer.Span[..read]);
+        }
+        else if (!_ended)
+        {
+            _ended = true;
+            OnEnd();
+        }
+
+        return read;
+    }
+
+    /// <summary>Bytes that just passed to the reader.</summary>
+    protected abstract void OnData(ReadOnlySpan<byte> data);
+
+    /// <summary>The inner stream ended normally (called once; not on errors or cancellation).</summary>
+    protected virtual void OnEnd()
+    {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

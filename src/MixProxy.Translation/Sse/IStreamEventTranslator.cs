@@ -1,0 +1,19 @@
+using System.Buffers;
+
+namespace MixProxy.Translation.Sse;
+
+/// <summary>A per-response state machine that turns upstream SSE payloads into client SSE events.</summary>
+public interface IStreamEventTranslator
+{
+    /// <summary>True once the client stream is closed (normally or by an error event); later input is ignored.</summary>
+    bool IsEnded { get; }
+
+    /// <summary>True when the stream ended with an error event (such a response must not be cached or counted as complete).</summary>
+    bool Faulted { get; }
+
+    /// <summary>Translates one upstream <c>data:</c> payload, appending zero or more client events.</summary>
+    void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output);
+
+    /// <summary>Called once at upstream end of stream: closes anything still open.</summary>
+    void Complete(IBufferWriter<byte> output);
+}

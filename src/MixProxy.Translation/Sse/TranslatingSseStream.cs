@@ -1,0 +1,107 @@
+using System.Net.ServerSentEvents;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.Sse;
+
+/// <summary>
+/// A read-only stream that pulls SSE events from the upstream body, translates each one as it arrives and
+/// hands out the translated bytes. Pull-based on purpose: no background task, no buffering of the whole
+/// body, and back-pressure comes for free because nothing is read upstream until the client side asks.
+/// </summary>
+public sealed class TranslatingSseStream : ForwardOnlyReadStream
+{
+    private readonly Stream _upstream;
+    private readonly IStreamEventTranslator _translator;
+    private readonly ExchangeOutcome _outcome;
+    private readonly IAsyncEnumerator<SseItem<byte[]>> _events;
+    private readonly PooledBufferWriter _pending = new();
+    private readonly CancellationTokenSource _cancellation;
+    private int _pendingOffset;
+    private bool _completed;
+
+    /// <summary>The translator's time and output, and whether the stream faulted, go to <paramref name="outcome"/> as it runs.</summary>
+    public TranslatingSseStream(Stream upstream, IStreamEventTranslator translator, ExchangeOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        _upstream = upstream ?? throw new ArgumentNullException(nameof(upstream));
+        _translator = translator ?? throw new ArgumentNullException(nameof(translator));
+        _outcome = outcome ?? throw new ArgumentNullException(nameof(outcome));
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(_cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
+    }
+
+    /// <summary>Whether an output buffer is rented right now (none should be while waiting for the upstream).</summary>
+    internal bool HoldsOutputBuffer => _pending.HoldsBuffer;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var available = _pending.WrittenCount - _pendingOffset;
+            if (available > 0)
+            {
+                var count = Math.Min(available, buffer.Length);
+                _pending.WrittenSpan.Slice(_pendingOffset, count).CopyTo(buffer.Span);
+                _pendingOffset += count;
+                return count;
+            }
+
+            // Drained: the buffer goes back to the pool before waiting for the next event, which may be seconds away.
+            _pending.Release();
+            _pendingOffset = 0;
+            if (_completed)
+            {
+                return 0;
+            }
+
+            // Keep reading until one upstream event produced output (or the upstream ended), so a
+            // read never returns 0 bytes before the true end of the stream. The caller's token (YARP's
+            // activity timeout, the client going away) cancels the upstream read too.
+            bool more;
+            using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _cancellation))
+            {
+                more = await _events.MoveNextAsync().ConfigureAwait(false);
+            }
+
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (more)
+            {
+                _translator.TranslateEvent(_events.Current.Data, _pending);
+                if (_translator.IsEnded)
+                {
+                    _completed = true;
+                }
+            }
+            else
+            {
+                _translator.Complete(_pending);
+                _completed = true;
+            }
+
+            _outcome.TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            _outcome.TranslatedBytes += _pending.WrittenCount;
+            _outcome.Faulted = _translator.Faulted;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _upstream.Dispose();
+            _cancellation.Dispose();
+            _pending.Release();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _events.DisposeAsync().ConfigureAwait(false);
+        await _upstream.DisposeAsync().ConfigureAwait(false);
+        _cancellation.Dispose();
+        _pending.Release();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

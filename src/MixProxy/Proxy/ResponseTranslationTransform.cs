@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using MixProxy.Telemetry;
+using MixProxy.Translation.Protocols;
+using Yarp.ReverseProxy.Transforms;
+
+namespace MixProxy.Proxy;
+
+/// <summary>
+/// Hands the upstream's answer to the request's exchange call and sends the client what it gives back: an error
+/// restated (or passed through), a whole response translated (or passed through with its usage read and
+/// <c>output.text</c> added), a stream wrapped event by event. An upstream answer that cannot be used is a 502 in the
+/// client's protocol.
+/// </summary>
+internal sealed class ResponseTranslationTransform(GatewayMetrics metrics) : ResponseTransform
+{
+    // Upstream bodies the gateway must read whole (non-streaming responses, errors) are capped: a runaway
+    // upstream must not exhaust the gateway's memory.
+    private const int MaxBufferedResponseBytes = 64 * 1024 * 1024;
+
+    private static readonly KeyValuePair<string, object?> ResponseDirection = new("mixproxy.translation.direction", "response");
+    private static readonly KeyValuePair<string, object?> StreamDirection = new("mixproxy.translation.direction", "stream");
+
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.ProxyResponse is not { } upstream)
+        {
+            return; // no response: the forwarding-error middleware answers in the client's protocol
+        }
+
+        var request = context.HttpContext.GetGatewayRequest();
+        var call = request.Call!;
+        var response = context.HttpContext.Response;
+        try
+        {
+            if (!upstream.IsSuccessStatusCode)
+            {
+                if (call.RestatesErrors)
+                {
+                    var body = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+                    var error = call.TranslateError((int)upstream.StatusCode, body);
+                    response.StatusCode = error.StatusCode;
+                    if (error.RetryAfter is { } retry)
+                    {
+                        response.Headers.RetryAfter = Math.Ceiling(retry.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    }
+
+                    Replace(context, error.Body, "application/json");
+                }
+
+                return;
+            }
+
+            if (request.Stream)
+            {
+                var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+                var reply = call.TranslateStream(inner, upstream.Content.Headers.ContentType?.MediaType, context.HttpContext.RequestAborted);
+                upstream.Content = new StreamContent(reply.Body);
+                if (reply.ContentType is { } contentType)
+                {
+                    response.Headers.ContentLength = null;
+                    response.Headers.ContentType = contentType;
+                }
+
+                if (reply.NoCache)
+                {
+                    response.Headers.CacheControl = "no-cache";
+                }
+
+                return;
+            }
+
+            var original = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+            var upstreamContentType = upstream.Content.Headers.ContentType?.ToString();
+            var output = new ArrayBufferWriter<byte>(original.Length + 512);
+            var started = Stopwatch.GetTimestamp();
+            var written = call.TranslateResponse(original, upstreamContentType, output);
+            if (request.Exchange.Translates)
+            {
+                metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseDirection);
+                metrics.TranslationBytes.Record(output.WrittenCount, ResponseDirection);
+            }
+
+            Replace(context, written is null ? original : output.WrittenMemory, written ?? upstreamContentType ?? "application/json");
+        }
+        catch (UpstreamResponseException e)
+        {
+            metrics.TranslationErrors.Add(1, request.Stream ? StreamDirection : ResponseDirection, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
+            response.StatusCode = 502;
+            Replace(context, request.Api.ErrorBody(ClientError.BadUpstream(e.Message)), "application/json");
+        }
+    }
+
+    private static void Replace(ResponseTransformContext context, ReadOnlyMemory<byte> body, string contentType)
+    {
+        var content = new ReadOnlyMemoryContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        context.ProxyResponse!.Content = content;
+        context.HttpContext.Response.Headers.ContentLength = body.Length;
+        context.HttpContext.Response.Headers.ContentType = contentType;
+        context.HttpContext.Response.Headers.ContentEncoding = default;
+    }
+
+    private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > MaxBufferedResponseBytes)
+        {
+            throw new UpstreamResponseException($"The upstream response is larger than the {MaxBufferedResponseBytes} bytes the gateway reads whole.");
+        }
+
+        using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (content.Headers.ContentLength is { } length)
+        {
+            // The usual case: one array of the declared size, filled in place (SocketsHttpHandler enforces the length).
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > MaxBufferedResponseBytes)
+                {
+                    throw new UpstreamResponseException($"The upstream response is larger than the {MaxBufferedResponseBytes} bytes the gateway reads whole.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+}

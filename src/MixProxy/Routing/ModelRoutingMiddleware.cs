@@ -1,0 +1,72 @@
+using MixProxy.Configuration;
+using MixProxy.Proxy;
+using MixProxy.Translation.Protocols;
+using Yarp.ReverseProxy;
+
+namespace MixProxy.Routing;
+
+/// <summary>
+/// Resolves the model once in the model map, checks the key may use it, picks the exchange for the client's protocol
+/// and the upstream's (asking the registry), and points the request at the model's cluster. Unknown model: 404; not
+/// the key's: 403; no exchange: 501; a cluster mid-reload: 503, each in the client's protocol.
+/// </summary>
+internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfigStore store, IProxyStateLookup proxyState, ProtocolRegistry protocols)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.GetGatewayRequest();
+        var client = request.Request;
+        var model = client.Model;
+        var param = request.Endpoint.ModelParam;
+        if (!ModelMap.IsValidName(model))
+        {
+            await RefuseAsync(context, request, new ClientError(400, "The model name may only use letters, digits and . _ - : / @ + (at most 200 characters, no '..').", param)).ConfigureAwait(false);
+            return;
+        }
+
+        // Taken after the (possibly slow) body upload: the model map, the credentials and the live cluster below all
+        // come from the same generation.
+        var config = store.Current;
+        request.Config = config;
+        if (config.Models.Resolve(model) is not { } entry)
+        {
+            await RefuseAsync(context, request, new ClientError(404, request.Api.UnknownModelMessage(client), param, "model_not_found")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!request.Key.MayUse(model))
+        {
+            await RefuseAsync(context, request, new ClientError(403, $"API key '{request.Key.Name}' may not use model '{model}'.", param, "model_not_allowed")).ConfigureAwait(false);
+            return;
+        }
+
+        if (protocols.FindExchange(request.Api, entry.Protocols) is not { } exchange)
+        {
+            var spoken = string.Join(", ", entry.Protocols.Select(p => p.Name));
+            await RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster)
+            || !config.Clusters.Any(c => c.ClusterId == entry.ClusterId && c.Equals(cluster.Model.Config)))
+        {
+            // YARP and the snapshot disagree for a moment during a reload: never send one generation's
+            // credential to another generation's destination.
+            await RefuseAsync(context, request, new ClientError(503, $"The cluster for model '{model}' is not available yet; retry.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (exchange.NeedsBody(client) && !client.BodyRead && !await ClientRequestReader.TryReadAsync(context, request, withBody: true).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        request.Model = entry;
+        request.Exchange = exchange;
+        request.Telemetry.Describe(request.Endpoint, exchange.Upstream, entry, model, request.Stream);
+        context.ReassignProxyRequest(cluster);
+        await next(context).ConfigureAwait(false);
+    }
+
+    private static Task RefuseAsync(HttpContext context, GatewayRequest request, ClientError error) => ClientErrors.WriteAsync(context, request.Api, error);
+}
