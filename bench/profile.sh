@@ -90,7 +90,8 @@ for m in rows(sys.argv[1]):
 print("\n| where the gateway's CPU samples go (self) | % |\n| --- | ---: |")
 for g, pct in sorted(groups.items(), key=lambda kv: -kv[1])[:16]:
     print(f"| {g} | {pct:.1f} |")
-frames = ["GatewayRequestMiddleware", "GatewayTransformProvider", "TranslatingSseStream", "GeminiToChatStreamTranslator",
+frames = ["GatewayRequestMiddleware", "ModelRoutingMiddleware", "ExchangeMiddleware", "AdmissionMiddleware",
+          "ResponseTranslationTransform", "TranslatingSseStream", "GeminiToChatStreamTranslator",
           "ChatStreamUsageFilter", "UsageTapStream", "SseParser", "ChatToGeminiRequestTranslator", "StreamCopier",
           "HttpForwarder.SendAsync", "GatewayRateLimiter", "AggregatorStore"]
 incl = {}

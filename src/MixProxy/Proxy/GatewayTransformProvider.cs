@@ -12,7 +12,7 @@ namespace MixProxy.Proxy;
 /// client noted, the response recorded for the cache. They act on the request's <see cref="GatewayRequest"/>, so they
 /// never parse the request again.
 /// </summary>
-internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, GatewayMetrics metrics) : ITransformProvider
+internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, GatewayMetrics metrics, ILoggerFactory loggers) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -35,7 +35,7 @@ internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, Respo
         context.RequestTransforms.Add(new UpstreamSentTransform());
 
         context.ResponseTransforms.Add(new UpstreamResponseObserver(metrics));
-        context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics));
+        context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, loggers.CreateLogger<ResponseTranslationTransform>()));
         context.ResponseTransforms.Add(new FirstChunkObserver());
         context.ResponseTransforms.Add(new CacheRecordingTransform(cache));
     }

@@ -12,9 +12,10 @@ namespace MixProxy.Proxy;
 /// Hands the upstream's answer to the request's exchange call and sends the client what it gives back: an error
 /// restated (or passed through), a whole response translated (or passed through with its usage read and
 /// <c>output.text</c> added), a stream wrapped event by event. An upstream answer that cannot be used is a 502 in the
-/// client's protocol.
+/// client's protocol; anything else the exchange throws is a gateway bug, logged, and a 500 in the client's protocol
+/// (YARP would otherwise report it as an unreachable upstream).
 /// </summary>
-internal sealed class ResponseTranslationTransform(GatewayMetrics metrics) : ResponseTransform
+internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogger<ResponseTranslationTransform> logger) : ResponseTransform
 {
     // Upstream bodies the gateway must read whole (non-streaming responses, errors) are capped: a runaway
     // upstream must not exhaust the gateway's memory.
@@ -91,6 +92,13 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics) : Res
             metrics.TranslationErrors.Add(1, request.Stream ? StreamDirection : ResponseDirection, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
             response.StatusCode = 502;
             Replace(context, request.Api.ErrorBody(ClientError.BadUpstream(e.Message)), "application/json");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            GatewayLog.RequestFailed(logger, request.Endpoint.Id, e);
+            response.StatusCode = 500;
+            response.Headers.CacheControl = default;
+            Replace(context, request.Api.ErrorBody(new ClientError(500, "The gateway failed while handling this request; the failure is logged.")), "application/json");
         }
     }
 

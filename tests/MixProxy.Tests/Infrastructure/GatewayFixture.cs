@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using MixProxy.Simulator;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Tests.Infrastructure;
 
@@ -47,7 +48,7 @@ public sealed class GatewayFixture : IAsyncDisposable
     }
 
     /// <summary>Starts a simulator and a gateway; <paramref name="configure"/> may change the default config before the gateway reads it.</summary>
-    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null, string[]? args = null)
+    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null, string[]? args = null, ProtocolRegistry? protocols = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "mixproxy-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -61,7 +62,7 @@ public sealed class GatewayFixture : IAsyncDisposable
 
         try
         {
-            fixture._gateway = await BuildGatewayAsync(fixture, redis, args);
+            fixture._gateway = await BuildGatewayAsync(fixture, redis, args, protocols ?? ProtocolRegistry.Default);
             await fixture._gateway.StartAsync();
         }
         catch
@@ -73,13 +74,14 @@ public sealed class GatewayFixture : IAsyncDisposable
         return fixture;
     }
 
-    private static Task<WebApplication> BuildGatewayAsync(GatewayFixture fixture, string? redis, string[]? args) =>
+    private static Task<WebApplication> BuildGatewayAsync(GatewayFixture fixture, string? redis, string[]? args, ProtocolRegistry protocols) =>
         GatewayHost.BuildAsync(new GatewayHostSettings
         {
             ConfigPath = fixture.ConfigPath,
             Urls = "http://127.0.0.1:0",
             Args = [.. redis is null ? [] : new[] { $"--MixProxy:RateLimiting:Redis={redis}" }, .. args ?? []],
             ConfigPollInterval = TimeSpan.FromMilliseconds(100),
+            Protocols = protocols,
             Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : null,
             ConfigureLogging = logging =>
             {
