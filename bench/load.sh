@@ -121,6 +121,13 @@ if [ "$PEER" = portkey ]; then
 fi
 
 cpu_ticks() { if [ "$1" = - ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
+# Bytes the measured MixProxy has allocated so far, from its own /metrics (the runtime's counter); "-" for other processes.
+allocated() {
+  local port=
+  if [ "$1" = "${gw_pid:-}" ]; then port=$GW_PORT; elif [ "$1" = "${cmp_pid:-}" ]; then port=$CMP_PORT; fi
+  if [ -z "$port" ]; then echo -; return; fi
+  curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ {print $2}'
+}
 clk=$(getconf CLK_TCK)
 
 extra_args() { # the scenario's extra headers as repeated options: flag headers
@@ -152,16 +159,16 @@ for round in $(seq 1 "$ROUNDS"); do
       IFS='|' read -r name url body pid base headers <<<"$s"
       extra=(); [ -n "$headers" ] && mapfile -d '' extra < <(extra_args --header "$headers")
       hey_run "$url" "$body" "$latency" 300 8 "$work/warm.csv" "$headers"   # re-warms connections and caches for this row
-      c0=$(cpu_ticks "$pid"); start=$(date +%s.%N)
+      a0=$(allocated "$pid"); c0=$(cpu_ticks "$pid"); start=$(date +%s.%N)
       hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv" "$headers"
-      end=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+      end=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(allocated "$pid")
       lc0=$(cpu_ticks "$pid")
       lat=$(timeout 300 "${load_cpu[@]}" dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
             --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency" "${extra[@]}") || lat="$lat failed"
       lc1=$(cpu_ticks "$pid")
-      python3 - "$work/tp.csv" "$start" "$end" "$N" "$c0" "$c1" "$lc0" "$lc1" "$LAT_N" "$clk" "$pid" <<PY >> "$raw"
+      python3 - "$work/tp.csv" "$start" "$end" "$N" "$c0" "$c1" "$lc0" "$lc1" "$LAT_N" "$clk" "$pid" "${a0:--}" "${a1:--}" <<PY >> "$raw"
 import csv, sys
-tp, start, end, n, c0, c1, lc0, lc1, lat_n, clk, pid = sys.argv[1:]
+tp, start, end, n, c0, c1, lc0, lc1, lat_n, clk, pid, a0, a1 = sys.argv[1:]
 bad = sum(1 for r in csv.DictReader(open(tp)) if r["status-code"] != "200")
 lat = dict(kv.split("=") for kv in "$lat".split() if "=" in kv)
 bad += int(lat.get("errors", 1)) + int(lat_n) - int(lat.get("count", 0))
@@ -173,7 +180,8 @@ rss = "-"
 if pid != "-":
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"): rss = f"{int(line.split()[1]) / 1024:.0f}"
-print("\t".join(["$round", "$latency", "$name", "$base", f"{rps:.0f}", lat.get("p50_us", "nan"), lat.get("p99_us", "nan"), cpu, cpu1, rss, str(bad)]))
+alloc = f"{(float(a1) - float(a0)) / int(n) / 1024:.1f}" if "-" not in (a0, a1) and a0 and a1 else "-"
+print("\t".join(["$round", "$latency", "$name", "$base", f"{rps:.0f}", lat.get("p50_us", "nan"), lat.get("p99_us", "nan"), cpu, cpu1, rss, str(bad), alloc]))
 PY
     done
   done
@@ -196,8 +204,8 @@ def agg(values, scale=1.0, digits=0):
     f = lambda x: f"{x * scale:.{digits}f}"
     return f"{f(statistics.median(v))} ({f(min(v))}–{f(max(v))})" if len(v) > 1 else f(v[0])
 direct = {(r[0], r[1], r[2]): r for r in rows if r[3] == "-"}
-print(f"| upstream | scenario | req/s (c={c}) | p50 ms (c=1) | p99 ms (c=1) | added p50 ms | added p99 ms | CPU µs/req (c={c}) | CPU µs/req (c=1) | peak RSS MB |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print(f"| upstream | scenario | req/s (c={c}) | p50 ms (c=1) | p99 ms (c=1) | added p50 ms | added p99 ms | CPU µs/req (c={c}) | CPU µs/req (c=1) | alloc KB/req (c={c}) | peak RSS MB |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for (latency, name), rs in by.items():
     added50, added99 = [], []
     for r in rs:
@@ -208,6 +216,7 @@ for (latency, name), rs in by.items():
     note = f" ({bad} failed)" if bad else ""
     print(f"| {latency} ms | {name}{note} | {agg([num(r[4]) for r in rs])} | {agg([num(r[5]) for r in rs], 1e-3, 2)} | {agg([num(r[6]) for r in rs], 1e-3, 2)} "
           f"| {agg(added50, 1e-3, 2) if added50 else '-'} | {agg(added99, 1e-3, 2) if added99 else '-'} "
-          f"| {agg([num(r[7]) for r in rs])} | {agg([num(r[8]) for r in rs])} | {agg([num(r[9]) for r in rs])} |")
-print(f"\nMedian of {rounds} interleaved rounds, (min–max) across rounds. Added latency: the row minus its direct row of the same round.")
+          f"| {agg([num(r[7]) for r in rs])} | {agg([num(r[8]) for r in rs])} | {agg([num(r[11]) for r in rs], 1.0, 1)} | {agg([num(r[9]) for r in rs])} |")
+print(f"\nMedian of {rounds} interleaved rounds, (min–max) across rounds. Added latency: the row minus its direct row of the same round. "
+      "Allocation: the gateway's own dotnet.gc.heap.total_allocated over the c={c} run, per request (MixProxy rows only).")
 PY

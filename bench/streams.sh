@@ -9,12 +9,16 @@
 #   flock /tmp/mixproxy-bench.lock bench/streams.sh
 #   STREAMS=500 SLOW_REPS=1 ONLY=ttft,slow flock /tmp/mixproxy-bench.lock bench/streams.sh
 #   GATEWAY_ENV="DOTNET_gcServer=0" …    environment of the gateway process only, for experiments
+#   COMPARE_DLL=/tmp/old/mixproxy.dll ONLY=slow …   adds the MixProxy rows of another build to (c), interleaved (before/after)
+#   COMPARE_NAME="before"                          the label of those rows (default "compared build")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 TTFT_N=${TTFT_N:-300}; TTFT_REPS=${TTFT_REPS:-3}; HOLD_REPS=${HOLD_REPS:-5}
 STREAMS=${STREAMS:-1000}; SLOW_REPS=${SLOW_REPS:-2}; ONLY=${ONLY:-ttft,holdback,slow}
 SIM_PORT=${SIM_PORT:-18190}; GW_PORT=${GW_PORT:-18180}; PACED_PORT=${PACED_PORT:-18192}
+COMPARE_DLL=${COMPARE_DLL:-}; COMPARE_NAME=${COMPARE_NAME:-compared build}
+GATEWAY_DLL=src/MixProxy/bin/Release/net10.0/mixproxy.dll
 
 # 1,000 client streams, 1,000 gateway connections each way and the simulator's: well past the usual 1,024.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -35,11 +39,11 @@ trap cleanup EXIT
 # upstream of the hold-back check (the benchmark client starts it on PACED_PORT).
 bench_config "$work/bench.json" "$SIM_PORT" "$PACED_PORT"
 
-start_servers() {
+start_servers() { # [gateway dll]
   export Logging__LogLevel__Default=Warning
   dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
   sim_pid=$!
-  env ${GATEWAY_ENV:-} dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
+  env ${GATEWAY_ENV:-} dotnet "${1:-$GATEWAY_DLL}" --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!
   wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz" || exit 1
 }
@@ -66,13 +70,19 @@ if [[ $ONLY == *slow* ]]; then
   echo; echo "### (c) $STREAMS concurrent slow streams (fresh servers per row; memory: all open vs none open after warm-up)"; echo
   header=1
   for rep in $(seq 1 "$SLOW_REPS"); do
-    # name | target | api | model | gateway measured?
-    for row in "direct: OpenAI chat|$sim|chat|gpt-bench|no" \
-               "MixProxy: OpenAI passthrough|$gw|chat|gpt-bench|yes" \
-               "MixProxy: OpenAI -> Gemini translated|$gw|chat|gemini-bench|yes" \
-               "MixProxy: Gemini passthrough|$gw|gemini|gemini-bench|yes"; do
-      IFS='|' read -r name target api model measured <<<"$row"
-      start_servers
+    # name | target | api | model | gateway measured? | gateway build
+    rows=("direct: OpenAI chat|$sim|chat|gpt-bench|no|"
+          "MixProxy: OpenAI passthrough|$gw|chat|gpt-bench|yes|"
+          "MixProxy: OpenAI -> Gemini translated|$gw|chat|gemini-bench|yes|"
+          "MixProxy: Gemini passthrough|$gw|gemini|gemini-bench|yes|")
+    if [ -n "$COMPARE_DLL" ]; then
+      rows+=("$COMPARE_NAME: OpenAI passthrough|$gw|chat|gpt-bench|yes|$COMPARE_DLL"
+             "$COMPARE_NAME: OpenAI -> Gemini translated|$gw|chat|gemini-bench|yes|$COMPARE_DLL"
+             "$COMPARE_NAME: Gemini passthrough|$gw|gemini|gemini-bench|yes|$COMPARE_DLL")
+    fi
+    for row in "${rows[@]}"; do
+      IFS='|' read -r name target api model measured dll <<<"$row"
+      start_servers "$dll"
       gw_args=(--gw-pid 0 --metrics -)
       [ "$measured" = yes ] && gw_args=(--gw-pid "$gw_pid" --metrics "$gw/metrics")
       "${bench[@]}" slow --name "$name" --target "$target" --api "$api" --model "$model" --streams "$STREAMS" \

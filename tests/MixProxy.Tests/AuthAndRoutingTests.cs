@@ -84,6 +84,26 @@ public sealed class AuthAndRoutingTests
     }
 
     [Fact]
+    public async Task GenerateContent_ModelWhoseUpstreamTheClientsProtocolHasNoExchangeWith_Returns501InGoogleShape()
+    {
+        // A registry without the Gemini client → Chat Completions upstream pair: the gateway must say so, not guess.
+        var withoutPair = new MixProxy.Translation.Protocols.ProtocolRegistry(
+            [MixProxy.Translation.OpenAIChat.OpenAIChatClientApi.Instance, MixProxy.Translation.Gemini.GeminiClientApi.Instance],
+            [new MixProxy.Translation.OpenAIChat.OpenAIChatPassthroughExchange(), new MixProxy.Translation.Gemini.GeminiPassthroughExchange(), new MixProxy.Translation.OpenAIChatToGemini.OpenAIChatToGeminiExchange()],
+            MixProxy.Translation.Protocols.ProtocolRegistry.Default.UpstreamCredentials,
+            MixProxy.Translation.Gemini.GeminiVocabulary.Protocol);
+        await using var gateway = await GatewayFixture.StartAsync(protocols: withoutPair);
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/gpt-4o-mini:generateContent", Generate);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, status);
+        HttpHelpers.AssertGoogleError(body, 501, "UNIMPLEMENTED");
+        Assert.Contains("not served to Gemini clients", body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
     public async Task CountTokens_OnOpenAIOnlyModel_Returns501InGoogleShape()
     {
         await using var gateway = await GatewayFixture.StartAsync();

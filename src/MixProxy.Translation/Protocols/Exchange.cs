@@ -52,7 +52,4 @@ public sealed record ExchangeSettings
 /// <param name="Body">The body to send; null sends the client's own body as it came.</param>
 /// <param name="Path">The upstream path; null keeps the client's.</param>
 /// <param name="Query">The whole upstream query; null keeps the client's (less its credentials).</param>
-public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query)
-{
-    public static UpstreamRequest Unchanged { get; } = new(null, null, null);
-}
+public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query);
