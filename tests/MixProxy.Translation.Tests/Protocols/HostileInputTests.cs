@@ -12,7 +12,8 @@ namespace MixProxy.Translation.Tests.Protocols;
 /// stream event gets values of every other type, edge numbers, deep and long values, or is removed (see
 /// <see cref="JsonMutants"/>). Whatever arrives, a translator answers by the rules the host relies on:
 /// <list type="bullet">
-/// <item>a client request is translated or refused with a <see cref="TranslationException"/> (a 400 naming the field);</item>
+/// <item>a client request is translated or refused with a <see cref="TranslationException"/> (a 400 naming the field:
+/// only a body that is not a JSON object at all is refused without one);</item>
 /// <item>a whole upstream reply is translated or refused with an <see cref="UpstreamResponseException"/> (a 502);</item>
 /// <item>an upstream error is restated, whatever its shape;</item>
 /// <item>an upstream stream is translated to its end, at worst closed by an error event, with no translation fault
@@ -123,17 +124,31 @@ public sealed class HostileInputTests
         var failures = new Failures(file);
         failures.RunAll(JsonMutants.Of(JsonNode.Parse(source.Text)!), mutant =>
         {
+            // As the host does: parse once (a body that is no JSON object is refused here), recall signatures, begin.
+            ClientRequest request;
             try
             {
-                // As the host does: parse once, recall signatures, then begin.
-                var request = source.Parse(mutant.Json);
-                _ = exchange.SignaturesToRecall(request);
+                request = source.Parse(mutant.Json);
+            }
+            catch (TranslationException e) when (IsRefusal(e))
+            {
+                return;
+            }
+
+            _ = exchange.SignaturesToRecall(request);
+            try
+            {
                 var call = ExchangeHarness.Begin(source.Pair, request, source.Profile);
                 using var upstreamBody = JsonDocument.Parse(call.Request.Body!.Value);
             }
-            catch (TranslationException e) when (!string.IsNullOrWhiteSpace(e.Message) && (e.Param is null || e.Param.Length > 0))
+            catch (TranslationException e) when (IsRefusal(e) && (e.Param is not null || mutant.Path == "$"))
             {
-                // A refusal, found by validation: the host answers 400 naming e.Param.
+                // A refusal found by validation: the host answers 400 naming e.Param.
+            }
+            catch (TranslationException e) when (e.Param is null)
+            {
+                // Only the body as a whole is refused without a param; a catch-all would be refused like this.
+                throw new InvalidOperationException("Refused without naming the field: " + e.Message, e);
             }
         });
 
@@ -212,6 +227,9 @@ public sealed class HostileInputTests
 
         failures.AssertNone();
     }
+
+    /// <summary>A refusal the host can pass on: it says what is wrong, and names the field when it names one.</summary>
+    private static bool IsRefusal(TranslationException e) => !string.IsNullOrWhiteSpace(e.Message) && e.Param is null or { Length: > 0 };
 
     /// <summary>The client gets whole events (or one JSON array), and a stream closed by an error event counts as faulted.</summary>
     private static void AssertWellFormed(string reply, Source source, ExchangeOutcome outcome)
