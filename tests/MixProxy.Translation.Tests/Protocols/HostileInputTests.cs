@@ -148,7 +148,7 @@ public sealed class HostileInputTests
             catch (TranslationException e) when (e.Param is null)
             {
                 // Only the body as a whole is refused without a param; a catch-all would be refused like this.
-                throw new InvalidOperationException("Refused without naming the field: " + e.Message, e);
+                throw new RuleBroken("Refused without naming the field (only a body that is no JSON object may be): " + e.Message, e);
             }
         });
 
@@ -219,7 +219,7 @@ public sealed class HostileInputTests
             var reply = ExchangeHarness.TranslateStreamAsync(call, mutant.Json, TestContext.Current.CancellationToken).GetAwaiter().GetResult();
             if (call.Outcome.TranslationFault is { } fault)
             {
-                throw new InvalidOperationException("The stream recorded a translation fault (a translator bug).", fault);
+                throw new RuleBroken("The stream recorded a translation fault (a translator bug).", fault);
             }
 
             AssertWellFormed(reply, source, call.Outcome);
@@ -234,23 +234,29 @@ public sealed class HostileInputTests
     /// <summary>The client gets whole events (or one JSON array), and a stream closed by an error event counts as faulted.</summary>
     private static void AssertWellFormed(string reply, Source source, ExchangeOutcome outcome)
     {
-        if (source.ClientProtocol == "Gemini" && !source.Sse)
-        {
-            using var _ = JsonDocument.Parse(reply);
-            return;
-        }
-
-        var events = GoldenCase.SseData(reply);
+        var events = source.ClientProtocol == "Gemini" && !source.Sse ? [reply] : GoldenCase.SseData(reply);
         foreach (var data in events.Where(d => d != "[DONE]"))
         {
-            using var _ = JsonDocument.Parse(data);
+            try
+            {
+                using var _ = JsonDocument.Parse(data);
+            }
+            catch (JsonException e)
+            {
+                throw new RuleBroken($"The client got a broken event (half written before an error event?): {Shorten(data)}", e);
+            }
         }
 
         if (events.Count > 0 && events[^1].StartsWith("{\"error\"", StringComparison.Ordinal) && !outcome.Faulted)
         {
-            throw new InvalidOperationException("The stream ended with an error event but is not marked faulted.");
+            throw new RuleBroken("The stream ended with an error event but is not marked faulted.");
         }
     }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    /// <summary>A rule the battery found broken without the translator throwing (the cause, if any, is inside).</summary>
+    private sealed class RuleBroken(string message, Exception? cause = null) : Exception(message, cause);
 
     // :: Helpers ----------------------------------------------------------------------------------
 
@@ -354,16 +360,26 @@ public sealed class HostileInputTests
 
         private string Report(Mutant mutant, Exception e)
         {
-            var inner = e.InnerException is { } cause ? $"\n  caused by {cause.GetType().Name}: {cause.Message}\n  {FirstFrame(cause)}" : string.Empty;
-            return $"{file} {mutant.Path} := {mutant.Replacement}\n  {e.GetType().Name}: {e.Message}\n  {FirstFrame(e)}{inner}";
+            var report = new StringBuilder($"{file} {mutant.Path} := {mutant.Replacement}");
+            for (var (cause, by) = (e, string.Empty); cause is not null; (cause, by) = (cause.InnerException, "caused by "))
+            {
+                report.Append($"\n  {by}{cause.GetType().Name}: {cause.Message}");
+                if (cause is not RuleBroken && TranslatorFrame(cause) is { } frame)
+                {
+                    report.Append($"\n    at {frame}");
+                }
+            }
+
+            return report.ToString();
         }
 
-        private static string FirstFrame(Exception e) =>
-            new StackTrace(e, fNeedFileInfo: true).GetFrames()
+        /// <summary>The translation library's method an exception came from (the frames above it are the JSON API's).</summary>
+        private static string? TranslatorFrame(Exception e) =>
+            new StackTrace(e).GetFrames()
                 .Select(f => f.GetMethod())
-                .Where(m => m?.DeclaringType?.Namespace?.StartsWith("MixProxy.Translation", StringComparison.Ordinal) == true
-                    && m.DeclaringType.Namespace?.StartsWith("MixProxy.Translation.Tests", StringComparison.Ordinal) != true)
-                .Select(m => $"at {m!.DeclaringType!.Name}.{m.Name}")
-                .FirstOrDefault() ?? "at " + e.TargetSite?.Name;
+                .Where(m => m?.DeclaringType?.Namespace is { } ns && ns.StartsWith("MixProxy.Translation", StringComparison.Ordinal)
+                    && !ns.StartsWith("MixProxy.Translation.Tests", StringComparison.Ordinal))
+                .Select(m => $"{m!.DeclaringType!.Name}.{m.Name}")
+                .FirstOrDefault();
     }
 }
