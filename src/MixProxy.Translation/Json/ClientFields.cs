@@ -27,14 +27,6 @@ internal static class ClientFields
         _ => throw new TranslationException(param, $"'{Leaf(param)}' must be an integer from {int.MinValue} to {int.MaxValue}."),
     };
 
-    /// <summary>A number, or null when <paramref name="value"/> is absent or null.</summary>
-    public static double? OptionalNumber(JsonElement value, string param) => value.ValueKind switch
-    {
-        JsonValueKind.Undefined or JsonValueKind.Null => null,
-        JsonValueKind.Number => value.GetDouble(),
-        _ => throw new TranslationException(param, $"'{Leaf(param)}' must be a number."),
-    };
-
     /// <summary>A boolean, or null when <paramref name="value"/> is absent or null.</summary>
     public static bool? OptionalBoolean(JsonElement value, string param) => value.ValueKind switch
     {

@@ -1,16 +1,16 @@
 using System.Text.Json;
-using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.Json;
 
 /// <summary>
 /// Values of an upstream reply's fields, read with their JSON type checked. A field the translation needs (what
-/// carries the answer: candidates and choices, their parts and texts, tool calls, finish reasons, indices) that has
-/// the wrong type is the upstream's fault: <see cref="UpstreamResponseException"/> (502 for a whole reply, an error
-/// event mid-stream), never left for <see cref="JsonElement"/> to throw, which would make it the gateway's bug.
-/// Optional extras (ids, signatures, usage, logprobs, grounding) read as absent when odd: they must not cost the
-/// client its answer. Messages name the field by a constant, so the happy path allocates nothing for them.
+/// carries the answer: candidates and choices, their parts, texts and indices, tool calls and their names and
+/// arguments) that has the wrong type is the upstream's fault: <see cref="UpstreamResponseException"/> (502 for a
+/// whole reply, an error event mid-stream), never left for <see cref="JsonElement"/> to throw, which would make it the
+/// gateway's bug. Optional extras (ids, signatures, usage, logprobs, grounding, and finish reasons, which already read
+/// as a stop when unknown) read as absent when odd: they must not cost the client its answer. Messages name the field
+/// by a constant, so the happy path allocates nothing for them.
 /// </summary>
 internal static class UpstreamFields
 {
