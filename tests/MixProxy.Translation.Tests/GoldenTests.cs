@@ -18,11 +18,21 @@ public sealed class GoldenTests
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The model a stage case's upstream serves when the case brings no <c>profile.json</c>.</summary>
-    private static UpstreamModelProfile DefaultProfile(string pair) => pair == "gemini-to-openai-chat"
+    internal static UpstreamModelProfile DefaultProfile(string pair) => pair == "gemini-to-openai-chat"
         ? new UpstreamModelProfile { UpstreamModel = "gpt-x", Thinking = ThinkingStyle.Level }
         : new UpstreamModelProfile { UpstreamModel = ExchangeHarness.GeminiClientModel, Thinking = ThinkingStyle.Level, ThinkingLevels = ["low", "high"], SupportsSearchWithFunctions = true };
 
     private static readonly string[] Stages = ["request", "response", "stream", "error"];
+
+    /// <summary>The model a stage case's upstream serves: its <c>profile.json</c>, else the pair's default.</summary>
+    internal static UpstreamModelProfile StageProfile(string pair, string kind, string name) =>
+        GoldenCase.Has(kind, name, "profile.json")
+            ? JsonSerializer.Deserialize<UpstreamModelProfile>(GoldenCase.Read(kind, name, "profile.json"), ProfileJson)!
+            : DefaultProfile(pair);
+
+    /// <summary>A stage case's <c>options.json</c>, or an empty object.</summary>
+    internal static JsonNode StageOptions(string kind, string name) =>
+        GoldenCase.Has(kind, name, "options.json") ? GoldenCase.ReadJson(kind, name, "options.json") : new JsonObject();
 
     public static TheoryData<string, string, string> StageCases()
     {
@@ -49,12 +59,10 @@ public sealed class GoldenTests
     public async Task Stage_GoldenCase_MatchesExpected(string pair, string stage, string name)
     {
         var kind = Path.Combine(pair, stage);
-        var options = GoldenCase.Has(kind, name, "options.json") ? GoldenCase.ReadJson(kind, name, "options.json") : new JsonObject();
+        var options = StageOptions(kind, name);
         var stream = options["Stream"]?.GetValue<bool>() ?? stage == "stream";
         var sse = options["Sse"]?.GetValue<bool>() ?? true;
-        var profile = GoldenCase.Has(kind, name, "profile.json")
-            ? JsonSerializer.Deserialize<UpstreamModelProfile>(GoldenCase.Read(kind, name, "profile.json"), ProfileJson)!
-            : DefaultProfile(pair);
+        var profile = StageProfile(pair, kind, name);
 
         switch (stage)
         {
@@ -95,10 +103,10 @@ public sealed class GoldenTests
 
     // :: Whole round trips ------------------------------------------------------------------------
 
-    private const string ExchangeKind = "exchange";
+    internal const string ExchangeKind = "exchange";
 
     /// <summary>The pair each round trip's <c>direction</c> names.</summary>
-    private static readonly Dictionary<string, string> Directions = new()
+    internal static readonly IReadOnlyDictionary<string, string> Directions = new Dictionary<string, string>
     {
         ["openai-client"] = "openai-chat-to-gemini",
         ["gemini-client"] = "gemini-to-openai-chat",
@@ -258,7 +266,8 @@ public sealed class GoldenTests
 
     private static string Pretty(ReadOnlySpan<byte> json) => JsonNode.Parse(json)!.ToJsonString(Indented);
 
-    private sealed record RoundTrip(int[] Matrix, string Direction, bool Stream, bool Sse, int? UpstreamStatus, UpstreamModelProfile Profile)
+    /// <summary>What a round trip's <c>case.json</c> says: the matrix items it covers, its direction, mode and upstream.</summary>
+    internal sealed record RoundTrip(int[] Matrix, string Direction, bool Stream, bool Sse, int? UpstreamStatus, UpstreamModelProfile Profile)
     {
         public static RoundTrip Read(string name)
         {

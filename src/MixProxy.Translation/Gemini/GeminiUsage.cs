@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.Gemini;
@@ -18,7 +19,8 @@ public static class GeminiUsage
             return null;
         }
 
-        long Get(string name) => usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        // A count that is not a whole number reads as absent: usage is an extra the answer does not depend on.
+        long Get(string name) => usage.TryGetProperty(name, out var v) ? UpstreamFields.Int64OrNone(v) ?? 0 : 0;
 
         if (!usage.TryGetProperty("promptTokenCount", out _) && !usage.TryGetProperty("candidatesTokenCount", out _) && !usage.TryGetProperty("totalTokenCount", out _))
         {

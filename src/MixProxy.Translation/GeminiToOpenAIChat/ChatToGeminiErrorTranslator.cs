@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MixProxy.Translation.Gemini;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.GeminiToOpenAIChat;
@@ -16,12 +17,11 @@ public static class ChatToGeminiErrorTranslator
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
-            message = document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
-                && error.TryGetProperty("message", out var m) && m.GetString() is { Length: > 0 } text
+            message = UpstreamFields.StringOrNone(UpstreamFields.Field(UpstreamFields.Field(document.RootElement, "error"), "message")) is { Length: > 0 } text
                 ? text
-                : Encoding.UTF8.GetString(body);
+                : Encoding.UTF8.GetString(body).Trim();
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (JsonException)
         {
             message = Encoding.UTF8.GetString(body).Trim();
         }

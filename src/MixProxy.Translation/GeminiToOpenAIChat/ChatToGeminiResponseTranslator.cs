@@ -11,16 +11,29 @@ namespace MixProxy.Translation.GeminiToOpenAIChat;
 /// <summary>Translates an OpenAI <c>chat.completion</c> into Gemini's <c>GenerateContentResponse</c>.</summary>
 public static class ChatToGeminiResponseTranslator
 {
+    private const string NotChatCompletion = "The upstream returned a response that is not valid Chat Completions JSON: ";
+
     /// <summary>Writes the <c>GenerateContentResponse</c> for <paramref name="completion"/> and returns its usage.</summary>
+    /// <exception cref="UpstreamResponseException">The response is not JSON, or not of a shape that can be translated.</exception>
     public static TokenUsage? Translate(ReadOnlySpan<byte> completion, ResponseContext context, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var reader = new Utf8JsonReader(completion);
-        using var document = JsonDocument.ParseValue(ref reader);
+        JsonDocument parsed;
+        try
+        {
+            var reader = new Utf8JsonReader(completion);
+            parsed = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new UpstreamResponseException(NotChatCompletion + e.Message, e);
+        }
+
+        using var document = parsed;
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new JsonException("A chat completion must be a JSON object.");
+            throw new UpstreamResponseException(NotChatCompletion + "A chat completion must be a JSON object.");
         }
 
         var usage = OpenAIChatUsage.Read(root);
@@ -34,10 +47,13 @@ public static class ChatToGeminiResponseTranslator
             var position = 0;
             foreach (var choice in choices.EnumerateArray())
             {
-                var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+                UpstreamFields.RequireObject(choice, "choice");
+                var index = UpstreamFields.Int32(UpstreamFields.Field(choice, "index"), "choice index") ?? position;
                 position++;
-                var message = choice.TryGetProperty("message", out var m) ? m : default;
-                var text = WriteCandidate(writer, index, choice, message, choice.TryGetProperty("finish_reason", out var f) ? f.GetString() : null);
+                var message = UpstreamFields.Field(choice, "message");
+
+                // An odd finish reason reads as none, as an unknown one reads as a stop: the answer itself is intact.
+                var text = WriteCandidate(writer, index, choice, message, UpstreamFields.StringOrNone(UpstreamFields.Field(choice, "finish_reason")));
                 if (position == 1)
                 {
                     firstText = text; // output.text is the first candidate's text, never a later one's
@@ -52,7 +68,7 @@ public static class ChatToGeminiResponseTranslator
         }
 
         writer.WriteString("modelVersion"u8, context.ClientModel);
-        if (root.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } responseId)
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(root, "id")) is { Length: > 0 } responseId)
         {
             writer.WriteString("responseId"u8, responseId);
         }
@@ -74,7 +90,7 @@ public static class ChatToGeminiResponseTranslator
         var wroteAny = false;
         if (message.ValueKind == JsonValueKind.Object)
         {
-            if (message.TryGetProperty("reasoning_content", out var reasoning) && reasoning.GetString() is { Length: > 0 } thought)
+            if (UpstreamFields.String(UpstreamFields.Field(message, "reasoning_content"), "message.reasoning_content") is { Length: > 0 } thought)
             {
                 WriteText(writer, thought, thought: true);
                 wroteAny = true;
@@ -87,7 +103,7 @@ public static class ChatToGeminiResponseTranslator
                 wroteAny = true;
             }
 
-            if (message.TryGetProperty("refusal", out var refusal) && refusal.GetString() is { Length: > 0 } refused)
+            if (UpstreamFields.String(UpstreamFields.Field(message, "refusal"), "message.refusal") is { Length: > 0 } refused)
             {
                 WriteText(writer, refused, thought: false);
                 text ??= refused;
@@ -99,9 +115,13 @@ public static class ChatToGeminiResponseTranslator
             {
                 foreach (var call in calls.EnumerateArray())
                 {
-                    if (call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
+                    if (UpstreamFields.RequireObject(call, "tool call").TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
                     {
-                        WriteFunctionCall(writer, call.TryGetProperty("id", out var cid) ? cid.GetString() : null, fn.GetProperty("name").GetString()!, fn.TryGetProperty("arguments", out var a) ? a.GetString() : null);
+                        WriteFunctionCall(
+                            writer,
+                            UpstreamFields.StringOrNone(UpstreamFields.Field(call, "id")),
+                            UpstreamFields.RequireString(UpstreamFields.Field(fn, "name"), "tool call function.name"),
+                            UpstreamFields.String(UpstreamFields.Field(fn, "arguments"), "tool call function.arguments"));
                         wroteAny = true;
                     }
                 }
@@ -147,7 +167,7 @@ public static class ChatToGeminiResponseTranslator
         {
             if (annotation.ValueKind != JsonValueKind.Object
                 || !annotation.TryGetProperty("url_citation", out var citation) || citation.ValueKind != JsonValueKind.Object
-                || !citation.TryGetProperty("url", out var u) || u.GetString() is not { Length: > 0 } url)
+                || UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "url")) is not { Length: > 0 } url)
             {
                 continue;
             }
@@ -159,9 +179,8 @@ public static class ChatToGeminiResponseTranslator
                 sources.Add((url, citation.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null));
             }
 
-            int Offset(string name) => citation.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
-                ? Math.Clamp(v.GetInt32(), 0, text.Length)
-                : 0;
+            // Annotations are an extra: an offset that is not a whole number reads as absent.
+            int Offset(string name) => Math.Clamp(UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, name)) ?? 0, 0, text.Length);
             var (start, end) = (Offset("start_index"), Offset("end_index"));
             supports.Add((start, Math.Max(start, end), source));
         }

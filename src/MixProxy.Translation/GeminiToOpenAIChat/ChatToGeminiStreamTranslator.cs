@@ -45,9 +45,17 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         {
             TranslateChunk(data, output);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        catch (UpstreamResponseException)
         {
+            // The upstream's fault. Fields are checked before an event is written, so every event that went out is whole.
             WriteError(output, 502, "The upstream sent an event of an unexpected shape; the stream was stopped.");
+        }
+        catch (Exception e)
+        {
+            // The gateway's own bug: the client's headers are out, so it gets an error event rather than a cut stream,
+            // and the host logs the exception as an error.
+            outcome.TranslationFault = e;
+            WriteError(output, 500, "The gateway could not translate an upstream event; the stream was stopped.");
         }
     }
 
@@ -67,15 +75,15 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
         using (document)
         {
-            var root = document.RootElement;
+            var root = UpstreamFields.RequireObject(document.RootElement, "stream event");
             if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             {
-                var message = error.TryGetProperty("message", out var m) ? m.GetString() ?? "Upstream error" : "Upstream error";
-                WriteError(output, 500, message);
+                // The stream is failing already: an odd message reads as absent rather than costing the client the error.
+                WriteError(output, 500, UpstreamFields.StringOrNone(UpstreamFields.Field(error, "message")) ?? "Upstream error");
                 return;
             }
 
-            _responseId ??= root.TryGetProperty("id", out var id) ? id.GetString() : null;
+            _responseId ??= UpstreamFields.StringOrNone(UpstreamFields.Field(root, "id"));
             if (OpenAIChatUsage.Read(root) is { } usage)
             {
                 _usage = usage;
@@ -89,7 +97,8 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
             foreach (var choice in choices.EnumerateArray())
             {
-                var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : 0;
+                UpstreamFields.RequireObject(choice, "choice");
+                var index = UpstreamFields.Int32(UpstreamFields.Field(choice, "index"), "choice index") ?? 0;
                 if (!_choices.TryGetValue(index, out var state))
                 {
                     _choices[index] = state = new ChoiceState();
@@ -159,8 +168,8 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
     {
         if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
         {
-            var reasoning = delta.TryGetProperty("reasoning_content", out var r) ? r.GetString() : null;
-            var text = delta.TryGetProperty("content", out var c) ? c.GetString() : null;
+            var reasoning = UpstreamFields.String(UpstreamFields.Field(delta, "reasoning_content"), "delta.reasoning_content");
+            var text = UpstreamFields.String(UpstreamFields.Field(delta, "content"), "delta.content");
             if (!string.IsNullOrEmpty(reasoning) || !string.IsNullOrEmpty(text))
             {
                 WriteEvent(output, w =>
@@ -193,26 +202,27 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                 foreach (var fragment in calls.EnumerateArray())
                 {
                     // Fragments are keyed by index: the id and the name come only with the first one.
-                    var callIndex = fragment.TryGetProperty("index", out var ci) && ci.ValueKind == JsonValueKind.Number ? ci.GetInt32() : position;
+                    UpstreamFields.RequireObject(fragment, "tool call");
+                    var callIndex = UpstreamFields.Int32(UpstreamFields.Field(fragment, "index"), "tool call index") ?? position;
                     position++;
                     if (!state.Calls.TryGetValue(callIndex, out var call))
                     {
                         state.Calls[callIndex] = call = new CallState();
                     }
 
-                    if (fragment.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } callId)
+                    if (UpstreamFields.StringOrNone(UpstreamFields.Field(fragment, "id")) is { Length: > 0 } callId)
                     {
                         call.Id = callId;
                     }
 
                     if (fragment.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
                     {
-                        if (fn.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } n)
+                        if (UpstreamFields.String(UpstreamFields.Field(fn, "name"), "tool call function.name") is { Length: > 0 } n)
                         {
                             call.Name = n;
                         }
 
-                        if (fn.TryGetProperty("arguments", out var args) && args.GetString() is { } a)
+                        if (UpstreamFields.String(UpstreamFields.Field(fn, "arguments"), "tool call function.arguments") is { } a)
                         {
                             call.Arguments.Append(a);
                         }
@@ -221,7 +231,8 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
             }
         }
 
-        if (choice.TryGetProperty("finish_reason", out var finish) && finish.GetString() is { Length: > 0 } reason)
+        // An odd finish reason reads as none, as in a whole response: the choice then closes as a stop.
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(choice, "finish_reason")) is { Length: > 0 } reason)
         {
             state.FinishReason = reason;
         }

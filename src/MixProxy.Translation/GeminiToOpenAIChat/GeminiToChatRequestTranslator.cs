@@ -21,37 +21,54 @@ public static class GeminiToChatRequestTranslator
             throw new TranslationException(null, "The request body must be a JSON object.");
         }
 
-        try
+        // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
+        // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("model"u8, profile.UpstreamModel);
+        WriteMessages(writer, request);
+        WriteGenerationConfig(writer, request, profile);
+        WriteTools(writer, request);
+        if (stream)
         {
-            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+            writer.WriteBoolean("stream"u8, true);
+            writer.WritePropertyName("stream_options"u8);
             writer.WriteStartObject();
-            writer.WriteString("model"u8, profile.UpstreamModel);
-            WriteMessages(writer, request);
-            WriteGenerationConfig(writer, request, profile);
-            WriteTools(writer, request);
-            if (stream)
-            {
-                writer.WriteBoolean("stream"u8, true);
-                writer.WritePropertyName("stream_options"u8);
-                writer.WriteStartObject();
-                writer.WriteBoolean("include_usage"u8, true);
-                writer.WriteEndObject();
-            }
-
+            writer.WriteBoolean("include_usage"u8, true);
             writer.WriteEndObject();
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
-        {
-            throw new TranslationException(null, "A request field is missing or has the wrong JSON type: " + e.Message);
-        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>A field by its camelCase or snake_case name.</summary>
-    internal static bool TryGet(JsonElement element, string camel, string snake, out JsonElement value)
+    internal static bool TryGet(JsonElement element, string camel, string snake, out JsonElement value) => TryGet(element, camel, snake, out value, out _);
+
+    /// <summary>As above, with the name the client spelled it by, for refusals that name it as the client wrote it.</summary>
+    internal static bool TryGet(JsonElement element, string camel, string snake, out JsonElement value, out string name)
     {
         value = default;
-        return element.ValueKind == JsonValueKind.Object && (element.TryGetProperty(camel, out value) || element.TryGetProperty(snake, out value));
+        name = camel;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        if (element.TryGetProperty(camel, out value))
+        {
+            return true;
+        }
+
+        name = snake;
+        return element.TryGetProperty(snake, out value);
     }
+
+    /// <summary>
+    /// Part <paramref name="index"/> of the <c>parts</c> of <paramref name="param"/> (a content or the system
+    /// instruction): anything but an object is refused. The part's own param is only spelled out for the refusal.
+    /// </summary>
+    private static JsonElement RequirePart(JsonElement part, string param, int index) =>
+        part.ValueKind == JsonValueKind.Object ? part : throw new TranslationException($"{param}.parts[{index}]", "Each part must be an object.");
 
     // :: Messages ---------------------------------------------------------------------------------
 
@@ -60,9 +77,9 @@ public static class GeminiToChatRequestTranslator
         writer.WritePropertyName("messages"u8);
         writer.WriteStartArray();
 
-        if (TryGet(request, "systemInstruction", "system_instruction", out var system))
+        if (TryGet(request, "systemInstruction", "system_instruction", out var system, out var systemName))
         {
-            var text = system.ValueKind == JsonValueKind.String ? system.GetString() : string.Join("\n", Texts(system));
+            var text = system.ValueKind == JsonValueKind.String ? system.GetString() : string.Join("\n", Texts(system, systemName));
             if (!string.IsNullOrEmpty(text))
             {
                 writer.WriteStartObject();
@@ -93,7 +110,7 @@ public static class GeminiToChatRequestTranslator
                 throw new TranslationException(param + ".parts", "Each content needs a 'parts' array.");
             }
 
-            var role = content.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : "user";
+            var role = ClientFields.OptionalString(content, "role", param + ".role") ?? "user";
             if (role == "model")
             {
                 WriteAssistant(writer, parts, param, pending, ref callCount);
@@ -111,10 +128,24 @@ public static class GeminiToChatRequestTranslator
         writer.WriteEndArray();
     }
 
-    private static IEnumerable<string> Texts(JsonElement content) =>
-        content.ValueKind == JsonValueKind.Object && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array
-            ? parts.EnumerateArray().Where(p => p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String).Select(p => p.GetProperty("text").GetString()!)
-            : [];
+    /// <summary>The text parts of a system instruction; parts of other kinds (and a text of another type) add nothing.</summary>
+    private static List<string> Texts(JsonElement content, string param)
+    {
+        var texts = new List<string>();
+        if (content.ValueKind == JsonValueKind.Object && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        {
+            var p = 0;
+            foreach (var part in parts.EnumerateArray())
+            {
+                if (RequirePart(part, param, p++).TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    texts.Add(t.GetString()!);
+                }
+            }
+        }
+
+        return texts;
+    }
 
     private static bool IsThought(JsonElement part) => part.TryGetProperty("thought", out var t) && t.ValueKind == JsonValueKind.True;
 
@@ -125,10 +156,16 @@ public static class GeminiToChatRequestTranslator
         var p = 0;
         foreach (var part in parts.EnumerateArray())
         {
-            if (TryGet(part, "functionCall", "function_call", out var call))
+            if (TryGet(RequirePart(part, param, p), "functionCall", "function_call", out var call, out var callName))
             {
-                var name = call.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new TranslationException($"{param}.parts[{p}].functionCall.name", "A functionCall needs a name.");
-                var id = call.TryGetProperty("id", out var i) && i.GetString() is { Length: > 0 } given ? given : "call_" + (++callCount).ToString(CultureInfo.InvariantCulture);
+                var callParam = $"{param}.parts[{p}].{callName}";
+                if (call.ValueKind != JsonValueKind.Object)
+                {
+                    throw new TranslationException(callParam, $"'{callName}' must be an object.");
+                }
+
+                var name = call.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new TranslationException(callParam + ".name", $"A {callName} needs a name.");
+                var id = ClientFields.OptionalString(call, "id", callParam + ".id") is { Length: > 0 } given ? given : "call_" + (++callCount).ToString(CultureInfo.InvariantCulture);
                 var args = call.TryGetProperty("args", out var a) && a.ValueKind == JsonValueKind.Object ? Compact(a) : "{}";
                 calls.Add((id, name, args));
                 pending.Add((id, name));
@@ -201,15 +238,21 @@ public static class GeminiToChatRequestTranslator
         var p = 0;
         foreach (var part in parts.EnumerateArray())
         {
-            if (TryGet(part, "functionResponse", "function_response", out var response))
+            if (TryGet(RequirePart(part, param, p), "functionResponse", "function_response", out var response, out var responseName))
             {
+                var responseParam = $"{param}.parts[{p}].{responseName}";
+                if (response.ValueKind != JsonValueKind.Object)
+                {
+                    throw new TranslationException(responseParam, $"'{responseName}' must be an object.");
+                }
+
                 var name = response.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : string.Empty;
-                var at = response.TryGetProperty("id", out var i) && i.GetString() is { Length: > 0 } id
+                var at = ClientFields.OptionalString(response, "id", responseParam + ".id") is { Length: > 0 } id
                     ? pending.FindIndex(c => c.Id == id)
                     : pending.FindIndex(c => c.Name == name);
                 if (at < 0)
                 {
-                    throw new TranslationException($"{param}.parts[{p}].functionResponse", $"This functionResponse ('{name}') answers no functionCall made earlier in the conversation.");
+                    throw new TranslationException(responseParam, $"This functionResponse ('{name}') answers no functionCall made earlier in the conversation.");
                 }
 
                 var callId = pending[at].Id;
@@ -234,13 +277,13 @@ public static class GeminiToChatRequestTranslator
                 var text = t.GetString()!;
                 items.Add(w => WriteTextItem(w, text));
             }
-            else if (TryGet(part, "inlineData", "inline_data", out var inline))
+            else if (TryGet(part, "inlineData", "inline_data", out var inline, out var inlineName))
             {
-                items.Add(InlineItem(inline, partParam, PartDetail(part, defaultDetail)));
+                items.Add(InlineItem(inline, $"{partParam}.{inlineName}", PartDetail(part, defaultDetail)));
             }
-            else if (TryGet(part, "fileData", "file_data", out var file))
+            else if (TryGet(part, "fileData", "file_data", out var file, out var fileName))
             {
-                items.Add(FileItem(file, partParam, PartDetail(part, defaultDetail)));
+                items.Add(FileItem(file, $"{partParam}.{fileName}", PartDetail(part, defaultDetail)));
             }
             else if (!TryGet(part, "functionResponse", "function_response", out _) && !IsThought(part) && !part.TryGetProperty("thoughtSignature", out _))
             {
@@ -310,10 +353,16 @@ public static class GeminiToChatRequestTranslator
         w.WriteEndObject();
     }
 
+    // param: the inlineData field, as the client spelled it.
     private static Action<Utf8JsonWriter> InlineItem(JsonElement inline, string param, string? detail)
     {
-        var mime = TryGet(inline, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
-        var data = inline.TryGetProperty("data", out var d) ? d.GetString() ?? string.Empty : string.Empty;
+        if (inline.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(param, $"'{ClientFields.Leaf(param)}' must be an object.");
+        }
+
+        var mime = (TryGet(inline, "mimeType", "mime_type", out var m, out var mimeName) ? ClientFields.OptionalString(m, $"{param}.{mimeName}") : null) ?? string.Empty;
+        var data = ClientFields.OptionalString(inline, "data", param + ".data") ?? string.Empty;
         if (mime.StartsWith("image/", StringComparison.Ordinal))
         {
             return w => WriteImageItem(w, $"data:{mime};base64,{data}", detail);
@@ -350,77 +399,108 @@ public static class GeminiToChatRequestTranslator
             };
         }
 
-        throw new TranslationException(param + ".inlineData.mimeType", $"Inline data of type '{mime}' cannot be sent to an OpenAI-protocol model (images, wav/mp3 audio and PDF can).");
+        throw new TranslationException($"{param}.{mimeName}", $"Inline data of type '{mime}' cannot be sent to an OpenAI-protocol model (images, wav/mp3 audio and PDF can).");
     }
 
+    // param: the fileData field, as the client spelled it.
     private static Action<Utf8JsonWriter> FileItem(JsonElement file, string param, string? detail)
     {
-        var uri = TryGet(file, "fileUri", "file_uri", out var u) ? u.GetString() ?? string.Empty : string.Empty;
-        var mime = TryGet(file, "mimeType", "mime_type", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+        if (file.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(param, $"'{ClientFields.Leaf(param)}' must be an object.");
+        }
+
+        var uri = (TryGet(file, "fileUri", "file_uri", out var u, out var uriName) ? ClientFields.OptionalString(u, $"{param}.{uriName}") : null) ?? string.Empty;
+        var mime = (TryGet(file, "mimeType", "mime_type", out var m, out var mimeName) ? ClientFields.OptionalString(m, $"{param}.{mimeName}") : null) ?? string.Empty;
         if ((uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
             && (mime.Length == 0 || mime.StartsWith("image/", StringComparison.Ordinal)))
         {
             return w => WriteImageItem(w, uri, detail);
         }
 
-        throw new TranslationException(param + ".fileData", "Only http(s) image URLs can be sent to an OpenAI-protocol model as fileData.");
+        throw new TranslationException(param, "Only http(s) image URLs can be sent to an OpenAI-protocol model as fileData.");
     }
 
     // :: Generation config and tools --------------------------------------------------------------
 
     private static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
     {
-        if (!TryGet(request, "generationConfig", "generation_config", out var config) || config.ValueKind != JsonValueKind.Object)
+        if (!TryGet(request, "generationConfig", "generation_config", out var config, out var configName) || config.ValueKind == JsonValueKind.Null)
         {
             return;
         }
 
-        void Number(string camel, string snake, ReadOnlySpan<byte> openAI)
+        // Every knob here changes the answer: one of the wrong JSON type is refused, not dropped.
+        if (config.ValueKind != JsonValueKind.Object)
         {
-            if (TryGet(config, camel, snake, out var v) && v.ValueKind == JsonValueKind.Number)
+            throw new TranslationException(configName, $"'{configName}' must be an object.");
+        }
+
+        void Number(string camel, string snake, ReadOnlySpan<byte> openAI, bool integer)
+        {
+            if (!TryGet(config, camel, snake, out var v, out var name) || v.ValueKind == JsonValueKind.Null)
             {
-                writer.WritePropertyName(openAI);
-                v.WriteTo(writer);
+                return;
             }
+
+            if (v.ValueKind != JsonValueKind.Number || (integer && !v.TryGetInt32(out _)))
+            {
+                var param = $"{configName}.{name}";
+                throw new TranslationException(param, integer ? $"'{name}' must be an integer." : $"'{name}' must be a number.");
+            }
+
+            writer.WritePropertyName(openAI);
+            v.WriteTo(writer);
         }
 
-        Number("temperature", "temperature", "temperature"u8);
-        Number("topP", "top_p", "top_p"u8);
-        Number("maxOutputTokens", "max_output_tokens", "max_completion_tokens"u8);
-        Number("candidateCount", "candidate_count", "n"u8);
-        Number("seed", "seed", "seed"u8);
-        Number("presencePenalty", "presence_penalty", "presence_penalty"u8);
-        Number("frequencyPenalty", "frequency_penalty", "frequency_penalty"u8);
+        Number("temperature", "temperature", "temperature"u8, integer: false);
+        Number("topP", "top_p", "top_p"u8, integer: false);
+        Number("maxOutputTokens", "max_output_tokens", "max_completion_tokens"u8, integer: true);
+        Number("candidateCount", "candidate_count", "n"u8, integer: true);
+        Number("seed", "seed", "seed"u8, integer: true);
+        Number("presencePenalty", "presence_penalty", "presence_penalty"u8, integer: false);
+        Number("frequencyPenalty", "frequency_penalty", "frequency_penalty"u8, integer: false);
 
-        if (TryGet(config, "topK", "top_k", out var topK) && topK.ValueKind == JsonValueKind.Number)
+        if (TryGet(config, "topK", "top_k", out var topK, out var topKName) && topK.ValueKind != JsonValueKind.Null)
         {
-            throw new TranslationException("generationConfig.topK", "OpenAI-protocol models have no topK.");
+            throw new TranslationException($"{configName}.{topKName}", "OpenAI-protocol models have no topK.");
         }
 
-        if (TryGet(config, "stopSequences", "stop_sequences", out var stops) && stops.ValueKind == JsonValueKind.Array && stops.GetArrayLength() > 0)
+        if (TryGet(config, "stopSequences", "stop_sequences", out var stops, out var stopsName) && stops.ValueKind != JsonValueKind.Null)
         {
+            var param = $"{configName}.{stopsName}";
+            if (stops.ValueKind != JsonValueKind.Array || stops.EnumerateArray().Any(stop => stop.ValueKind != JsonValueKind.String))
+            {
+                throw new TranslationException(param, $"'{stopsName}' must be an array of strings.");
+            }
+
             if (stops.GetArrayLength() > 4)
             {
-                throw new TranslationException("generationConfig.stopSequences", "OpenAI-protocol models accept at most 4 stop sequences.");
+                throw new TranslationException(param, "OpenAI-protocol models accept at most 4 stop sequences.");
             }
 
-            writer.WritePropertyName("stop"u8);
-            stops.WriteTo(writer);
+            if (stops.GetArrayLength() > 0)
+            {
+                writer.WritePropertyName("stop"u8);
+                stops.WriteTo(writer);
+            }
         }
 
-        if (TryGet(config, "responseLogprobs", "response_logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
+        var responseLogprobs = TryGet(config, "responseLogprobs", "response_logprobs", out var logprobs, out var logprobsName)
+            && ClientFields.OptionalBoolean(logprobs, $"{configName}.{logprobsName}") == true;
+        if (responseLogprobs)
         {
             writer.WriteBoolean("logprobs"u8, true);
-            Number("logprobs", "logprobs", "top_logprobs"u8);
+            Number("logprobs", "logprobs", "top_logprobs"u8, integer: true);
         }
 
-        WriteResponseFormat(writer, config);
-        WriteReasoning(writer, config, profile);
+        WriteResponseFormat(writer, config, configName);
+        WriteReasoning(writer, config, configName, profile);
     }
 
-    private static void WriteResponseFormat(Utf8JsonWriter writer, JsonElement config)
+    private static void WriteResponseFormat(Utf8JsonWriter writer, JsonElement config, string configName)
     {
-        var mime = TryGet(config, "responseMimeType", "response_mime_type", out var m) ? m.GetString() : null;
+        var mime = TryGet(config, "responseMimeType", "response_mime_type", out var m, out var mimeName) ? ClientFields.OptionalString(m, $"{configName}.{mimeName}") : null;
         if (mime is null or "text/plain")
         {
             return;
@@ -428,13 +508,13 @@ public static class GeminiToChatRequestTranslator
 
         if (mime != "application/json")
         {
-            throw new TranslationException("generationConfig.responseMimeType", $"responseMimeType '{mime}' cannot be expressed for an OpenAI-protocol model.");
+            throw new TranslationException($"{configName}.{mimeName}", $"responseMimeType '{mime}' cannot be expressed for an OpenAI-protocol model.");
         }
 
         writer.WritePropertyName("response_format"u8);
         writer.WriteStartObject();
-        var hasJsonSchema = TryGet(config, "responseJsonSchema", "response_json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object;
-        var hasSchema = TryGet(config, "responseSchema", "response_schema", out var schema) && schema.ValueKind == JsonValueKind.Object;
+        var hasJsonSchema = HasSchema(config, "responseJsonSchema", "response_json_schema", configName, out var jsonSchema);
+        var hasSchema = HasSchema(config, "responseSchema", "response_schema", configName, out var schema);
         if (!hasJsonSchema && !hasSchema)
         {
             writer.WriteString("type"u8, "json_object");
@@ -460,6 +540,22 @@ public static class GeminiToChatRequestTranslator
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>Whether a response schema is set; one that is not an object would be dropped silently, so it is refused.</summary>
+    private static bool HasSchema(JsonElement config, string camel, string snake, string configName, out JsonElement schema)
+    {
+        if (!TryGet(config, camel, snake, out schema, out var name) || schema.ValueKind == JsonValueKind.Null)
+        {
+            return false;
+        }
+
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException($"{configName}.{name}", $"'{name}' must be an object.");
+        }
+
+        return true;
     }
 
     /// <summary>Gemini's OpenAPI-style schema (<c>"type":"OBJECT"</c>, <c>nullable</c>) as JSON Schema.</summary>
@@ -533,26 +629,34 @@ public static class GeminiToChatRequestTranslator
         writer.WriteEndObject();
     }
 
-    private static void WriteReasoning(Utf8JsonWriter writer, JsonElement config, UpstreamModelProfile profile)
+    private static void WriteReasoning(Utf8JsonWriter writer, JsonElement config, string configName, UpstreamModelProfile profile)
     {
-        if (!TryGet(config, "thinkingConfig", "thinking_config", out var thinking) || thinking.ValueKind != JsonValueKind.Object)
+        if (!TryGet(config, "thinkingConfig", "thinking_config", out var thinking, out var thinkingName) || thinking.ValueKind == JsonValueKind.Null)
         {
             return;
         }
 
+        var param = $"{configName}.{thinkingName}";
+        if (thinking.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(param, $"'{thinkingName}' must be an object.");
+        }
+
         string? effort = null;
-        if (TryGet(thinking, "thinkingLevel", "thinking_level", out var level) && level.GetString() is { Length: > 0 } l)
+        var hasLevel = TryGet(thinking, "thinkingLevel", "thinking_level", out var level, out var levelName);
+        if (hasLevel && ClientFields.OptionalString(level, $"{param}.{levelName}") is { Length: > 0 } l)
         {
             effort = l.ToLowerInvariant() switch
             {
                 "minimal" or "low" or "medium" or "high" => l.ToLowerInvariant(),
-                var other => throw new TranslationException("generationConfig.thinkingConfig.thinkingLevel", $"thinkingLevel '{other}' is not one of minimal, low, medium, high."),
+                var other => throw new TranslationException($"{param}.{levelName}", $"thinkingLevel '{other}' is not one of minimal, low, medium, high."),
             };
         }
-        else if (TryGet(thinking, "thinkingBudget", "thinking_budget", out var budget) && budget.ValueKind == JsonValueKind.Number)
+        else if (TryGet(thinking, "thinkingBudget", "thinking_budget", out var budget, out var budgetName)
+            && ClientFields.OptionalInt32(budget, $"{param}.{budgetName}") is { } tokens)
         {
             // The thresholds of Google's own OpenAI compatibility layer: 1K, 8K, 24K.
-            effort = budget.GetInt32() switch
+            effort = tokens switch
             {
                 < 0 => null,
                 0 => "none",
@@ -576,7 +680,7 @@ public static class GeminiToChatRequestTranslator
                 return;
             }
 
-            throw new TranslationException("generationConfig.thinkingConfig", $"Model '{profile.UpstreamModel}' does not take a reasoning effort.");
+            throw new TranslationException(param, $"Model '{profile.UpstreamModel}' does not take a reasoning effort.");
         }
 
         writer.WriteString("reasoning_effort"u8, effort);
@@ -586,24 +690,49 @@ public static class GeminiToChatRequestTranslator
     {
         var declarations = new List<JsonElement>();
         var passthrough = new List<JsonElement>();
-        if (request.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+        if (request.TryGetProperty("tools", out var tools) && tools.ValueKind != JsonValueKind.Null)
         {
+            if (tools.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException("tools", "'tools' must be an array.");
+            }
+
             var t = 0;
             foreach (var tool in tools.EnumerateArray())
             {
                 var param = $"tools[{t++}]";
-                if (TryGet(tool, "functionDeclarations", "function_declarations", out var functions) && functions.ValueKind == JsonValueKind.Array)
+                if (tool.ValueKind != JsonValueKind.Object)
                 {
-                    declarations.AddRange(functions.EnumerateArray());
+                    throw new TranslationException(param, "Each tool must be an object.");
                 }
-                else if (tool.TryGetProperty("type", out var type) && type.GetString() == "function" && tool.TryGetProperty("function", out _))
+
+                if (TryGet(tool, "functionDeclarations", "function_declarations", out var functions, out var functionsName))
+                {
+                    if (functions.ValueKind != JsonValueKind.Array)
+                    {
+                        throw new TranslationException($"{param}.{functionsName}", $"'{functionsName}' must be an array.");
+                    }
+
+                    var f = 0;
+                    foreach (var declaration in functions.EnumerateArray())
+                    {
+                        var declarationParam = $"{param}.{functionsName}[{f++}]";
+                        if (declaration.ValueKind != JsonValueKind.Object || !declaration.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                        {
+                            throw new TranslationException(declarationParam + ".name", "A function declaration needs a 'name'.");
+                        }
+
+                        declarations.Add(declaration);
+                    }
+                }
+                else if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("function"u8) && tool.TryGetProperty("function", out _))
                 {
                     // The provider page's own tool spelling is OpenAI's already.
                     passthrough.Add(tool);
                 }
                 else
                 {
-                    var kind = tool.ValueKind == JsonValueKind.Object ? string.Join(", ", tool.EnumerateObject().Select(p => p.Name)) : "?";
+                    var kind = string.Join(", ", tool.EnumerateObject().Select(p => p.Name));
                     throw new TranslationException(param, $"Built-in tool '{kind}' cannot be used with an OpenAI-protocol model.");
                 }
             }
@@ -648,13 +777,24 @@ public static class GeminiToChatRequestTranslator
             writer.WriteEndArray();
         }
 
-        if (TryGet(request, "toolConfig", "tool_config", out var toolConfig)
-            && TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling) && calling.ValueKind == JsonValueKind.Object)
+        if (TryGet(request, "toolConfig", "tool_config", out var toolConfig, out var toolConfigName)
+            && TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling, out var callingName) && calling.ValueKind == JsonValueKind.Object)
         {
-            var mode = calling.TryGetProperty("mode", out var m) ? m.GetString()?.ToUpperInvariant() : "AUTO";
-            var allowed = TryGet(calling, "allowedFunctionNames", "allowed_function_names", out var names) && names.ValueKind == JsonValueKind.Array
-                ? names.EnumerateArray().Select(n => n.GetString()!).ToList()
-                : [];
+            var param = $"{toolConfigName}.{callingName}";
+            var mode = calling.TryGetProperty("mode", out var m) ? ClientFields.OptionalString(m, param + ".mode")?.ToUpperInvariant() : "AUTO";
+            var allowed = new List<string>();
+            if (TryGet(calling, "allowedFunctionNames", "allowed_function_names", out var names, out var namesName) && names.ValueKind == JsonValueKind.Array)
+            {
+                var n = 0;
+                foreach (var name in names.EnumerateArray())
+                {
+                    allowed.Add(name.ValueKind == JsonValueKind.String
+                        ? name.GetString()!
+                        : throw new TranslationException($"{param}.{namesName}[{n}]", "Function names must be strings."));
+                    n++;
+                }
+            }
+
             writer.WritePropertyName("tool_choice"u8);
             switch (mode)
             {
@@ -677,7 +817,7 @@ public static class GeminiToChatRequestTranslator
                     writer.WriteStringValue("auto");
                     break;
                 default:
-                    throw new TranslationException("toolConfig.functionCallingConfig.mode", $"Mode '{mode}' is not one of AUTO, ANY, NONE, VALIDATED.");
+                    throw new TranslationException(param + ".mode", $"Mode '{mode}' is not one of AUTO, ANY, NONE, VALIDATED.");
             }
         }
     }

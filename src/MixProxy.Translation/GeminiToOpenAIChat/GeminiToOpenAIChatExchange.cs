@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIChat;
@@ -46,15 +45,9 @@ public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Inst
 
         public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
         {
-            try
-            {
-                Outcome.Usage = ChatToGeminiResponseTranslator.Translate(body, context, output);
-            }
-            catch (JsonException e)
-            {
-                throw new UpstreamResponseException("The upstream returned a response that is not valid Chat Completions JSON: " + e.Message, e);
-            }
-
+            // A body that is not JSON, or of a shape that cannot be translated, is an UpstreamResponseException (502);
+            // anything else the translator throws is the gateway's bug and is left to surface as one.
+            Outcome.Usage = ChatToGeminiResponseTranslator.Translate(body, context, output);
             return "application/json";
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChat;
@@ -18,7 +19,8 @@ public static class OpenAIChatUsage
             return null;
         }
 
-        static long Get(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        // A count that is not a whole number reads as absent: usage is an extra the answer does not depend on.
+        static long Get(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? UpstreamFields.Int64OrNone(v) ?? 0 : 0;
         var input = Get(usage, "prompt_tokens");
         var output = Get(usage, "completion_tokens");
         var total = Get(usage, "total_tokens");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -116,7 +117,7 @@ internal static class ChatGenerationConfig
             return;
         }
 
-        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
+        var type = format.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(format, "type", "response_format.type") : null;
         switch (type)
         {
             case "text":

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -175,15 +176,15 @@ internal static class ChatMedia
             throw new TranslationException(param + ".file", "'file' part needs a 'file' object.");
         }
 
-        if (file.TryGetProperty("file_data", out var fileData) && fileData.GetString() is { Length: > 0 } dataUri)
+        if (ClientFields.OptionalString(file, "file_data", param + ".file.file_data") is { Length: > 0 } dataUri)
         {
             WriteUrlAsPart(writer, dataUri.StartsWith("data:", StringComparison.Ordinal) ? dataUri : "data:application/pdf;base64," + dataUri, param + ".file.file_data", null);
             return;
         }
 
-        if (file.TryGetProperty("file_id", out var fileId) && fileId.GetString() is { Length: > 0 } id)
+        if (ClientFields.OptionalString(file, "file_id", param + ".file.file_id") is { Length: > 0 } id)
         {
-            var format = file.TryGetProperty("format", out var f) ? f.GetString() : null;
+            var format = ClientFields.OptionalString(file, "format", param + ".file.format");
             WriteUrlAsPart(writer, id, param + ".file.file_id", format);
             return;
         }

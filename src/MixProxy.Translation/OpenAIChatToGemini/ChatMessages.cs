@@ -85,7 +85,7 @@ internal static class ChatMessages
         var p = 0;
         foreach (var part in content.EnumerateArray())
         {
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || !type.ValueEquals("text"u8))
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || !IsTextType(type))
             {
                 throw new TranslationException($"messages[{index}].content[{p}]", "System and developer messages may only contain text parts.");
             }
@@ -208,7 +208,7 @@ internal static class ChatMessages
         {
             JsonValueKind.String => !content.ValueEquals(""u8),
             // A text of the wrong JSON type counts as a part, so that writing it refuses it by name.
-            JsonValueKind.Array => content.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("type", out var t) || !t.ValueEquals("text"u8) || (p.TryGetProperty("text", out var x) && (x.ValueKind is not (JsonValueKind.String or JsonValueKind.Null) || IsNonEmptyString(x)))),
+            JsonValueKind.Array => content.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("type", out var t) || !IsTextType(t) || (p.TryGetProperty("text", out var x) && (x.ValueKind is not (JsonValueKind.String or JsonValueKind.Null) || IsNonEmptyString(x)))),
             _ => false,
         };
     }
@@ -224,6 +224,9 @@ internal static class ChatMessages
         text.WriteTo(writer);
         writer.WriteEndObject();
     }
+
+    /// <summary>Whether a content part's <c>type</c> is <c>text</c> (a type of any other JSON type is not).</summary>
+    internal static bool IsTextType(JsonElement type) => type.ValueKind == JsonValueKind.String && type.ValueEquals("text"u8);
 
     internal static bool IsNonEmptyString(JsonElement element) => element.ValueKind == JsonValueKind.String && !element.ValueEquals(""u8);
 

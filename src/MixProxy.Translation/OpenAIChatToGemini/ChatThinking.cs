@@ -69,12 +69,13 @@ internal static class ChatThinking
             }
             else if (hasBudget)
             {
-                if (profile.Thinking != ThinkingStyle.Budget || b.GetInt32() is var n && n != -1 && (n < profile.MinThinkingBudget || n > profile.MaxThinkingBudget))
+                var n = b.TryGetInt32(out var whole) ? whole : throw new TranslationException(Param + ".thinking_budget", "'thinking_budget' must be an integer.");
+                if (profile.Thinking != ThinkingStyle.Budget || n != -1 && (n < profile.MinThinkingBudget || n > profile.MaxThinkingBudget))
                 {
                     throw new TranslationException(Param + ".thinking_budget", $"Model '{profile.UpstreamModel}' does not accept a thinking budget of {b.GetRawText()} (range {profile.MinThinkingBudget}..{profile.MaxThinkingBudget}, or -1).");
                 }
 
-                (level, budget) = (null, b.GetInt32());
+                (level, budget) = (null, n);
             }
         }
 

@@ -32,32 +32,26 @@ public static class ChatToGeminiRequestTranslator
             throw new TranslationException("messages", "'messages' must be a non-empty array.");
         }
 
-        try
+        foreach (var legacy in RetiredFunctionFields)
         {
-            foreach (var legacy in RetiredFunctionFields)
+            if (request.TryGetProperty(legacy, out var value) && value.ValueKind != JsonValueKind.Null)
             {
-                if (request.TryGetProperty(legacy, out var value) && value.ValueKind != JsonValueKind.Null)
-                {
-                    throw new TranslationException(legacy, $"'{legacy}' is OpenAI's retired form of function calling; send 'tools' and 'tool_choice' instead.");
-                }
+                throw new TranslationException(legacy, $"'{legacy}' is OpenAI's retired form of function calling; send 'tools' and 'tool_choice' instead.");
             }
+        }
 
-            using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
-            writer.WriteStartObject();
-            ChatMessages.WriteContents(writer, messages, profile, knownSignatures);
-            ChatMessages.WriteSystemInstruction(writer, messages);
-            var (googleSearch, withFunctions) = ChatTools.WriteTools(writer, request, profile);
-            ChatTools.WriteToolConfig(writer, request, googleSearch && withFunctions);
-            ChatGenerationConfig.WriteGenerationConfig(writer, request, profile);
-            writer.WriteEndObject();
-            writer.Flush();
-            return new GeminiRequestFacts(googleSearch);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
-        {
-            // A field of the wrong JSON type (a number where text belongs, say) that no rule above named.
-            throw new TranslationException(null, "A request field has the wrong JSON type: " + e.Message);
-        }
+        // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
+        // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        writer.WriteStartObject();
+        ChatMessages.WriteContents(writer, messages, profile, knownSignatures);
+        ChatMessages.WriteSystemInstruction(writer, messages);
+        var (googleSearch, withFunctions) = ChatTools.WriteTools(writer, request, profile);
+        ChatTools.WriteToolConfig(writer, request, googleSearch && withFunctions);
+        ChatGenerationConfig.WriteGenerationConfig(writer, request, profile);
+        writer.WriteEndObject();
+        writer.Flush();
+        return new GeminiRequestFacts(googleSearch);
     }
 
     /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -154,7 +155,7 @@ internal static class ChatToolCalls
             writer.WriteStartObject();
             writer.WritePropertyName("functionCall"u8);
             writer.WriteStartObject();
-            if (profile.SupportsFunctionCallIds && call.TryGetProperty("id", out var callId) && callId.GetString() is { Length: > 0 } id)
+            if (profile.SupportsFunctionCallIds && ClientFields.OptionalString(call, "id", param + ".id") is { Length: > 0 } id)
             {
                 writer.WriteString("id"u8, id);
             }
@@ -239,6 +240,11 @@ internal static class ChatToolCalls
             return;
         }
 
+        if (arguments.ValueKind != JsonValueKind.String)
+        {
+            throw new TranslationException(param, "Tool call arguments must be a string holding a JSON object.");
+        }
+
         try
         {
             using var parsed = JsonDocument.Parse(arguments.GetString()!);
@@ -292,7 +298,7 @@ internal static class ChatToolCalls
             var p = 0;
             foreach (var part in content.EnumerateArray())
             {
-                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || !ChatMessages.IsTextType(type)
                     || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
                 {
                     throw new TranslationException($"messages[{index}].content[{p}]", "Tool results sent to a Gemini model can hold only text parts.");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -28,7 +29,7 @@ internal static class ChatTools
             foreach (var tool in tools.EnumerateArray())
             {
                 var param = $"tools[{i++}]";
-                var type = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) ? t.GetString() : null;
+                var type = tool.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(tool, "type", param + ".type") : null;
                 switch (type)
                 {
                     case "web_search" or "web_search_preview":

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.Protocols;
 
@@ -41,9 +42,10 @@ public static class GeminiToChatErrorTranslator
     /// <summary>Writes a Google error object that arrived inside a stream as an OpenAI error event payload.</summary>
     internal static void WriteStreamError(Utf8JsonWriter writer, JsonElement googleError)
     {
-        var code = googleError.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : 500;
-        var message = googleError.TryGetProperty("message", out var m) ? m.GetString() ?? "Upstream error" : "Upstream error";
-        var status = googleError.TryGetProperty("status", out var s) ? s.GetString() : null;
+        // The stream is failing already: an odd field reads as absent rather than costing the client the error itself.
+        var code = UpstreamFields.Int32OrNone(UpstreamFields.Field(googleError, "code")) ?? 500;
+        var message = UpstreamFields.StringOrNone(UpstreamFields.Field(googleError, "message")) ?? "Upstream error";
+        var status = UpstreamFields.StringOrNone(UpstreamFields.Field(googleError, "status"));
         OpenAIChatErrors.Write(writer, status is null ? message : status + ": " + message, OpenAIChatErrors.TypeFor(code), null, status?.ToLowerInvariant());
     }
 
@@ -81,7 +83,7 @@ public static class GeminiToChatErrorTranslator
                             reason ??= r.GetString();
                         }
 
-                        if (detail.TryGetProperty("retryDelay", out var delay) && delay.GetString() is { } d)
+                        if (UpstreamFields.StringOrNone(UpstreamFields.Field(detail, "retryDelay")) is { } d)
                         {
                             retry = ParseDuration(d);
                         }
@@ -91,7 +93,7 @@ public static class GeminiToChatErrorTranslator
                 return (Truncate(message), status, reason, retry);
             }
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        catch (JsonException)
         {
             // Not JSON of the expected shape (a load balancer's HTML page, say): the text itself is the message.
         }

@@ -10,16 +10,29 @@ namespace MixProxy.Translation.OpenAIChatToGemini;
 /// <summary>Translates a Gemini <c>GenerateContentResponse</c> into an OpenAI <c>chat.completion</c>.</summary>
 public static class GeminiToChatResponseTranslator
 {
+    private const string NotGemini = "The upstream returned a response that is not valid Gemini JSON: ";
+
     /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
+    /// <exception cref="UpstreamResponseException">The response is not JSON, or not of a shape that can be translated.</exception>
     public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var reader = new Utf8JsonReader(geminiResponse);
-        using var document = JsonDocument.ParseValue(ref reader);
+        JsonDocument parsed;
+        try
+        {
+            var reader = new Utf8JsonReader(geminiResponse);
+            parsed = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new UpstreamResponseException(NotGemini + e.Message, e);
+        }
+
+        using var document = parsed;
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new JsonException("A Gemini response must be a JSON object.");
+            throw new UpstreamResponseException(NotGemini + "A Gemini response must be a JSON object.");
         }
 
         var usage = GeminiUsage.Read(root);
@@ -39,7 +52,7 @@ public static class GeminiToChatResponseTranslator
         {
             foreach (var candidate in candidates.EnumerateArray())
             {
-                var text = WriteChoice(writer, candidate, candidateCount, signatures);
+                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures);
                 if (candidateCount == 0)
                 {
                     firstText = text; // output.text is the first choice's text, never a later one's
@@ -91,7 +104,7 @@ public static class GeminiToChatResponseTranslator
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
     private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
     {
-        var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+        var index = UpstreamFields.Int32(UpstreamFields.Field(candidate, "index"), "candidate index") ?? position;
         var text = default(TextParts);
         var reasoning = default(TextParts);
         List<(JsonElement Call, JsonElement Part)>? toolCalls = null;
@@ -105,8 +118,9 @@ public static class GeminiToChatResponseTranslator
             var partIndex = 0;
             foreach (var part in parts.EnumerateArray())
             {
-                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                if (UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
+                    GeminiToChatWriting.CheckFunctionCall(call);
                     (toolCalls ??= []).Add((call, part));
                 }
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)

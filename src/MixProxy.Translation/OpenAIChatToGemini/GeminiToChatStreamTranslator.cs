@@ -58,12 +58,25 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         {
             TranslateParsed(trimmed, output);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        catch (UpstreamResponseException)
         {
-            WriteEvent(output, w => OpenAIChatErrors.Write(w, "The upstream sent an event of an unexpected shape; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
-            _ended = true;
-            Faulted = true;
+            // The upstream's fault. Fields are checked before a chunk is written, so every chunk that went out is whole.
+            EndWithError(output, "The upstream sent an event of an unexpected shape; the stream was stopped.", "upstream_error", "bad_upstream_response");
         }
+        catch (Exception e)
+        {
+            // The gateway's own bug: the client's headers are out, so it gets an error event rather than a cut stream,
+            // and the host logs the exception as an error.
+            _outcome.TranslationFault = e;
+            EndWithError(output, "The gateway could not translate an upstream event; the stream was stopped.", "server_error", code: null);
+        }
+    }
+
+    private void EndWithError(IBufferWriter<byte> output, string message, string type, string? code)
+    {
+        WriteEvent(output, w => OpenAIChatErrors.Write(w, message, type, null, code));
+        _ended = true;
+        Faulted = true;
     }
 
     private void TranslateParsed(ReadOnlySpan<byte> trimmed, IBufferWriter<byte> output)
@@ -77,14 +90,12 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         catch (JsonException)
         {
             // A broken event cannot be skipped safely (it may have carried text or a tool call): say so and stop.
-            WriteEvent(output, w => OpenAIChatErrors.Write(w, "The upstream sent an event that is not valid JSON; the stream was stopped.", "upstream_error", null, "bad_upstream_response"));
-            _ended = true;
-            Faulted = true;
+            EndWithError(output, "The upstream sent an event that is not valid JSON; the stream was stopped.", "upstream_error", "bad_upstream_response");
             return;
         }
 
         using var parsed = document;
-        var root = document.RootElement;
+        var root = UpstreamFields.RequireObject(document.RootElement, "stream event");
         _id ??= GeminiToChatWriting.CompletionId(root);
 
         if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
@@ -113,7 +124,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         var position = 0;
         foreach (var candidate in candidates.EnumerateArray())
         {
-            var index = candidate.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+            UpstreamFields.RequireObject(candidate, "candidate");
+            var index = UpstreamFields.Int32(UpstreamFields.Field(candidate, "index"), "candidate index") ?? position;
             position++;
             if (!_choices.TryGetValue(index, out var state))
             {
@@ -180,8 +192,9 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // Every part counts: a chunk can carry text and a function call together.
             foreach (var part in parts.EnumerateArray())
             {
-                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                if (UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
+                    GeminiToChatWriting.CheckFunctionCall(call);
                     (calls ??= []).Add((call, part));
                 }
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
@@ -234,7 +247,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             });
         }
 
-        if (candidate.TryGetProperty("finishReason", out var finish) && finish.GetString() is { Length: > 0 } reason && !state.Finished)
+        // An odd finish reason reads as none, as in a whole response: the stream is then closed as a stop at its end.
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishReason")) is { Length: > 0 } reason && !state.Finished)
         {
             if (_context.SearchGrounding)
             {

@@ -62,7 +62,7 @@ internal static class GeminiToChatWriting
 
     /// <summary>The chat completion id: Gemini's responseId when it sent one, so logs on both sides line up.</summary>
     public static string CompletionId(JsonElement response) =>
-        response.TryGetProperty("responseId", out var id) && id.GetString() is { Length: > 0 } responseId
+        UpstreamFields.StringOrNone(UpstreamFields.Field(response, "responseId")) is { Length: > 0 } responseId
             ? "chatcmpl-" + responseId
             : "chatcmpl-" + RandomToken(24);
 
@@ -71,6 +71,23 @@ internal static class GeminiToChatWriting
 
     private static string RandomToken(int length) =>
         RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", length);
+
+    /// <summary>
+    /// Checks what <see cref="WriteFunctionCall"/> needs of a <c>functionCall</c> before anything of its chunk is
+    /// written: a name of the wrong type is bad upstream data (and a half-written event would break the client's stream).
+    /// </summary>
+    public static void CheckFunctionCall(JsonElement functionCall)
+    {
+        if (UpstreamFields.Field(functionCall, "name").ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.String))
+        {
+            throw UpstreamFields.WrongType(FunctionNameField);
+        }
+    }
+
+    private const string FunctionNameField = "functionCall.name";
+
+    private static string FunctionName(JsonElement functionCall) =>
+        UpstreamFields.String(UpstreamFields.Field(functionCall, "name"), FunctionNameField) ?? string.Empty;
 
     public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index, ThoughtSignatureBag? signatures)
     {
@@ -84,12 +101,12 @@ internal static class GeminiToChatWriting
         writer.WriteString("type"u8, "function");
         writer.WritePropertyName("function"u8);
         writer.WriteStartObject();
-        writer.WriteString("name"u8, functionCall.TryGetProperty("name", out var name) ? name.GetString() : string.Empty);
+        writer.WriteString("name"u8, FunctionName(functionCall));
         writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? CompactJson(args) : "{}");
         writer.WriteEndObject();
 
         // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
-        if (part.TryGetProperty("thoughtSignature", out var signature) && signature.GetString() is { Length: > 0 } sig)
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(part, "thoughtSignature")) is { Length: > 0 } sig)
         {
             signatures?.Add(id, sig);
             writer.WritePropertyName("extra_content"u8);
@@ -120,5 +137,5 @@ internal static class GeminiToChatWriting
     }
 
     public static string ToolCallIdFor(JsonElement functionCall) =>
-        functionCall.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 and <= 40 } geminiId ? geminiId : NewToolCallId();
+        UpstreamFields.StringOrNone(UpstreamFields.Field(functionCall, "id")) is { Length: > 0 and <= 40 } geminiId ? geminiId : NewToolCallId();
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
 
@@ -91,7 +92,7 @@ internal static class GroundingAnnotations
                     IntOf(segment, "partIndex"),
                     IntOf(segment, "startIndex"),
                     IntOf(segment, "endIndex"),
-                    [.. indices.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Number).Select(i => i.GetInt32())]));
+                    [.. indices.EnumerateArray().Select(UpstreamFields.Int32OrNone).OfType<int>()]));
             }
         }
 
@@ -139,8 +140,9 @@ internal static class GroundingAnnotations
     private static string? StringOf(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    // Grounding is an extra: an offset that is not a whole number reads as absent (0, as proto3 JSON leaves zeros out).
     private static int IntOf(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : 0;
+        element.TryGetProperty(name, out var value) ? UpstreamFields.Int32OrNone(value) ?? 0 : 0;
 
     /// <summary>How many UTF-16 characters the first <paramref name="utf8Bytes"/> bytes of a UTF-8 text hold.</summary>
     private static int CharsIn(byte[] text, int utf8Bytes) => Encoding.UTF8.GetCharCount(text, 0, Math.Clamp(utf8Bytes, 0, text.Length));

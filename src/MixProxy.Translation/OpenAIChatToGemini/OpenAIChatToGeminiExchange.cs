@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIChat;
@@ -51,15 +50,9 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
 
         public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
         {
-            try
-            {
-                Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures);
-            }
-            catch (JsonException e)
-            {
-                throw new UpstreamResponseException("The upstream returned a response that is not valid Gemini JSON: " + e.Message, e);
-            }
-
+            // A body that is not JSON, or of a shape that cannot be translated, is an UpstreamResponseException (502);
+            // anything else the translator throws is the gateway's bug and is left to surface as one.
+            Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures);
             return "application/json";
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -46,7 +47,7 @@ public static class OpenApiSchemaConverter
             return;
         }
 
-        if (schema.TryGetProperty("$ref", out var reference) && reference.GetString() is { } refText)
+        if (schema.TryGetProperty("$ref", out var reference) && ClientFields.OptionalString(reference, param + ".$ref") is { } refText)
         {
             var name = refText.Split('/')[^1];
             if (definitions.ValueKind != JsonValueKind.Object || !definitions.TryGetProperty(name, out var target))
@@ -80,7 +81,7 @@ public static class OpenApiSchemaConverter
                 alternatives = [];
                 foreach (var branch in union.EnumerateArray())
                 {
-                    if (branch.ValueKind == JsonValueKind.Object && branch.TryGetProperty("type", out var bt) && bt.GetString() == "null")
+                    if (branch.ValueKind == JsonValueKind.Object && branch.TryGetProperty("type", out var bt) && bt.ValueKind == JsonValueKind.String && bt.ValueEquals("null"u8))
                     {
                         nullable = true;
                     }
@@ -107,6 +108,11 @@ public static class OpenApiSchemaConverter
             }
             else if (typeElement.ValueKind == JsonValueKind.Array)
             {
+                if (typeElement.EnumerateArray().Any(t => t.ValueKind != JsonValueKind.String))
+                {
+                    throw new TranslationException(param + ".type", "A schema 'type' must be a string or an array of strings.");
+                }
+
                 var types = typeElement.EnumerateArray().Select(t => t.GetString()).ToList();
                 nullable |= types.Remove("null");
                 if (types.Count != 1)
@@ -142,7 +148,7 @@ public static class OpenApiSchemaConverter
                 case var copied when CopiedKeys.Contains(copied):
                     property.WriteTo(writer);
                     break;
-                case "format" when property.Value.GetString() is "enum" or "date-time":
+                case "format" when property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is "enum" or "date-time":
                     property.WriteTo(writer);
                     break;
                 case "enum" when property.Value.ValueKind == JsonValueKind.Array:
@@ -181,7 +187,7 @@ public static class OpenApiSchemaConverter
                         : [];
                     writer.WritePropertyName("required"u8);
                     writer.WriteStartArray();
-                    foreach (var name in property.Value.EnumerateArray().Select(n => n.GetString()).Where(n => n is not null && known.Contains(n)))
+                    foreach (var name in property.Value.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).Where(known.Contains))
                     {
                         writer.WriteStringValue(name);
                     }

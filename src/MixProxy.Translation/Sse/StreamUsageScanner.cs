@@ -325,9 +325,9 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
             using var document = JsonDocument.ParseValue(ref reader);
             return dialect.ReadUsageObject(document.RootElement);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        catch (JsonException)
         {
-            // Not JSON after all, or a count that is not an integer: not a usage this gateway can count.
+            // Not JSON after all: not a usage this gateway can count (a count that is not an integer reads as absent).
             return null;
         }
     }

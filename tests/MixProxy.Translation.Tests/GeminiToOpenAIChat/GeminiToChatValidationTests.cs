@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using MixProxy.Translation.GeminiToOpenAIChat;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Tests.Protocols;
+
+namespace MixProxy.Translation.Tests.GeminiToOpenAIChat;
+
+/// <summary>
+/// A Gemini client's fields of the wrong JSON type are refused by validation, naming the field as the client spelled
+/// it (camelCase or snake_case), and a Chat Completions reply of an unusable shape is the upstream's fault.
+/// </summary>
+public sealed class GeminiToChatValidationTests
+{
+    private const string Pair = "gemini-to-openai-chat";
+
+    private static TranslationException Refusal(string body) =>
+        Assert.Throws<TranslationException>(() => ExchangeHarness.Begin(Pair, ExchangeHarness.Parse(Pair, body), GoldenTests.DefaultProfile(Pair)));
+
+    private static string Request(string fields) => $$"""{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],{{fields}}}""";
+
+    [Fact]
+    public void Begin_MaxOutputTokensIsAString_RefusesWith400NamingIt()
+    {
+        var error = Refusal(Request("""
+            "generationConfig":{"maxOutputTokens":"100"}
+            """));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("generationConfig.maxOutputTokens", error.Param);
+        Assert.Equal("'maxOutputTokens' must be an integer.", error.Message);
+    }
+
+    [Fact]
+    public void Begin_SnakeCaseMaxOutputTokensIsFractional_NamesItAsTheClientSpelledIt()
+    {
+        var error = Refusal(Request("""
+            "generation_config":{"max_output_tokens":1.5}
+            """));
+
+        Assert.Equal("generation_config.max_output_tokens", error.Param);
+    }
+
+    [Fact]
+    public void Begin_ContentRoleIsANumber_IsRefused()
+    {
+        var error = Refusal("""{"contents":[{"role":5,"parts":[{"text":"Hi"}]}]}""");
+
+        Assert.Equal("contents[0].role", error.Param);
+        Assert.Equal("'role' must be a string.", error.Message);
+    }
+
+    [Fact]
+    public void Begin_PartIsNotAnObject_IsRefusedNamingThePart()
+    {
+        var error = Refusal("""{"contents":[{"role":"user","parts":[{"text":"Hi"},"there"]}]}""");
+
+        Assert.Equal("contents[0].parts[1]", error.Param);
+    }
+
+    [Fact]
+    public void Begin_FunctionCallIdIsANumber_IsRefusedNamingItAsSpelled()
+    {
+        var error = Refusal("""{"contents":[{"role":"user","parts":[{"text":"Hi"}]},{"role":"model","parts":[{"function_call":{"name":"f","id":5}}]}]}""");
+
+        Assert.Equal("contents[1].parts[0].function_call.id", error.Param);
+    }
+
+    [Fact]
+    public void TranslateResponse_ToolCallWithoutAName_IsABadUpstreamResponse()
+    {
+        var call = ExchangeHarness.Begin(Pair, ExchangeHarness.MinimalRequest(Pair, stream: false), GoldenTests.DefaultProfile(Pair));
+
+        Assert.Throws<UpstreamResponseException>(() => ExchangeHarness.TranslateResponse(call, """
+            {"choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"arguments":"{}"}}]},"finish_reason":"tool_calls"}]}
+            """));
+    }
+
+    [Fact]
+    public async Task TranslateStream_DeltaContentIsANumber_EndsWithAnUnexpectedShapeEventAndNoTranslationFault()
+    {
+        var call = ExchangeHarness.Begin(Pair, ExchangeHarness.MinimalRequest(Pair, stream: true), GoldenTests.DefaultProfile(Pair));
+
+        var reply = await ExchangeHarness.TranslateStreamAsync(call, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":5}}]}\n\n", TestContext.Current.CancellationToken);
+
+        var error = JsonNode.Parse(GoldenCase.SseData(reply)[^1])!["error"]!;
+        Assert.Equal(502, error["code"]!.GetValue<int>());
+        Assert.True(call.Outcome.Faulted);
+        Assert.Null(call.Outcome.TranslationFault);
+    }
+
+    [Fact]
+    public void TranslateEvent_TranslatorFailsMidStream_EndsWithAnErrorEventAndRecordsTheFault()
+    {
+        var outcome = new ExchangeOutcome();
+        var translator = new ChatToGeminiStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, sse: true, outcome);
+        var output = new FailingBufferWriter();
+
+        translator.TranslateEvent("""{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"""u8, output);
+
+        var error = JsonNode.Parse(GoldenCase.SseData(output.Text)[^1])!["error"]!;
+        Assert.Equal(500, error["code"]!.GetValue<int>());
+        Assert.True(translator.IsEnded);
+        Assert.True(translator.Faulted);
+        Assert.Same(output.Failure, outcome.TranslationFault);
+    }
+}
