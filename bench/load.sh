@@ -126,6 +126,7 @@ allocated() {
   local port=
   if [ "$1" = "${gw_pid:-}" ]; then port=$GW_PORT; elif [ "$1" = "${cmp_pid:-}" ]; then port=$CMP_PORT; fi
   if [ -z "$port" ]; then echo -; return; fi
+  sleep 0.4 # the exporter answers a scrape within 300 ms of the last one from its cache
   curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ {print $2}'
 }
 clk=$(getconf CLK_TCK)

@@ -164,8 +164,6 @@ public static class GatewayHost
         {
             // One middleware per job, in this order; each fills its part of the request's GatewayRequest.
             proxy.UseMiddleware<GatewayRequestMiddleware>();
-            proxy.UseMiddleware<RequestMetricsMiddleware>();
-            proxy.UseMiddleware<FaultBarrierMiddleware>();
             proxy.UseMiddleware<ClientAuthenticationMiddleware>();
             proxy.UseMiddleware<RequestParsingMiddleware>();
             proxy.UseMiddleware<ModelRoutingMiddleware>();
@@ -253,6 +251,7 @@ public static class GatewayHost
         builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<TelemetryOptions>>().Value);
         builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<RequestMetrics>();
 
         // The listen address must be known before the host is built; the same values are validated on start, before
         // Kestrel binds anything.

@@ -50,14 +50,10 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
             // The upstream's fault. Fields are checked before an event is written, so every event that went out is whole.
             WriteError(output, 502, "The upstream sent an event of an unexpected shape; the stream was stopped.");
         }
-        catch (Exception e)
-        {
-            // The gateway's own bug: the client's headers are out, so it gets an error event rather than a cut stream,
-            // and the host logs the exception as an error.
-            outcome.TranslationFault = e;
-            WriteError(output, 500, "The gateway could not translate an upstream event; the stream was stopped.");
-        }
     }
+
+    public void WriteFault(IBufferWriter<byte> output) =>
+        WriteError(output, 500, "The gateway could not translate an upstream event; the stream was stopped.");
 
     private void TranslateChunk(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {

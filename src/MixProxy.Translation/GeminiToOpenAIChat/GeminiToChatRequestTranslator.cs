@@ -443,6 +443,23 @@ public static class GeminiToChatRequestTranslator
                 return;
             }
 
+            // Google's proto3 JSON takes numbers written as strings too ("100"); OpenAI wants them as numbers.
+            if (v.ValueKind == JsonValueKind.String)
+            {
+                var text = v.GetString();
+                if (integer && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedInteger))
+                {
+                    writer.WriteNumber(openAI, parsedInteger);
+                    return;
+                }
+
+                if (!integer && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsedNumber) && double.IsFinite(parsedNumber))
+                {
+                    writer.WriteNumber(openAI, parsedNumber);
+                    return;
+                }
+            }
+
             if (v.ValueKind != JsonValueKind.Number || (integer && !v.TryGetInt32(out _)))
             {
                 var param = $"{configName}.{name}";

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 using MixProxy.Translation.Sse;
 
@@ -62,6 +63,19 @@ public sealed class ChatStreamUsageFilter(ExchangeOutcome outcome, bool dropUsag
     {
         // An OpenAI stream that ends without [DONE] was cut: pass on what came, but do not treat it as complete.
         Faulted |= !_sawDone;
+        IsEnded = true;
+    }
+
+    public void WriteFault(IBufferWriter<byte> output)
+    {
+        output.Write(DataPrefix);
+        using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
+        {
+            OpenAIChatErrors.Write(writer, "The gateway failed while passing on the upstream's stream; the stream was stopped.", "server_error", null, null);
+        }
+
+        output.Write(EventEnd);
+        Faulted = true;
         IsEnded = true;
     }
 }

@@ -63,14 +63,10 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // The upstream's fault. Fields are checked before a chunk is written, so every chunk that went out is whole.
             EndWithError(output, "The upstream sent an event of an unexpected shape; the stream was stopped.", "upstream_error", "bad_upstream_response");
         }
-        catch (Exception e)
-        {
-            // The gateway's own bug: the client's headers are out, so it gets an error event rather than a cut stream,
-            // and the host logs the exception as an error.
-            _outcome.TranslationFault = e;
-            EndWithError(output, "The gateway could not translate an upstream event; the stream was stopped.", "server_error", code: null);
-        }
     }
+
+    public void WriteFault(IBufferWriter<byte> output) =>
+        EndWithError(output, "The gateway could not translate an upstream event; the stream was stopped.", "server_error", code: null);
 
     private void EndWithError(IBufferWriter<byte> output, string message, string type, string? code)
     {

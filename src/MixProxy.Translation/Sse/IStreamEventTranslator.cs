@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace MixProxy.Translation.Sse;
 
-/// <summary>A per-response state machine that turns upstream SSE payloads into client SSE events.</summary>
+/// <summary>
+/// A per-response state machine that turns upstream SSE payloads into client SSE events. It handles the upstream's
+/// faults itself (an error event, <see cref="Faulted"/>); its own bugs it leaves to <see cref="TranslatingSseStream"/>.
+/// </summary>
 public interface IStreamEventTranslator
 {
     /// <summary>True once the client stream is closed (normally or by an error event); later input is ignored.</summary>
@@ -16,4 +19,11 @@ public interface IStreamEventTranslator
 
     /// <summary>Called once at upstream end of stream: closes anything still open.</summary>
     void Complete(IBufferWriter<byte> output);
+
+    /// <summary>
+    /// Ends the client's stream after the translator itself failed (a gateway bug, which
+    /// <see cref="TranslatingSseStream"/> catches and records): writes the protocol's error event and whatever closes
+    /// the stream, and marks it ended and faulted. Whatever the failed call had half written is already taken back.
+    /// </summary>
+    void WriteFault(IBufferWriter<byte> output);
 }

@@ -56,6 +56,13 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = count;
     }
 
+    /// <summary>Takes back everything written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _written = Math.Min(_written, length);
+    }
+
     /// <summary>Forgets what was written and returns the buffer to the pool; the next write rents one again.</summary>
     public void Release()
     {

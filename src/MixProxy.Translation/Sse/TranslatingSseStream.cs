@@ -63,23 +63,33 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             }
 
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (more)
+            var whole = _pending.WrittenCount;
+            try
             {
-                _translator.TranslateEvent(_events.Current.Data, _pending);
-                if (_translator.IsEnded)
+                if (more)
                 {
+                    _translator.TranslateEvent(_events.Current.Data, _pending);
+                    _completed = _translator.IsEnded;
+                }
+                else
+                {
+                    _translator.Complete(_pending);
                     _completed = true;
                 }
             }
-            else
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                _translator.Complete(_pending);
+                // A bug in the translator, not the upstream's doing. The client's headers are out: it gets what was
+                // whole so far and the protocol's error event instead of a cut stream, and the host logs the exception.
+                _pending.Truncate(whole);
+                _outcome.TranslationFault ??= e;
+                _translator.WriteFault(_pending);
                 _completed = true;
             }
 
             _outcome.TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _outcome.TranslatedBytes += _pending.WrittenCount;
-            _outcome.Faulted = _translator.Faulted;
+            _outcome.Faulted = _translator.Faulted || _outcome.TranslationFault is not null;
         }
     }
 

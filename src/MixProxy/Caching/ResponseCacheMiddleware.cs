@@ -17,15 +17,14 @@ internal sealed class ResponseCacheMiddleware(RequestDelegate next, ResponseCach
     private static readonly KeyValuePair<string, object?> Hit = new("mixproxy.cache.result", "hit");
     private static readonly KeyValuePair<string, object?> Miss = new("mixproxy.cache.result", "miss");
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
-        if (!request.WantsCache)
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
+        return request.WantsCache ? LookUpAsync(context, request) : next(context);
+    }
 
+    private async Task LookUpAsync(HttpContext context, GatewayRequest request)
+    {
         var key = KeyOf(request);
         if (await cache.GetAsync(key, context.RequestAborted).ConfigureAwait(false) is { } hit)
         {

@@ -6,30 +6,36 @@ using MixProxy.Translation.Protocols;
 namespace MixProxy.Proxy;
 
 /// <summary>
-/// Begins the request's exchange: restores the thought signatures the client dropped from the gateway's memory,
+/// Begins the request's exchange: restores the thought signatures the client dropped from the gateway's memory and
 /// prepares the upstream request (translated, rewritten or untouched; bad input is a 400 here, before anything is
-/// charged) and, once the response is over, remembers the signatures the upstream issued and logs a stream
-/// translation that failed inside the gateway.
+/// charged). Once the response is over it remembers the signatures the upstream issued and logs a stream translation
+/// that failed inside the gateway.
 /// </summary>
 internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureCache signatures, GatewayMetrics metrics, TimeProvider time, ILogger<ExchangeMiddleware> logger)
+    : IRequestCompletion
 {
     private static readonly KeyValuePair<string, object?> RequestDirection = new("mixproxy.translation.direction", "request");
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
-        var exchange = request.Exchange;
-        var client = request.Request;
 
         // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
-        ThoughtSignatureBag? known = null;
-        var unsigned = exchange.SignaturesToRecall(client);
-        if (unsigned.Count > 0)
-        {
-            var lookups = unsigned.Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
-            known = await signatures.RecallAsync(request.Key.Hash, lookups, context.RequestAborted).ConfigureAwait(false);
-        }
+        var unsigned = request.Exchange.SignaturesToRecall(request.Request);
+        return unsigned.Count == 0 ? BeginAsync(context, request, known: null) : RecallThenBeginAsync(context, request, unsigned);
+    }
 
+    private async Task RecallThenBeginAsync(HttpContext context, GatewayRequest request, IReadOnlyList<string> unsigned)
+    {
+        var lookups = unsigned.Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
+        var known = await signatures.RecallAsync(request.Key.Hash, lookups, context.RequestAborted).ConfigureAwait(false);
+        await BeginAsync(context, request, known).ConfigureAwait(false);
+    }
+
+    private Task BeginAsync(HttpContext context, GatewayRequest request, ThoughtSignatureBag? known)
+    {
+        var exchange = request.Exchange;
+        var client = request.Request;
         var settings = new ExchangeSettings
         {
             Model = request.Model.ProfileFor(client.Model),
@@ -51,8 +57,7 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
                 metrics.TranslationErrors.Add(1, RequestDirection, new KeyValuePair<string, object?>("error.type", "invalid_request"));
             }
 
-            await ClientErrors.WriteAsync(context, request.Api, new ClientError(e.StatusCode, e.Message, e.Param)).ConfigureAwait(false);
-            return;
+            return ClientErrors.WriteAsync(context, request.Api, new ClientError(e.StatusCode, e.Message, e.Param));
         }
 
         if (exchange.Translates)
@@ -62,21 +67,18 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
         }
 
         request.Call = call;
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (call.Outcome.TranslationFault is { } fault)
-            {
-                GatewayLog.StreamTranslationFailed(logger, exchange.ToString(), fault);
-            }
+        request.OnCompleted(this);
+        return next(context);
+    }
 
-            if (call.Outcome.HasIssuedSignatures)
-            {
-                await signatures.RememberAsync(request.Key.Hash, call.Outcome.IssuedSignatures).ConfigureAwait(false);
-            }
+    public Task CompleteAsync(HttpContext context, GatewayRequest request)
+    {
+        var outcome = request.Call!.Outcome;
+        if (outcome.TranslationFault is { } fault)
+        {
+            GatewayLog.StreamTranslationFailed(logger, request.Exchange.ToString(), fault);
         }
+
+        return outcome.HasIssuedSignatures ? signatures.RememberAsync(request.Key.Hash, outcome.IssuedSignatures) : Task.CompletedTask;
     }
 }

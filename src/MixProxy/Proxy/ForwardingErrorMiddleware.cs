@@ -8,19 +8,23 @@ namespace MixProxy.Proxy;
 /// Last before YARP forwards: when the upstream could not be reached or timed out before a response began, the client
 /// gets the error in its own protocol (YARP would send an empty 502 or 504) and the operator a log line.
 /// </summary>
-internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<ForwardingErrorMiddleware> logger)
+internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<ForwardingErrorMiddleware> logger) : IRequestCompletion
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        await next(context).ConfigureAwait(false);
+        context.GetGatewayRequest().OnCompleted(this);
+        return next(context);
+    }
+
+    public Task CompleteAsync(HttpContext context, GatewayRequest request)
+    {
         if (context.GetForwarderErrorFeature() is not { } error || context.Response.HasStarted)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var request = context.GetGatewayRequest();
         var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : 502;
         GatewayLog.ForwardFailed(logger, request.Model.ClusterId, error.Error.ToString());
-        await ClientErrors.WriteAsync(context, request.Api, new ClientError(status, $"The upstream for model '{request.Request.Model}' could not be reached ({error.Error}).")).ConfigureAwait(false);
+        return ClientErrors.WriteAsync(context, request.Api, new ClientError(status, $"The upstream for model '{request.Request.Model}' could not be reached ({error.Error})."));
     }
 }

@@ -22,6 +22,8 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     private Exchange? _exchange;
     private ExchangeCall? _call;
     private bool? _wantsCache;
+    private IRequestCompletion[]? _completions;
+    private int _completionCount;
 
     /// <summary>
     /// The config generation the request runs on, whatever reloads meanwhile: the one it arrived on, until routing
@@ -67,6 +69,41 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     public bool ServedFromCache { get; set; }
 
     public bool Stream => Request.Stream;
+
+    /// <summary>Has <paramref name="step"/> run once the response is over (see <see cref="IRequestCompletion"/>).</summary>
+    public void OnCompleted(IRequestCompletion step)
+    {
+        _completions ??= new IRequestCompletion[4];
+        if (_completionCount == _completions.Length)
+        {
+            Array.Resize(ref _completions, _completions.Length * 2);
+        }
+
+        _completions[_completionCount++] = step;
+    }
+
+    /// <summary>The registered steps, last registered first; each runs whatever the others did (its failure is logged).</summary>
+    public async Task CompleteAsync(HttpContext context, ILogger logger)
+    {
+        for (var i = _completionCount - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _completions![i].CompleteAsync(context, this).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away while a step answered it: the other steps still run.
+            }
+            catch (Exception e)
+            {
+                GatewayLog.RequestFailed(logger, Endpoint.Id, e);
+            }
+        }
+    }
+
+    /// <summary>Lets go of the client's body (see <see cref="ClientRequest.ReleaseBody"/>), if it was parsed.</summary>
+    public void ReleaseBody() => _request?.ReleaseBody();
 
     private static InvalidOperationException NotYet(string what) => new($"GatewayRequest.{what} is read before the middleware that sets it ran.");
 }

@@ -10,16 +10,24 @@ namespace MixProxy.RateLimiting;
 /// (or 503 when limits cannot be checked) in the client's protocol, and adds the rate-limit headers. Once the
 /// response is over it settles the key's token reservation with the real usage, also when the client went away.
 /// </summary>
-internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimiter limiter, GatewayMetrics metrics)
+internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimiter limiter, GatewayMetrics metrics) : IRequestCompletion
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
         var client = request.Request;
 
         // Counting tokens generates none and reports no usage to settle with: it reserves nothing (it still counts as a request).
         var generates = request.Endpoint.Generates;
-        var ticket = await limiter.AdmitAsync(request.Key, request.Model, client.Model, generates ? client.BodyBytes : 0, generates ? client.MaxOutputTokens : 0, context.RequestAborted).ConfigureAwait(false);
+        var admitting = limiter.AdmitAsync(request.Key, request.Model, client.Model, generates ? client.BodyBytes : 0, generates ? client.MaxOutputTokens : 0, context.RequestAborted);
+        return admitting.IsCompletedSuccessfully ? ContinueAsync(context, request, admitting.Result) : AwaitAdmissionAsync(context, request, admitting);
+    }
+
+    private async Task AwaitAdmissionAsync(HttpContext context, GatewayRequest request, Task<RateLimitTicket> admitting) =>
+        await ContinueAsync(context, request, await admitting.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task ContinueAsync(HttpContext context, GatewayRequest request, RateLimitTicket ticket)
+    {
         if (ticket.Admission is not null)
         {
             var outcome = ticket.Result.Allowed ? "allowed" : ticket.Result.DeniedBy is null ? "unavailable" : "denied";
@@ -33,8 +41,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimit
 
         if (!ticket.Result.Allowed)
         {
-            await RefuseAsync(context, request, ticket.Result).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, request, ticket.Result);
         }
 
         if (ticket.Result.States.Count > 0)
@@ -47,21 +54,21 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimit
         }
 
         request.RateLimit = ticket;
-        var upstreamFailed = true;
-        try
-        {
-            await next(context).ConfigureAwait(false);
+        request.OnCompleted(this);
+        return next(context);
+    }
 
-            // A stream cut after its headers went out did reach the model: keep its reservation (see SettleAsync).
-            upstreamFailed = !request.ServedFromCache
-                && ((context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted) || context.Response.StatusCode >= 400);
-        }
-        finally
-        {
-            // A replay costs the upstream nothing: the reservation is refunded in full.
-            var usage = request.ServedFromCache ? TokenUsage.None : request.Call?.Outcome.Usage;
-            await limiter.SettleAsync(ticket, usage, upstreamFailed, CancellationToken.None).ConfigureAwait(false);
-        }
+    /// <summary>
+    /// Settles the reservation once the response is over, also when the client went away or the gateway failed: with
+    /// the real usage; in full when the upstream failed before answering; kept when a stream was cut after its headers
+    /// went out (it did reach the model, see <see cref="GatewayRateLimiter.SettleAsync"/>); refunded for a cache replay.
+    /// </summary>
+    public Task CompleteAsync(HttpContext context, GatewayRequest request)
+    {
+        var upstreamFailed = !request.ServedFromCache
+            && ((context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted) || context.Response.StatusCode >= 400);
+        var usage = request.ServedFromCache ? TokenUsage.None : request.Call?.Outcome.Usage;
+        return limiter.SettleAsync(request.RateLimit!, usage, upstreamFailed, CancellationToken.None);
     }
 
     private static Task RefuseAsync(HttpContext context, GatewayRequest request, AdmissionResult result)

@@ -36,6 +36,28 @@ internal static class ClientRequestReader
         return false;
     }
 
+    /// <summary>
+    /// Goes on with <paramref name="next"/> once <paramref name="read"/> succeeded (the client got its error otherwise),
+    /// without an async frame when the read finished at once, as it does when no body is read.
+    /// </summary>
+    public static Task ThenAsync(Task<bool> read, RequestDelegate next, HttpContext context)
+    {
+        if (read.IsCompletedSuccessfully)
+        {
+            return read.Result ? next(context) : Task.CompletedTask;
+        }
+
+        return AwaitThenAsync(read, next, context);
+
+        static async Task AwaitThenAsync(Task<bool> read, RequestDelegate next, HttpContext context)
+        {
+            if (await read.ConfigureAwait(false))
+            {
+                await next(context).ConfigureAwait(false);
+            }
+        }
+    }
+
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
     {
         // The declared length only sizes the first buffer, capped: Kestrel enforces the real body limit while reading.

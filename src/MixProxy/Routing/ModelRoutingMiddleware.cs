@@ -12,7 +12,7 @@ namespace MixProxy.Routing;
 /// </summary>
 internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfigStore store, IProxyStateLookup proxyState, ProtocolRegistry protocols)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
         var client = request.Request;
@@ -20,8 +20,7 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
         var param = request.Endpoint.ModelParam;
         if (!ModelMap.IsValidName(model))
         {
-            await RefuseAsync(context, request, new ClientError(400, "The model name may only use letters, digits and . _ - : / @ + (at most 200 characters, no '..').", param)).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, request, new ClientError(400, "The model name may only use letters, digits and . _ - : / @ + (at most 200 characters, no '..').", param));
         }
 
         // Taken after the (possibly slow) body upload: the model map, the credentials and the live cluster below all
@@ -30,21 +29,18 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
         request.Config = config;
         if (config.Models.Resolve(model) is not { } entry)
         {
-            await RefuseAsync(context, request, new ClientError(404, request.Api.UnknownModelMessage(client), param, "model_not_found")).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, request, new ClientError(404, request.Api.UnknownModelMessage(client), param, "model_not_found"));
         }
 
         if (!request.Key.MayUse(model))
         {
-            await RefuseAsync(context, request, new ClientError(403, $"API key '{request.Key.Name}' may not use model '{model}'.", param, "model_not_allowed")).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, request, new ClientError(403, $"API key '{request.Key.Name}' may not use model '{model}'.", param, "model_not_allowed"));
         }
 
         if (protocols.FindExchange(request.Api, entry.Protocols) is not { } exchange)
         {
             var spoken = string.Join(", ", entry.Protocols.Select(p => p.Name));
-            await RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param)).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param));
         }
 
         if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster)
@@ -52,20 +48,18 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
         {
             // YARP and the snapshot disagree for a moment during a reload: never send one generation's
             // credential to another generation's destination.
-            await RefuseAsync(context, request, new ClientError(503, $"The cluster for model '{model}' is not available yet; retry.")).ConfigureAwait(false);
-            return;
-        }
-
-        if (exchange.NeedsBody(client) && !client.BodyRead && !await ClientRequestReader.TryReadAsync(context, request, withBody: true).ConfigureAwait(false))
-        {
-            return;
+            return RefuseAsync(context, request, new ClientError(503, $"The cluster for model '{model}' is not available yet; retry."));
         }
 
         request.Model = entry;
         request.Exchange = exchange;
-        request.Telemetry.Describe(request.Endpoint, exchange.Upstream, entry, model, request.Stream);
+        request.Telemetry.Describe(request.Endpoint, exchange.Upstream, entry, model, client.Stream);
         context.ReassignProxyRequest(cluster);
-        await next(context).ConfigureAwait(false);
+
+        // A body left unread (its model is in the URL) is read now if the exchange translates or rewrites it.
+        return exchange.NeedsBody(client) && !client.BodyRead
+            ? ClientRequestReader.ThenAsync(ClientRequestReader.TryReadAsync(context, request, withBody: true), next, context)
+            : next(context);
     }
 
     private static Task RefuseAsync(HttpContext context, GatewayRequest request, ClientError error) => ClientErrors.WriteAsync(context, request.Api, error);

@@ -19,15 +19,28 @@ public sealed class GeminiToChatValidationTests
     private static string Request(string fields) => $$"""{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],{{fields}}}""";
 
     [Fact]
-    public void Begin_MaxOutputTokensIsAString_RefusesWith400NamingIt()
+    public void Begin_MaxOutputTokensIsNotANumber_RefusesWith400NamingIt()
     {
         var error = Refusal(Request("""
-            "generationConfig":{"maxOutputTokens":"100"}
+            "generationConfig":{"maxOutputTokens":"ten"}
             """));
 
         Assert.Equal(400, error.StatusCode);
         Assert.Equal("generationConfig.maxOutputTokens", error.Param);
         Assert.Equal("'maxOutputTokens' must be an integer.", error.Message);
+    }
+
+    [Fact]
+    public void Begin_NumbersWrittenAsStrings_AreTakenAsGoogleTakesThem()
+    {
+        // proto3 JSON accepts "100" for an integer field and "0.5" for a float one; OpenAI wants numbers.
+        var call = ExchangeHarness.Begin(Pair, ExchangeHarness.Parse(Pair, Request("""
+            "generationConfig":{"maxOutputTokens":"100","temperature":"0.5"}
+            """)), GoldenTests.DefaultProfile(Pair));
+
+        var upstream = JsonNode.Parse(call.Request.Body!.Value.Span)!;
+        Assert.Equal(100, upstream["max_completion_tokens"]!.GetValue<int>());
+        Assert.Equal(0.5, upstream["temperature"]!.GetValue<double>());
     }
 
     [Fact]
@@ -89,18 +102,22 @@ public sealed class GeminiToChatValidationTests
     }
 
     [Fact]
-    public void TranslateEvent_TranslatorFailsMidStream_EndsWithAnErrorEventAndRecordsTheFault()
+    public async Task TranslateEvent_TranslatorFailsHalfWayThroughAnEvent_ClientGetsWholeEventsThenTheErrorEvent_AndTheFaultIsRecorded()
     {
         var outcome = new ExchangeOutcome();
-        var translator = new ChatToGeminiStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, sse: true, outcome);
-        var output = new FailingBufferWriter();
+        var buggy = new BuggyTranslator(new ChatToGeminiStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, sse: true, outcome), failAtEvent: 2);
+        using var upstream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n" + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"));
+        await using var translated = new MixProxy.Translation.Sse.TranslatingSseStream(upstream, buggy, outcome, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(translated);
 
-        translator.TranslateEvent("""{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"""u8, output);
+        var text = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
 
-        var error = JsonNode.Parse(GoldenCase.SseData(output.Text)[^1])!["error"]!;
+        Assert.DoesNotContain(BuggyTranslator.HalfWritten, text, StringComparison.Ordinal);
+        var events = GoldenCase.SseData(text);
+        var error = JsonNode.Parse(events[^1])!["error"]!;
         Assert.Equal(500, error["code"]!.GetValue<int>());
-        Assert.True(translator.IsEnded);
-        Assert.True(translator.Faulted);
-        Assert.Same(output.Failure, outcome.TranslationFault);
+        Assert.True(events.Count >= 2, "the first, whole event reaches the client: " + text);
+        Assert.True(outcome.Faulted);
+        Assert.Same(buggy.Failure, outcome.TranslationFault);
     }
 }

@@ -119,18 +119,22 @@ public sealed class ChatToGeminiValidationTests
     }
 
     [Fact]
-    public void TranslateEvent_TranslatorFailsMidStream_EndsWithAnErrorEventAndRecordsTheFault()
+    public async Task TranslateEvent_TranslatorFailsHalfWayThroughAnEvent_ClientGetsWholeEventsThenTheErrorEvent_AndTheFaultIsRecorded()
     {
         var outcome = new ExchangeOutcome();
-        var translator = new MixProxy.Translation.OpenAIChatToGemini.GeminiToChatStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, outcome);
-        var output = new FailingBufferWriter();
+        var buggy = new BuggyTranslator(new MixProxy.Translation.OpenAIChatToGemini.GeminiToChatStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, outcome), failAtEvent: 2);
+        using var upstream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]}}]}\n\n" + "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]}}]}\n\n"));
+        await using var translated = new MixProxy.Translation.Sse.TranslatingSseStream(upstream, buggy, outcome, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(translated);
 
-        translator.TranslateEvent("""{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}"""u8, output);
+        var text = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
 
-        var error = JsonNode.Parse(GoldenCase.SseData(output.Text)[^1])!["error"]!;
+        Assert.DoesNotContain(BuggyTranslator.HalfWritten, text, StringComparison.Ordinal);
+        var events = GoldenCase.SseData(text);
+        var error = JsonNode.Parse(events[^1])!["error"]!;
         Assert.Equal("server_error", error["type"]!.GetValue<string>());
-        Assert.True(translator.IsEnded);
-        Assert.True(translator.Faulted);
-        Assert.Same(output.Failure, outcome.TranslationFault);
+        Assert.True(events.Count >= 2, "the first, whole event reaches the client: " + text);
+        Assert.True(outcome.Faulted);
+        Assert.Same(buggy.Failure, outcome.TranslationFault);
     }
 }

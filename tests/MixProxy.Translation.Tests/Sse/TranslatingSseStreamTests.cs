@@ -86,6 +86,19 @@ public sealed class TranslatingSseStreamTests
         Assert.False(translated.HoldsOutputBuffer);
     }
 
+    [Fact]
+    public async Task TranslatingSseStream_TranslatorFailsAtTheEnd_TakesBackItsHalfWrittenOutput_WritesItsFault_AndRecordsIt()
+    {
+        var outcome = new ExchangeOutcome();
+        using var upstream = new MemoryStream(Encoding.UTF8.GetBytes("data: 0:2\n\n"));
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator { ThrowOnComplete = true }, outcome, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(translated, Encoding.ASCII);
+
+        Assert.Equal("aafault", await reader.ReadToEndAsync(TestContext.Current.CancellationToken));
+        Assert.IsType<InvalidOperationException>(outcome.TranslationFault);
+        Assert.True(outcome.Faulted);
+    }
+
     /// <summary>Turns the event "i:n" into n copies of the i-th letter, written in pieces of up to 3,000 bytes.</summary>
     private sealed class RepeatingTranslator : IStreamEventTranslator
     {
@@ -108,8 +121,24 @@ public sealed class TranslatingSseStreamTests
 
         public void Complete(IBufferWriter<byte> output)
         {
+            if (ThrowOnComplete)
+            {
+                "half"u8.CopyTo(output.GetSpan(4));
+                output.Advance(4);
+                throw new InvalidOperationException("A planted bug at the end of the stream.");
+            }
+
             "end"u8.CopyTo(output.GetSpan(3));
             output.Advance(3);
+            IsEnded = true;
+        }
+
+        public bool ThrowOnComplete { get; init; }
+
+        public void WriteFault(IBufferWriter<byte> output)
+        {
+            "fault"u8.CopyTo(output.GetSpan(5));
+            output.Advance(5);
             IsEnded = true;
         }
     }

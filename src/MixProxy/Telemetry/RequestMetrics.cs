@@ -8,30 +8,22 @@ namespace MixProxy.Telemetry;
 /// itself (bad key, unknown model, refused input, 429…) count in the client-view duration too, so error-rate panels
 /// and alerts see them; their model labels are "none" (nothing was resolved).
 /// </summary>
-internal sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetrics metrics, TelemetryOptions options)
+internal sealed class RequestMetrics(GatewayMetrics metrics, TelemetryOptions options)
 {
     // Boxed once: a bool tag value would otherwise allocate on every request.
     private static readonly KeyValuePair<string, object?> TranslatedTag = new("mixproxy.translated", true);
     private static readonly KeyValuePair<string, object?> UntranslatedTag = new("mixproxy.translated", false);
     private static readonly KeyValuePair<string, object?> StreamDirection = new("mixproxy.translation.direction", "stream");
 
-    public async Task InvokeAsync(HttpContext context)
+    public void Record(HttpContext context, GatewayRequest request)
     {
-        try
+        if (request.RateLimit is null)
         {
-            await next(context).ConfigureAwait(false);
+            RecordRefused(context, request);
         }
-        finally
+        else
         {
-            var request = context.GetGatewayRequest();
-            if (request.RateLimit is null)
-            {
-                RecordRefused(context, request);
-            }
-            else
-            {
-                RecordCompletion(context, request);
-            }
+            RecordCompletion(context, request);
         }
     }
 
