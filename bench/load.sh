@@ -163,6 +163,8 @@ for round in $(seq 1 "$ROUNDS"); do
       a0=$(allocated "$pid"); c0=$(cpu_ticks "$pid"); start=$(date +%s.%N)
       hey_run "$url" "$body" "$latency" "$N" "$C" "$work/tp.csv" "$headers"
       end=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(allocated "$pid")
+      # Now and then the exporter still answers from before the run; a later scrape has the new count.
+      for _ in 1 2 3; do [ "$a1" != "$a0" ] || [ "$a1" = - ] && break; sleep 1; a1=$(allocated "$pid"); done
       lc0=$(cpu_ticks "$pid")
       lat=$(timeout 300 "${load_cpu[@]}" dotnet "$bench_dll" latency --url "$url" --body "$work/$body" --rate "$RATE" --count "$LAT_N" --warmup 100 --max-seconds 240 \
             --header "Authorization: Bearer bench-key" --header "x-simulator-latency-ms: $latency" "${extra[@]}") || lat="$lat failed"

@@ -19,13 +19,12 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(settings);
         var gemini = (GeminiClientRequest)request;
         var upstreamModel = settings.Model.UpstreamModel;
         var path = upstreamModel == request.Model
             ? null
             : GeminiVocabulary.Path(upstreamModel, GeminiClientApi.Instance.MethodOf(request.Endpoint), gemini.Version);
-        return new Call(new UpstreamRequest(Body: null, path, Query: null), settings.OutputText && request.Endpoint.Generates);
+        return new Call(path is null ? UpstreamRequest.Unchanged : new UpstreamRequest(Body: null, path, Query: null), settings.OutputText && request.Endpoint.Generates);
     }
 
     private sealed class Call(UpstreamRequest request, bool outputText) : ExchangeCall(request)

@@ -19,7 +19,6 @@ public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Inst
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(settings);
         if (!request.Endpoint.Generates)
         {
             throw new TranslationException(null, $"Model '{request.Model}' is served by an OpenAI-protocol upstream, which has no token-counting endpoint.", 501);

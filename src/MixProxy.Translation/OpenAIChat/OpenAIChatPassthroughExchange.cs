@@ -19,7 +19,6 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(settings);
         var upstreamModel = settings.Model.UpstreamModel;
 
         // Limits and metrics need every stream's usage.
@@ -32,7 +31,7 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
             body = rewritten.WrittenMemory;
         }
 
-        return new Call(new UpstreamRequest(body, Path: null, Query: null), settings.OutputText, addsUsage);
+        return new Call(body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, Path: null, Query: null), settings.OutputText, addsUsage);
     }
 
     private sealed class Call(UpstreamRequest request, bool outputText, bool dropUsageChunk) : ExchangeCall(request)

@@ -27,7 +27,6 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(settings);
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
         var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures);
         var method = request.Stream ? GeminiVocabulary.StreamGenerateContent : GeminiVocabulary.GenerateContent;

@@ -32,9 +32,13 @@ public abstract class Exchange(ClientApi client, WireProtocol upstream)
     public override string ToString() => $"{Client.Name} -> {Upstream.Name}";
 }
 
-/// <summary>What one request's exchange needs to know besides the request itself.</summary>
-public sealed record ExchangeSettings
+/// <summary>What one request's exchange needs to know besides the request itself (a value: it costs no allocation).</summary>
+public readonly record struct ExchangeSettings
 {
+    public ExchangeSettings()
+    {
+    }
+
     /// <summary>The upstream model and what it can do, from the model map.</summary>
     public required UpstreamModelProfile Model { get; init; }
 
@@ -52,4 +56,8 @@ public sealed record ExchangeSettings
 /// <param name="Body">The body to send; null sends the client's own body as it came.</param>
 /// <param name="Path">The upstream path; null keeps the client's.</param>
 /// <param name="Query">The whole upstream query; null keeps the client's (less its credentials).</param>
-public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query);
+public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query)
+{
+    /// <summary>The client's own body, path and query, as they came.</summary>
+    public static UpstreamRequest Unchanged { get; } = new(null, null, null);
+}

@@ -318,7 +318,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
                 MaxTopLogprobs = maxTopLogprobs,
                 FunctionCallIds = m.FunctionCallIds ?? false,
                 SearchWithFunctions = m.SearchWithFunctions ?? thinking == ThinkingStyle.Level,
-            });
+            }.WithProfile());
         }
 
         return models;

@@ -22,7 +22,7 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     private Exchange? _exchange;
     private ExchangeCall? _call;
     private bool? _wantsCache;
-    private IRequestCompletion[]? _completions;
+    private CompletionSlots _completions;
     private int _completionCount;
 
     /// <summary>
@@ -73,10 +73,9 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     /// <summary>Has <paramref name="step"/> run once the response is over (see <see cref="IRequestCompletion"/>).</summary>
     public void OnCompleted(IRequestCompletion step)
     {
-        _completions ??= new IRequestCompletion[4];
-        if (_completionCount == _completions.Length)
+        if (_completionCount == CompletionSlots.Length)
         {
-            Array.Resize(ref _completions, _completions.Length * 2);
+            throw new InvalidOperationException($"More than {CompletionSlots.Length} steps registered for the end of one response.");
         }
 
         _completions[_completionCount++] = step;
@@ -89,7 +88,7 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
         {
             try
             {
-                await _completions![i].CompleteAsync(context, this).ConfigureAwait(false);
+                await _completions[i].CompleteAsync(context, this).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -104,6 +103,15 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
 
     /// <summary>Lets go of the client's body (see <see cref="ClientRequest.ReleaseBody"/>), if it was parsed.</summary>
     public void ReleaseBody() => _request?.ReleaseBody();
+
+    /// <summary>Room for the steps of one response, inside the request object: registering allocates nothing.</summary>
+    [System.Runtime.CompilerServices.InlineArray(Length)]
+    private struct CompletionSlots
+    {
+        public const int Length = 4;
+
+        private IRequestCompletion _first;
+    }
 
     private static InvalidOperationException NotYet(string what) => new($"GatewayRequest.{what} is read before the middleware that sets it ran.");
 }

@@ -28,7 +28,16 @@ internal sealed record ModelRoute(
 
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
 
-    public UpstreamModelProfile ProfileFor(string requestedModel) => new()
+    /// <summary>The profile of an exact (non-pattern) entry, built once by <see cref="WithProfile"/>; null for patterns.</summary>
+    public UpstreamModelProfile? ExactProfile { get; init; }
+
+    /// <summary>What the upstream model can do, for the model name a request asked for (the same object for an exact entry).</summary>
+    public UpstreamModelProfile ProfileFor(string requestedModel) => ExactProfile ?? BuildProfile(requestedModel);
+
+    /// <summary>This entry with its profile built once, when it names one model (a pattern's depends on the request).</summary>
+    public ModelRoute WithProfile() => IsPattern ? this : this with { ExactProfile = BuildProfile(Name) };
+
+    private UpstreamModelProfile BuildProfile(string requestedModel) => new()
     {
         UpstreamModel = UpstreamModel ?? requestedModel,
         Thinking = Thinking,
