@@ -135,4 +135,43 @@ public sealed class UpstreamErrorTests
         Assert.Null(body["output"]);
         Assert.Equal("/v1beta/models/gemini-2.5-flash:countTokens", Assert.Single(gateway.Upstream.Received).Path);
     }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamBodyBreaksOff_Is502BadUpstream_NotAGatewayBug()
+    {
+        // A raw upstream that promises 1,000 bytes, sends 20 and hangs up.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var upstream = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            var stream = socket.GetStream();
+            var buffer = new byte[65536];
+            var head = string.Empty;
+            while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                head += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            }
+
+            var reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"candidates\":[{\"con";
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply), TestContext.Current.CancellationToken);
+        }, TestContext.Current.CancellationToken);
+        await using var gateway = await GatewayFixture.StartAsync(config =>
+            config["ReverseProxy"]!["Clusters"]!["sim"]!["Destinations"]!["d1"]!["Address"] = $"http://127.0.0.1:{port}");
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+        await upstream;
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        HttpHelpers.AssertOpenAIError(body, "bad_upstream_response");
+        Assert.DoesNotContain(gateway.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal));
+    }
 }

@@ -47,7 +47,8 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
             using (document)
             {
                 Outcome.Usage = GeminiUsage.Read(document.RootElement);
-                return outputText && OutputText.TryAdd(document.RootElement, FirstCandidateText, output) ? upstreamContentType ?? "application/json" : null;
+                // Text that is not valid Unicode cannot be copied into output.text: the body then goes on as it came.
+                return outputText && JsonText.IsValid(body) && OutputText.TryAdd(document.RootElement, FirstCandidateText, output) ? upstreamContentType ?? "application/json" : null;
             }
         }
 

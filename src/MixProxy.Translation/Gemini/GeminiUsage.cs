@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
@@ -41,8 +42,12 @@ public static class GeminiUsage
             return null;
         }
 
+        // As the translators read it: proto3 JSON writes an integer as a number or as a string ("100").
         static long? Positive(JsonElement parent, string name) =>
-            parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n > 0 ? n : null;
+            parent.TryGetProperty(name, out var v)
+            && (v.ValueKind == JsonValueKind.Number ? v.TryGetInt64(out var n)
+                : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n))
+            && n > 0 ? n : null;
 
         var config = request.TryGetProperty(GeminiVocabulary.GenerationConfig, out var camel) ? camel
             : request.TryGetProperty("generation_config", out var snake) ? snake : default;

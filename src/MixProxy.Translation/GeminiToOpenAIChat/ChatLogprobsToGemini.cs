@@ -51,6 +51,8 @@ internal static class ChatLogprobsToGemini
             sum += WriteGeminiCandidate(writer, token);
         }
 
+        // Finite terms can still add up past a double's range (an upstream sending 1e308s): then there is no sum to give.
+        sum = double.IsFinite(sum) ? sum : 0;
         writer.WriteEndArray();
         writer.WriteNumber("logProbabilitySum"u8, sum);
         writer.WriteEndObject();
@@ -60,7 +62,8 @@ internal static class ChatLogprobsToGemini
     private static double WriteGeminiCandidate(Utf8JsonWriter writer, JsonElement token)
     {
         var isObject = token.ValueKind == JsonValueKind.Object;
-        var logprob = isObject && token.TryGetProperty("logprob", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0;
+        // An extra: a value that is not a finite number reads as absent.
+        var logprob = isObject && token.TryGetProperty("logprob", out var p) && p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out var value) && double.IsFinite(value) ? value : 0;
         writer.WriteStartObject();
         writer.WriteString("token"u8, isObject && token.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : string.Empty);
         writer.WriteNumber("logProbability"u8, logprob);

@@ -17,6 +17,11 @@ public static class ChatToGeminiErrorTranslator
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
+            if (!JsonText.IsValid(body))
+            {
+                throw new JsonException("The error body holds text that is not valid Unicode.");
+            }
+
             message = UpstreamFields.StringOrNone(UpstreamFields.Field(UpstreamFields.Field(document.RootElement, "error"), "message")) is { Length: > 0 } text
                 ? text
                 : Encoding.UTF8.GetString(body).Trim();

@@ -30,6 +30,11 @@ public static class ChatToGeminiResponseTranslator
         }
 
         using var document = parsed;
+        if (!JsonText.IsValid(completion))
+        {
+            throw new UpstreamResponseException(NotChatCompletion + "it holds text that is not valid Unicode.");
+        }
+
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {

@@ -21,6 +21,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
     private string? _responseId;
     private TokenUsage? _usage;
     private int _emitted;
+    private int _emittedBeforeThisCall;
     private bool _sawDone;
 
     public bool IsEnded { get; private set; }
@@ -29,6 +30,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
+        _emittedBeforeThisCall = _emitted;
         if (IsEnded)
         {
             return;
@@ -52,8 +54,12 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         }
     }
 
-    public void WriteFault(IBufferWriter<byte> output) =>
+    public void WriteFault(IBufferWriter<byte> output)
+    {
+        // What the failed call wrote was taken back, so the JSON-array framing goes back to where the call found it.
+        _emitted = _emittedBeforeThisCall;
         WriteError(output, 500, "The gateway could not translate an upstream event; the stream was stopped.");
+    }
 
     private void TranslateChunk(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
@@ -71,6 +77,11 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
         using (document)
         {
+            if (!JsonText.IsValid(data))
+            {
+                throw new UpstreamResponseException("The upstream sent an event whose text is not valid Unicode.");
+            }
+
             var root = UpstreamFields.RequireObject(document.RootElement, "stream event");
             if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             {
@@ -107,6 +118,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
     public void Complete(IBufferWriter<byte> output)
     {
+        _emittedBeforeThisCall = _emitted;
         if (IsEnded)
         {
             return;

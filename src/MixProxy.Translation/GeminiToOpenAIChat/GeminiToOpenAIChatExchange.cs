@@ -14,7 +14,12 @@ namespace MixProxy.Translation.GeminiToOpenAIChat;
 /// </summary>
 public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Instance, OpenAIChatVocabulary.Protocol)
 {
-    public override bool NeedsBody(ClientRequest request) => true;
+    /// <summary>Token counting is refused (501) without reading the body; everything else is translated.</summary>
+    public override bool NeedsBody(ClientRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Endpoint.Generates;
+    }
 
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {

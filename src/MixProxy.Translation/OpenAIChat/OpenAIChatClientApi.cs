@@ -30,7 +30,7 @@ public sealed class OpenAIChatClientApi : ClientApi
 
     public override IReadOnlyList<CredentialSource> CredentialSources { get; } = [OpenAIChatVocabulary.BearerCredential];
 
-    public override ModelCatalog Catalog { get; } = new(["/v1/models"], ["/v1/models/{" + ModelCatalog.ModelParameter + "}"]);
+    public override ModelCatalog Catalog { get; } = new(["/v1/models"], ["/v1/models/{" + ModelCatalog.ModelParameter + "}"], OpenAIChatVocabulary.Model);
 
     /// <summary>OpenAI's SDKs send a bearer key to <c>/v1/…</c>; nothing else marks them, so this API answers what no other claims.</summary>
     public override bool Claims(IRequestHead head) => false;
@@ -81,7 +81,18 @@ public sealed class OpenAIChatClientApi : ClientApi
     public override byte[] ErrorBody(ClientError refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
-        return OpenAIChatErrors.Body(refusal.Message, refusal.Type ?? OpenAIChatErrors.TypeFor(refusal.Status), refusal.Param, refusal.Code);
+
+        // The codes OpenAI uses for these errors where it has them; the gateway's own for an unusable upstream reply.
+        var (type, code) = refusal.Kind switch
+        {
+            ClientErrorKind.InvalidKey => (OpenAIChatErrors.TypeFor(refusal.Status), "invalid_api_key"),
+            ClientErrorKind.UnknownModel => (OpenAIChatErrors.TypeFor(refusal.Status), "model_not_found"),
+            ClientErrorKind.ModelNotAllowed => (OpenAIChatErrors.TypeFor(refusal.Status), "model_not_allowed"),
+            ClientErrorKind.RateLimited => (OpenAIChatErrors.TypeFor(refusal.Status), "rate_limit_exceeded"),
+            ClientErrorKind.BadUpstream => ("upstream_error", "bad_upstream_response"),
+            _ => (OpenAIChatErrors.TypeFor(refusal.Status), (string?)null),
+        };
+        return OpenAIChatErrors.Body(refusal.Message, type, refusal.Param, code);
     }
 
     public override void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output)

@@ -54,7 +54,8 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
             using (document)
             {
                 Outcome.Usage = OpenAIChatUsage.Read(document.RootElement);
-                return outputText && OutputText.TryAdd(document.RootElement, FirstChoiceText, output) ? upstreamContentType ?? "application/json" : null;
+                // Text that is not valid Unicode cannot be copied into output.text: the body then goes on as it came.
+                return outputText && JsonText.IsValid(body) && OutputText.TryAdd(document.RootElement, FirstChoiceText, output) ? upstreamContentType ?? "application/json" : null;
             }
         }
 

@@ -171,7 +171,8 @@ internal static class ChatGenerationConfig
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || value.GetDouble() is var d && (d < min || d > max))
+        // TryGetDouble: a number beyond a double's range (1e400) is as out of range as any other.
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d) || d < min || d > max)
         {
             throw new TranslationException(field, string.Create(CultureInfo.InvariantCulture, $"'{field}' must be a number from {min} to {max}."));
         }

@@ -69,7 +69,8 @@ internal static class GeminiLogprobsToChat
         writer.WriteString("token"u8, text);
 
         // proto3 JSON leaves out zero values, so a missing logProbability is a certain token (log 1 = 0).
-        writer.WriteNumber("logprob"u8, isObject && candidate.TryGetProperty("logProbability", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : 0);
+        // An extra: a value that is not a finite number reads as absent.
+        writer.WriteNumber("logprob"u8, isObject && candidate.TryGetProperty("logProbability", out var p) && p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out var value) && double.IsFinite(value) ? value : 0);
         writer.WritePropertyName("bytes"u8);
         writer.WriteStartArray();
         foreach (var b in Encoding.UTF8.GetBytes(text))

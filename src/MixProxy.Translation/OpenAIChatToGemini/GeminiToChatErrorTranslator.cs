@@ -55,6 +55,11 @@ public static class GeminiToChatErrorTranslator
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
+            if (!JsonText.IsValid(body))
+            {
+                throw new JsonException("The error body holds text that is not valid Unicode.");
+            }
+
             var root = document.RootElement;
 
             // Google's own OpenAI-compatible endpoint wraps the error object in an array.

@@ -29,6 +29,11 @@ public static class GeminiToChatResponseTranslator
         }
 
         using var document = parsed;
+        if (!JsonText.IsValid(geminiResponse))
+        {
+            throw new UpstreamResponseException(NotGemini + "it holds text that is not valid Unicode.");
+        }
+
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {

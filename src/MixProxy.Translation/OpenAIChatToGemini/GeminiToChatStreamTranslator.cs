@@ -91,6 +91,11 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         }
 
         using var parsed = document;
+        if (!JsonText.IsValid(trimmed))
+        {
+            throw new UpstreamResponseException("The upstream sent an event whose text is not valid Unicode.");
+        }
+
         var root = UpstreamFields.RequireObject(document.RootElement, "stream event");
         _id ??= GeminiToChatWriting.CompletionId(root);
 

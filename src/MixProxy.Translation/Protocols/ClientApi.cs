@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MixProxy.Translation.Json;
 
 namespace MixProxy.Translation.Protocols;
 
@@ -67,6 +68,12 @@ public abstract class ClientApi
             {
                 throw new TranslationException(null, "The request body is not valid JSON: " + e.Message);
             }
+
+            if (!JsonText.IsValid(bytes.Span))
+            {
+                document.Dispose();
+                throw new TranslationException(null, "The request body holds text that is not valid Unicode (bytes that are not UTF-8, or an escaped lone surrogate such as \\ud800).");
+            }
         }
 
         try
@@ -104,7 +111,8 @@ public abstract class ClientApi
 /// <summary>The paths of a client API's model catalogue.</summary>
 /// <param name="ListPaths">Paths that list the models a key may use.</param>
 /// <param name="ModelPaths">Paths that describe one model, with a <c>{model}</c> segment.</param>
-public sealed record ModelCatalog(IReadOnlyList<string> ListPaths, IReadOnlyList<string> ModelPaths)
+/// <param name="ModelParam">What the API's errors call the model (their <c>param</c>); null where they name no field.</param>
+public sealed record ModelCatalog(IReadOnlyList<string> ListPaths, IReadOnlyList<string> ModelPaths, string? ModelParam = null)
 {
     /// <summary>The route value that holds the model name in <see cref="ModelPaths"/>.</summary>
     public const string ModelParameter = "model";

@@ -63,7 +63,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             }
 
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var whole = _pending.WrittenCount;
+            var before = _pending.WrittenCount;
             try
             {
                 if (more)
@@ -79,9 +79,10 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // A bug in the translator, not the upstream's doing. The client's headers are out: it gets what was
-                // whole so far and the protocol's error event instead of a cut stream, and the host logs the exception.
-                _pending.Truncate(whole);
+                // A bug in the translator, not the upstream's doing. The client's headers are out: what the failed
+                // call wrote is taken back whole (what the client already read stays), the protocol's error event ends
+                // the stream instead of a cut, and the host logs the exception.
+                _pending.Truncate(before);
                 _outcome.TranslationFault ??= e;
                 _translator.WriteFault(_pending);
                 _completed = true;

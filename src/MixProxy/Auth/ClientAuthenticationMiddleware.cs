@@ -13,7 +13,7 @@ internal sealed class ClientAuthenticationMiddleware(RequestDelegate next, Proto
         if (ClientKeyAuthenticator.Authenticate(presented, request.Config) is not { } key)
         {
             var message = presented is null ? $"Missing API key: send it as {protocols.DescribeClientCredentials()}." : "Invalid API key.";
-            return ClientErrors.WriteAsync(context, request.Api, new ClientError(401, message, Code: "invalid_api_key"));
+            return ClientErrors.WriteAsync(context, request.Api, new ClientError(401, message, Kind: ClientErrorKind.InvalidKey));
         }
 
         request.Key = key;

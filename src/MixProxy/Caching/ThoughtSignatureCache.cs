@@ -24,7 +24,7 @@ internal sealed class ThoughtSignatureCache(IDistributedCache cache, ILogger<Tho
         try
         {
             // Looked up together (one round of requests, not one after another).
-            var found = await Task.WhenAll(toolCallIds.Take(MaxLookups).Select(async id => (Id: id, Value: await cache.GetAsync(Key(keyHash, id), cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
+            var found = await Task.WhenAll(toolCallIds.Distinct(StringComparer.Ordinal).TakeLast(MaxLookups).Select(async id => (Id: id, Value: await cache.GetAsync(Key(keyHash, id), cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
             foreach (var (id, value) in found)
             {
                 if (value is not null)

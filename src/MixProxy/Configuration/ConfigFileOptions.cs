@@ -11,6 +11,7 @@ internal sealed class ConfigFileOptions
 {
     public const string Section = "MixProxy:Config";
 
+    /// <summary>Set by the host from <c>--config</c> (or <c>MIXPROXY_CONFIG</c>); not read from the section.</summary>
     [Required]
     public string Path { get; set; } = "config/proxy.json";
 

@@ -36,7 +36,7 @@ internal static class ModelCatalogEndpoints
         var api = protocols.ClientApiFor(head, candidates);
         if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
         {
-            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Code: "invalid_api_key")).ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Kind: ClientErrorKind.InvalidKey)).ConfigureAwait(false);
             return;
         }
 
@@ -52,14 +52,14 @@ internal static class ModelCatalogEndpoints
         var api = protocols.ClientApiFor(head, candidates);
         if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
         {
-            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Code: "invalid_api_key")).ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Kind: ClientErrorKind.InvalidKey)).ConfigureAwait(false);
             return;
         }
 
         var model = head.RouteValue(ModelCatalog.ModelParameter) ?? string.Empty;
         if (config.Models.Resolve(model) is null || !key.MayUse(model))
         {
-            await ClientErrors.WriteAsync(context, api, new ClientError(404, $"The model '{model}' does not exist or is not available to this key.", Code: "model_not_found")).ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, new ClientError(404, $"The model '{model}' does not exist or is not available to this key.", api.Catalog.ModelParam, ClientErrorKind.UnknownModel)).ConfigureAwait(false);
             return;
         }
 

@@ -27,8 +27,7 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
 
     private async Task RecallThenBeginAsync(HttpContext context, GatewayRequest request, IReadOnlyList<string> unsigned)
     {
-        var lookups = unsigned.Distinct(StringComparer.Ordinal).TakeLast(ThoughtSignatureCache.MaxLookups).ToList();
-        var known = await signatures.RecallAsync(request.Key.Hash, lookups, context.RequestAborted).ConfigureAwait(false);
+        var known = await signatures.RecallAsync(request.Key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
         await BeginAsync(context, request, known).ConfigureAwait(false);
     }
 

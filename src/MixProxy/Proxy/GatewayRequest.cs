@@ -12,7 +12,8 @@ namespace MixProxy.Proxy;
 /// Everything the gateway learns about one request, as an <see cref="HttpContext"/> feature that each middleware fills
 /// once, in pipeline order: the route and config generation (<see cref="GatewayRequestMiddleware"/>), the key
 /// (authentication), the parsed request (parsing), the model and exchange (routing), the upstream call (the exchange),
-/// the limit ticket (admission) and the cache entry (cache). Nothing downstream parses or resolves anything again.
+/// the limit ticket (admission) and the cache entry (cache). Nothing downstream parses or resolves anything again
+/// (but routing, when a body left unread turns out to be needed: it routes again once the body is in).
 /// </summary>
 internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route, RequestTelemetry telemetry, IRequestHead head)
 {
@@ -20,7 +21,6 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     private ClientRequest? _request;
     private ModelRoute? _model;
     private Exchange? _exchange;
-    private ExchangeCall? _call;
     private bool? _wantsCache;
     private CompletionSlots _completions;
     private int _completionCount;
@@ -54,7 +54,7 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     public Exchange Exchange { get => _exchange ?? throw NotYet(nameof(Exchange)); set => _exchange = value; }
 
     /// <summary>The upstream request and the response side; null until the exchange began.</summary>
-    public ExchangeCall? Call { get => _call; set => _call = value; }
+    public ExchangeCall? Call { get; set; }
 
     /// <summary>The key's claim on its limits; null until admitted.</summary>
     public RateLimitTicket? RateLimit { get; set; }
@@ -96,7 +96,7 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
             }
             catch (Exception e)
             {
-                GatewayLog.RequestFailed(logger, Endpoint.Id, e);
+                GatewayLog.CompletionStepFailed(logger, Endpoint.Id, _completions[i].GetType().Name, e);
             }
         }
     }

@@ -37,13 +37,16 @@ internal sealed class GatewayRequestMiddleware(RequestDelegate next, GatewayConf
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            GatewayLog.RequestFailed(logger, request.Endpoint.Id, e);
+            // (A failure once the client has gone is the client going, not a bug: it is left to ASP.NET.)
             if (context.Response.HasStarted)
             {
+                GatewayLog.RequestFailedAfterStart(logger, request.Endpoint.Id, e);
                 throw; // the status is out: all that is left is to end the connection
             }
+
+            GatewayLog.RequestFailed(logger, request.Endpoint.Id, e);
 
             context.Response.Clear();
             await ClientErrors.WriteAsync(context, request.Api, new ClientError(500, "The gateway failed while handling this request; the failure is logged.")).ConfigureAwait(false);

@@ -89,7 +89,11 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
         }
         catch (UpstreamResponseException e)
         {
-            metrics.TranslationErrors.Add(1, request.Stream ? StreamDirection : ResponseDirection, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
+            if (request.Exchange.Translates)
+            {
+                metrics.TranslationErrors.Add(1, request.Stream ? StreamDirection : ResponseDirection, new KeyValuePair<string, object?>("error.type", "bad_upstream_response"));
+            }
+
             response.StatusCode = 502;
             Replace(context, request.Api.ErrorBody(ClientError.BadUpstream(e.Message)), "application/json");
         }
@@ -106,13 +110,29 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
     {
         var content = new ReadOnlyMemoryContent(body);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        context.ProxyResponse!.Content = content;
+
+        // The upstream's own body is done with (read whole, or abandoned for an error): its connection goes back now.
+        context.ProxyResponse!.Content.Dispose();
+        context.ProxyResponse.Content = content;
         context.HttpContext.Response.Headers.ContentLength = body.Length;
         context.HttpContext.Response.Headers.ContentType = contentType;
         context.HttpContext.Response.Headers.ContentEncoding = default;
     }
 
+    /// <summary>Reads a whole upstream body; one that breaks off or runs past the cap is the upstream's fault (502).</summary>
     private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadWholeAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new UpstreamResponseException("The upstream's response broke off: " + e.Message, e);
+        }
+    }
+
+    private static async Task<byte[]> ReadWholeAsync(HttpContent content, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength > MaxBufferedResponseBytes)
         {

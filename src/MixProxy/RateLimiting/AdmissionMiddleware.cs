@@ -1,7 +1,6 @@
 using MixProxy.Proxy;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
-using Yarp.ReverseProxy;
 
 namespace MixProxy.RateLimiting;
 
@@ -59,14 +58,16 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimit
     }
 
     /// <summary>
-    /// Settles the reservation once the response is over, also when the client went away or the gateway failed: with
-    /// the real usage; in full when the upstream failed before answering; kept when a stream was cut after its headers
-    /// went out (it did reach the model, see <see cref="GatewayRateLimiter.SettleAsync"/>); refunded for a cache replay.
+    /// Settles the reservation once the response is over, also when the client went away or the gateway failed, from
+    /// what happened rather than from the response's state: the real usage when the upstream reported it; refunded when
+    /// the upstream never answered (unreachable, or the request ended before it was asked), answered with an error, or
+    /// the client got an error instead of its answer; kept when a stream was cut after its headers went out (it did
+    /// reach the model, see <see cref="GatewayRateLimiter.SettleAsync"/>); refunded for a cache replay.
     /// </summary>
     public Task CompleteAsync(HttpContext context, GatewayRequest request)
     {
-        var upstreamFailed = !request.ServedFromCache
-            && ((context.GetForwarderErrorFeature() is not null && !context.Response.HasStarted) || context.Response.StatusCode >= 400);
+        var upstreamStatus = request.Telemetry.UpstreamStatus;
+        var upstreamFailed = !request.ServedFromCache && (upstreamStatus is 0 or >= 400 || context.Response.StatusCode >= 400);
         var usage = request.ServedFromCache ? TokenUsage.None : request.Call?.Outcome.Usage;
         return limiter.SettleAsync(request.RateLimit!, usage, upstreamFailed, CancellationToken.None);
     }
@@ -89,6 +90,6 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewayRateLimit
             _ => "concurrent requests",
         };
         var seconds = Math.Max(1, (long)Math.Ceiling(result.RetryAfter.TotalSeconds));
-        return ClientErrors.WriteAsync(context, request.Api, new ClientError(429, $"Rate limit reached for key '{request.Key.Name}' on {what}. Please try again in {seconds}s.", Code: "rate_limit_exceeded"));
+        return ClientErrors.WriteAsync(context, request.Api, new ClientError(429, $"Rate limit reached for key '{request.Key.Name}' on {what}. Please try again in {seconds}s.", Kind: ClientErrorKind.RateLimited));
     }
 }

@@ -12,9 +12,10 @@ namespace MixProxy.Routing;
 /// </summary>
 internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfigStore store, IProxyStateLookup proxyState, ProtocolRegistry protocols)
 {
-    public Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context) => RouteAsync(context, context.GetGatewayRequest());
+
+    private Task RouteAsync(HttpContext context, GatewayRequest request)
     {
-        var request = context.GetGatewayRequest();
         var client = request.Request;
         var model = client.Model;
         var param = request.Endpoint.ModelParam;
@@ -23,24 +24,30 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
             return RefuseAsync(context, request, new ClientError(400, "The model name may only use letters, digits and . _ - : / @ + (at most 200 characters, no '..').", param));
         }
 
-        // Taken after the (possibly slow) body upload: the model map, the credentials and the live cluster below all
-        // come from the same generation.
+        // Taken once the body is in (it can be a slow upload): the model map, the credentials and the live cluster
+        // below all come from the generation in force then.
         var config = store.Current;
-        request.Config = config;
         if (config.Models.Resolve(model) is not { } entry)
         {
-            return RefuseAsync(context, request, new ClientError(404, request.Api.UnknownModelMessage(client), param, "model_not_found"));
+            return RefuseAsync(context, request, new ClientError(404, request.Api.UnknownModelMessage(client), param, ClientErrorKind.UnknownModel));
         }
 
         if (!request.Key.MayUse(model))
         {
-            return RefuseAsync(context, request, new ClientError(403, $"API key '{request.Key.Name}' may not use model '{model}'.", param, "model_not_allowed"));
+            return RefuseAsync(context, request, new ClientError(403, $"API key '{request.Key.Name}' may not use model '{model}'.", param, ClientErrorKind.ModelNotAllowed));
         }
 
         if (protocols.FindExchange(request.Api, entry.Protocols) is not { } exchange)
         {
             var spoken = string.Join(", ", entry.Protocols.Select(p => p.Name));
             return RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param));
+        }
+
+        if (exchange.NeedsBody(client) && !client.BodyRead)
+        {
+            // A body left unread (its model is in the URL) is wanted after all: read it, then route again on the
+            // generation in force once it is in. Only this path resolves the model twice.
+            return ClientRequestReader.ThenAsync(ClientRequestReader.TryReadAsync(context, request, withBody: true), Reroute, context);
         }
 
         if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster)
@@ -51,16 +58,15 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
             return RefuseAsync(context, request, new ClientError(503, $"The cluster for model '{model}' is not available yet; retry."));
         }
 
+        request.Config = config;
         request.Model = entry;
         request.Exchange = exchange;
         request.Telemetry.Describe(request.Endpoint, exchange.Upstream, entry, model, client.Stream);
         context.ReassignProxyRequest(cluster);
-
-        // A body left unread (its model is in the URL) is read now if the exchange translates or rewrites it.
-        return exchange.NeedsBody(client) && !client.BodyRead
-            ? ClientRequestReader.ThenAsync(ClientRequestReader.TryReadAsync(context, request, withBody: true), next, context)
-            : next(context);
+        return next(context);
     }
+
+    private Task Reroute(HttpContext context) => RouteAsync(context, context.GetGatewayRequest());
 
     private static Task RefuseAsync(HttpContext context, GatewayRequest request, ClientError error) => ClientErrors.WriteAsync(context, request.Api, error);
 }

@@ -29,6 +29,12 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Translating a {Exchange} stream failed inside the gateway; the client got an error event.")]
     public static partial void StreamTranslationFailed(ILogger logger, string exchange, Exception exception);
 
+    [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "A {Endpoint} request failed inside the gateway after its response had started; the connection was ended.")]
+    public static partial void RequestFailedAfterStart(ILogger logger, string endpoint, Exception exception);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "A step after the {Endpoint} response ({Step}) failed inside the gateway.")]
+    public static partial void CompletionStepFailed(ILogger logger, string endpoint, string step, Exception exception);
+
     // 300-399: limits.
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Redis is unreachable ({Reason}); limits now {Mode}: per-process limits (Open) or refusing (Closed).")]
     public static partial void LimiterDegraded(ILogger logger, RedisFailureMode mode, string reason);

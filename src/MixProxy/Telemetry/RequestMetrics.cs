@@ -113,7 +113,7 @@ internal sealed class RequestMetrics(GatewayMetrics metrics, TelemetryOptions op
 
         if (translates && stream && outcome.Faulted)
         {
-            metrics.TranslationErrors.Add(1, StreamDirection, new KeyValuePair<string, object?>("error.type", "upstream_error_event"));
+            metrics.TranslationErrors.Add(1, StreamDirection, new KeyValuePair<string, object?>("error.type", outcome.TranslationFault is null ? "upstream_error_event" : "gateway_error"));
         }
     }
 }

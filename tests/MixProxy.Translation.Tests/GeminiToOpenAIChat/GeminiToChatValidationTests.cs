@@ -120,4 +120,21 @@ public sealed class GeminiToChatValidationTests
         Assert.True(outcome.Faulted);
         Assert.Same(buggy.Failure, outcome.TranslationFault);
     }
+
+    [Fact]
+    public async Task TranslateEvent_TranslatorFailsOnTheFirstElementOfAJsonArrayStream_TheClientStillGetsAValidArray()
+    {
+        // Without alt=sse a Gemini stream is one JSON array: the element the failed call began is taken back, and the
+        // error must then open the array itself.
+        var outcome = new ExchangeOutcome();
+        var buggy = new BuggyTranslator(new ChatToGeminiStreamTranslator(new ResponseContext { ClientModel = ExchangeHarness.GeminiClientModel, Created = ExchangeHarness.Created }, sse: false, outcome), failAtEvent: 1);
+        using var upstream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"));
+        await using var translated = new MixProxy.Translation.Sse.TranslatingSseStream(upstream, buggy, outcome, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(translated);
+
+        var array = JsonNode.Parse(await reader.ReadToEndAsync(TestContext.Current.CancellationToken))!.AsArray();
+
+        Assert.Equal(500, array[^1]!["error"]!["code"]!.GetValue<int>());
+        Assert.Same(buggy.Failure, outcome.TranslationFault);
+    }
 }

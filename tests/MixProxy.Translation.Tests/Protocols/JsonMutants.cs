@@ -25,7 +25,8 @@ internal static class JsonMutants
 
     /// <summary>
     /// What goes in place of a value, as JSON text. Every JSON type, with numbers that are fractional, negative, beyond
-    /// a <see cref="long"/> or near a <see cref="double"/>'s limit; and cheap values deep or long enough to find
+    /// a <see cref="long"/>, near or beyond a <see cref="double"/>'s limit; a string that is valid JSON but no valid
+    /// text (an escaped lone surrogate); and cheap values deep or long enough to find
     /// recursion and size assumptions (deep enough to pass schema converters' limits, shallow enough to parse).
     /// </summary>
     public static IReadOnlyList<(string Name, string Json)> Replacements { get; } =
@@ -34,6 +35,8 @@ internal static class JsonMutants
         ("1.5", "1.5"),
         ("-1", "-1"),
         ("1e300", "1e300"),
+        ("1e400", "1e400"),
+        ("a lone surrogate escape", "\"\\ud800\""),
         ("12345678901234567890", "12345678901234567890"),
         ("\"x\"", "\"x\""),
         ("\"\"", "\"\""),
