@@ -31,26 +31,8 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
     {
         public override bool RestatesErrors => false;
 
-        public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
-        {
-            JsonDocument document;
-            try
-            {
-                var reader = new Utf8JsonReader(body);
-                document = JsonDocument.ParseValue(ref reader);
-            }
-            catch (JsonException)
-            {
-                return null; // not the gateway's to judge: passed on as it came, without usage
-            }
-
-            using (document)
-            {
-                Outcome.Usage = GeminiUsage.Read(document.RootElement);
-                // Text that is not valid Unicode cannot be copied into output.text: the body then goes on as it came.
-                return outputText && JsonText.IsValid(body) && OutputText.TryAdd(document.RootElement, FirstCandidateText, output) ? upstreamContentType ?? "application/json" : null;
-            }
-        }
+        public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output) =>
+            PassthroughResponse.Read(body, upstreamContentType, output, Outcome, outputText, GeminiUsage.Read, FirstCandidateText);
 
         // Counting the tokens of an untranslated stream (SSE or JSON array) without touching a byte of it.
         public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken) =>

@@ -38,26 +38,8 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
     {
         public override bool RestatesErrors => false;
 
-        public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
-        {
-            JsonDocument document;
-            try
-            {
-                var reader = new Utf8JsonReader(body);
-                document = JsonDocument.ParseValue(ref reader);
-            }
-            catch (JsonException)
-            {
-                return null; // not the gateway's to judge: passed on as it came, without usage
-            }
-
-            using (document)
-            {
-                Outcome.Usage = OpenAIChatUsage.Read(document.RootElement);
-                // Text that is not valid Unicode cannot be copied into output.text: the body then goes on as it came.
-                return outputText && JsonText.IsValid(body) && OutputText.TryAdd(document.RootElement, FirstChoiceText, output) ? upstreamContentType ?? "application/json" : null;
-            }
-        }
+        public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output) =>
+            PassthroughResponse.Read(body, upstreamContentType, output, Outcome, outputText, OpenAIChatUsage.Read, FirstChoiceText);
 
         public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken) =>
             new(new TranslatingSseStream(upstream, new ChatStreamUsageFilter(Outcome, dropUsageChunk), Outcome, cancellationToken), ContentType: null);
