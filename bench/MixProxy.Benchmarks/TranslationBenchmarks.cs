@@ -79,7 +79,8 @@ public class TranslationBenchmarks
     public async Task<long> GeminiStreamOf64EventsToChat()
     {
         using var upstream = new MemoryStream(_geminiStream);
-        await using var translated = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(Context, new ExchangeOutcome()), new ExchangeOutcome());
+        var outcome = new ExchangeOutcome();
+        await using var translated = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(Context, outcome), outcome);
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         long total = 0;
         int read;

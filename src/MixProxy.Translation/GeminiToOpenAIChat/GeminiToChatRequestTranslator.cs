@@ -110,7 +110,7 @@ public static class GeminiToChatRequestTranslator
                 throw new TranslationException(param + ".parts", "Each content needs a 'parts' array.");
             }
 
-            var role = ClientFields.OptionalString(content, "role", param + ".role") ?? "user";
+            var role = ClientFields.OptionalString(content, "role", param) ?? "user";
             if (role == "model")
             {
                 WriteAssistant(writer, parts, param, pending, ref callCount);
@@ -165,7 +165,7 @@ public static class GeminiToChatRequestTranslator
                 }
 
                 var name = call.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new TranslationException(callParam + ".name", $"A {callName} needs a name.");
-                var id = ClientFields.OptionalString(call, "id", callParam + ".id") is { Length: > 0 } given ? given : "call_" + (++callCount).ToString(CultureInfo.InvariantCulture);
+                var id = ClientFields.OptionalString(call, "id", callParam) is { Length: > 0 } given ? given : "call_" + (++callCount).ToString(CultureInfo.InvariantCulture);
                 var args = call.TryGetProperty("args", out var a) && a.ValueKind == JsonValueKind.Object ? Compact(a) : "{}";
                 calls.Add((id, name, args));
                 pending.Add((id, name));
@@ -247,7 +247,7 @@ public static class GeminiToChatRequestTranslator
                 }
 
                 var name = response.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : string.Empty;
-                var at = ClientFields.OptionalString(response, "id", responseParam + ".id") is { Length: > 0 } id
+                var at = ClientFields.OptionalString(response, "id", responseParam) is { Length: > 0 } id
                     ? pending.FindIndex(c => c.Id == id)
                     : pending.FindIndex(c => c.Name == name);
                 if (at < 0)
@@ -362,7 +362,7 @@ public static class GeminiToChatRequestTranslator
         }
 
         var mime = (TryGet(inline, "mimeType", "mime_type", out var m, out var mimeName) ? ClientFields.OptionalString(m, $"{param}.{mimeName}") : null) ?? string.Empty;
-        var data = ClientFields.OptionalString(inline, "data", param + ".data") ?? string.Empty;
+        var data = ClientFields.OptionalString(inline, "data", param) ?? string.Empty;
         if (mime.StartsWith("image/", StringComparison.Ordinal))
         {
             return w => WriteImageItem(w, $"data:{mime};base64,{data}", detail);

@@ -38,10 +38,18 @@ internal static class ClientFields
 
     /// <summary>
     /// <paramref name="name"/> of <paramref name="parent"/>, which the caller has checked is an object, read as
-    /// <see cref="OptionalString(JsonElement, string)"/>.
+    /// <see cref="OptionalString(JsonElement, string)"/>. The field's param (<paramref name="parentParam"/>.<paramref name="name"/>)
+    /// is only spelled out when it is refused: these are read for every message and tool of a request.
     /// </summary>
-    public static string? OptionalString(JsonElement parent, string name, string param) =>
-        OptionalString(parent.TryGetProperty(name, out var value) ? value : default, param);
+    public static string? OptionalString(JsonElement parent, string name, string parentParam)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.String)
+        {
+            return value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+
+        return OptionalString(value, parentParam + "." + name);
+    }
 
     /// <summary>The field's own name, for messages: <c>file_data</c> of <c>messages[0].content[1].file.file_data</c>.</summary>
     public static string Leaf(string param)

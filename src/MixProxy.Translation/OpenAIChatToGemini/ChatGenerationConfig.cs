@@ -117,7 +117,7 @@ internal static class ChatGenerationConfig
             return;
         }
 
-        var type = format.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(format, "type", "response_format.type") : null;
+        var type = format.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(format, "type", "response_format") : null;
         switch (type)
         {
             case "text":

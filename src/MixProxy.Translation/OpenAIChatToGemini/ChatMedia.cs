@@ -176,15 +176,15 @@ internal static class ChatMedia
             throw new TranslationException(param + ".file", "'file' part needs a 'file' object.");
         }
 
-        if (ClientFields.OptionalString(file, "file_data", param + ".file.file_data") is { Length: > 0 } dataUri)
+        if (ClientFields.OptionalString(file, "file_data", param + ".file") is { Length: > 0 } dataUri)
         {
             WriteUrlAsPart(writer, dataUri.StartsWith("data:", StringComparison.Ordinal) ? dataUri : "data:application/pdf;base64," + dataUri, param + ".file.file_data", null);
             return;
         }
 
-        if (ClientFields.OptionalString(file, "file_id", param + ".file.file_id") is { Length: > 0 } id)
+        if (ClientFields.OptionalString(file, "file_id", param + ".file") is { Length: > 0 } id)
         {
-            var format = ClientFields.OptionalString(file, "format", param + ".file.format");
+            var format = ClientFields.OptionalString(file, "format", param + ".file");
             WriteUrlAsPart(writer, id, param + ".file.file_id", format);
             return;
         }

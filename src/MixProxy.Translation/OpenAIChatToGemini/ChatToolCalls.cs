@@ -155,7 +155,7 @@ internal static class ChatToolCalls
             writer.WriteStartObject();
             writer.WritePropertyName("functionCall"u8);
             writer.WriteStartObject();
-            if (profile.SupportsFunctionCallIds && ClientFields.OptionalString(call, "id", param + ".id") is { Length: > 0 } id)
+            if (profile.SupportsFunctionCallIds && ClientFields.OptionalString(call, "id", param) is { Length: > 0 } id)
             {
                 writer.WriteString("id"u8, id);
             }

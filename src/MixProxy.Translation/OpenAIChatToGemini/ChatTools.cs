@@ -29,7 +29,7 @@ internal static class ChatTools
             foreach (var tool in tools.EnumerateArray())
             {
                 var param = $"tools[{i++}]";
-                var type = tool.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(tool, "type", param + ".type") : null;
+                var type = tool.ValueKind == JsonValueKind.Object ? ClientFields.OptionalString(tool, "type", param) : null;
                 switch (type)
                 {
                     case "web_search" or "web_search_preview":
