@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text.Json;
-using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.Gemini;
@@ -90,10 +88,10 @@ public sealed class GeminiClientApi : ClientApi
         return $"models/{request.Model} is not found for API version {((GeminiClientRequest)request).Version}, or is not served by this gateway.";
     }
 
-    public override void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output)
+    protected override void WriteModelList(Utf8JsonWriter writer, IEnumerable<string> models)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(models);
-        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WritePropertyName("models"u8);
         writer.WriteStartArray();
@@ -106,14 +104,9 @@ public sealed class GeminiClientApi : ClientApi
         writer.WriteEndObject();
     }
 
-    public override void WriteModel(string model, IBufferWriter<byte> output)
+    protected override void WriteModel(Utf8JsonWriter writer, string model)
     {
-        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
-        WriteModel(writer, model);
-    }
-
-    private static void WriteModel(Utf8JsonWriter writer, string model)
-    {
+        ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteString("name"u8, "models/" + model);
         writer.WriteString("displayName"u8, model);

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text.Json;
-using MixProxy.Translation.Json;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChat;
@@ -95,10 +93,10 @@ public sealed class OpenAIChatClientApi : ClientApi
         return OpenAIChatErrors.Body(refusal.Message, type, refusal.Param, code);
     }
 
-    public override void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output)
+    protected override void WriteModelList(Utf8JsonWriter writer, IEnumerable<string> models)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(models);
-        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("object"u8, "list");
         writer.WritePropertyName("data"u8);
@@ -112,14 +110,9 @@ public sealed class OpenAIChatClientApi : ClientApi
         writer.WriteEndObject();
     }
 
-    public override void WriteModel(string model, IBufferWriter<byte> output)
+    protected override void WriteModel(Utf8JsonWriter writer, string model)
     {
-        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
-        WriteModel(writer, model);
-    }
-
-    private static void WriteModel(Utf8JsonWriter writer, string model)
-    {
+        ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteString("id"u8, model);
         writer.WriteString("object"u8, "model");

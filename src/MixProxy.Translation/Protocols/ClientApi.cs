@@ -100,9 +100,24 @@ public abstract class ClientApi
         return $"The model '{request.Model}' does not exist or is not served by this gateway.";
     }
 
-    public abstract void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output);
+    /// <summary>The model list of the catalogue's list paths, in this protocol's shape.</summary>
+    public void WriteModelList(IEnumerable<string> models, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        WriteModelList(writer, models);
+    }
 
-    public abstract void WriteModel(string model, IBufferWriter<byte> output);
+    /// <summary>One model, as the catalogue's model paths describe it.</summary>
+    public void WriteModel(string model, IBufferWriter<byte> output)
+    {
+        using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
+        WriteModel(writer, model);
+    }
+
+    protected abstract void WriteModelList(Utf8JsonWriter writer, IEnumerable<string> models);
+
+    protected abstract void WriteModel(Utf8JsonWriter writer, string model);
 
     /// <summary>A request body as the host read it, handed to <see cref="Parse(ClientEndpoint, IRequestHead, ParsedBody)"/>.</summary>
     protected readonly record struct ParsedBody(JsonDocument? Document, ReadOnlyMemory<byte> Bytes, long Length, bool Read);
