@@ -29,7 +29,35 @@ internal static class ModelCatalogEndpoints
         }
     }
 
-    private static async Task ListAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates)
+    private static Task ListAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates) =>
+        AnswerAsync(context, protocols, candidates, (config, head, api, key, buffer) =>
+        {
+            api.WriteModelList(config.Models.Names.Where(key.MayUse), buffer);
+            return null;
+        });
+
+    private static Task GetAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates) =>
+        AnswerAsync(context, protocols, candidates, (config, head, api, key, buffer) =>
+        {
+            var model = head.RouteValue(ModelCatalog.ModelParameter) ?? string.Empty;
+            if (config.Models.Resolve(model) is null || !key.MayUse(model))
+            {
+                return new ClientError(404, $"The model '{model}' does not exist or is not available to this key.", api.Catalog.ModelParam, ClientErrorKind.UnknownModel);
+            }
+
+            api.WriteModel(model, buffer);
+            return null;
+        });
+
+    /// <summary>
+    /// A catalogue request: the API whose client it looks like answers, after the key (from wherever any protocol
+    /// puts it) is checked; <paramref name="write"/> writes the body, or returns the error to answer instead.
+    /// </summary>
+    private static async Task AnswerAsync(
+        HttpContext context,
+        ProtocolRegistry protocols,
+        IReadOnlyList<ClientApi> candidates,
+        Func<GatewaySnapshot, HttpRequestHead, ClientApi, ClientKey, ArrayBufferWriter<byte>, ClientError?> write)
     {
         var config = context.RequestServices.GetRequiredService<GatewayConfigStore>().Current;
         var head = new HttpRequestHead(context.Request);
@@ -41,30 +69,12 @@ internal static class ModelCatalogEndpoints
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        api.WriteModelList(config.Models.Names.Where(key.MayUse), buffer);
-        await WriteJsonAsync(context, buffer).ConfigureAwait(false);
-    }
-
-    private static async Task GetAsync(HttpContext context, ProtocolRegistry protocols, IReadOnlyList<ClientApi> candidates)
-    {
-        var config = context.RequestServices.GetRequiredService<GatewayConfigStore>().Current;
-        var head = new HttpRequestHead(context.Request);
-        var api = protocols.ClientApiFor(head, candidates);
-        if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
+        if (write(config, head, api, key, buffer) is { } error)
         {
-            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Kind: ClientErrorKind.InvalidKey)).ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, error).ConfigureAwait(false);
             return;
         }
 
-        var model = head.RouteValue(ModelCatalog.ModelParameter) ?? string.Empty;
-        if (config.Models.Resolve(model) is null || !key.MayUse(model))
-        {
-            await ClientErrors.WriteAsync(context, api, new ClientError(404, $"The model '{model}' does not exist or is not available to this key.", api.Catalog.ModelParam, ClientErrorKind.UnknownModel)).ConfigureAwait(false);
-            return;
-        }
-
-        var buffer = new ArrayBufferWriter<byte>();
-        api.WriteModel(model, buffer);
         await WriteJsonAsync(context, buffer).ConfigureAwait(false);
     }
 
