@@ -10,6 +10,7 @@ using MixProxy.Proxy;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Telemetry;
+using MixProxy.Upstreams;
 using MixProxy.Translation.Protocols;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -86,13 +87,10 @@ public static class GatewayHost
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
         AddRateLimitingAndCaches(services);
         AddTelemetry(builder, settings);
+        AddUpstreams(services);
         services.AddReverseProxy()
-            .AddTransforms<GatewayTransformProvider>()
-            .ConfigureHttpClient((_, handler) =>
-            {
-                // Pick up DNS changes of cloud endpoints; YARP keeps pooled connections forever by default.
-                handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
-            });
+            .AddTransforms<GatewayTransformProvider>();
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
 
         var app = builder.Build();
 
@@ -123,22 +121,25 @@ public static class GatewayHost
         var limiter = app.Services.GetRequiredService<GatewayRateLimiter>();
         metrics.ConfigGeneration = () => configStore.Current.Generation;
         metrics.LimiterDegraded = () => limiter.Degraded;
+        var health = app.Services.GetRequiredService<UpstreamHealth>();
+        var proxyState = app.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        metrics.DestinationStates = () => UpstreamStatusEndpoints.Readings(configStore, health, proxyState);
 
         var telemetry = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         var protocols = app.Services.GetRequiredService<ProtocolRegistry>();
 
-        // /metrics: on its own port when one is set, else on the main port for loopback callers only.
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
-            context.Request.Path == "/metrics"
-            && (telemetry.MetricsPort is { } port
-                ? context.Connection.LocalPort == port
-                : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)));
+        // /metrics and the operator's endpoints: on the metrics port when one is set, else on the main port for
+        // loopback callers only.
+        bool IsOperator(HttpContext context) => telemetry.MetricsPort is { } port
+            ? context.Connection.LocalPort == port
+            : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Request.Path == "/metrics" && IsOperator(context));
         if (telemetry.MetricsPort is { } metricsPort)
         {
-            // The metrics port serves metrics only: the API is not reachable through it.
+            // The metrics port serves metrics and the operator's endpoints only: the API is not reachable through it.
             app.Use((context, next) =>
             {
-                if (context.Connection.LocalPort != metricsPort)
+                if (context.Connection.LocalPort != metricsPort || context.Request.Path.StartsWithSegments(UpstreamStatusEndpoints.Path))
                 {
                     return next(context);
                 }
@@ -159,6 +160,7 @@ public static class GatewayHost
             return ClientErrors.WriteAsync(http, protocols.ClientApiFor(new HttpRequestHead(http.Request)), new ClientError(status, message));
         });
         app.MapHealth();
+        app.MapUpstreamStatus(IsOperator);
         app.MapModelCatalog(protocols);
         app.MapReverseProxy(proxy =>
         {
@@ -171,6 +173,7 @@ public static class GatewayHost
             proxy.UseMiddleware<AdmissionMiddleware>();
             proxy.UseMiddleware<ResponseCacheMiddleware>();
             proxy.UseMiddleware<ForwardingErrorMiddleware>();
+            proxy.UseMiddleware<UpstreamAttemptsMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
@@ -237,6 +240,17 @@ public static class GatewayHost
         services.AddSingleton<IDistributedCache>(sp => UsesRedis(sp.GetRequiredService<RateLimitingOptions>())
             ? new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>())
             : new MemoryDistributedCache(sp.GetRequiredService<IOptions<MemoryDistributedCacheOptions>>()));
+    }
+
+    /// <summary>
+    /// Destinations' health lives in this process, and is shared through Redis when Redis is configured (the same
+    /// connection as the limiter's); the router decides where each attempt goes.
+    /// </summary>
+    private static void AddUpstreams(IServiceCollection services)
+    {
+        services.AddSingleton<UpstreamHealth>();
+        services.AddSingleton<UpstreamRouter>();
+        services.AddHostedService<RedisCooldownSharing>();
     }
 
     private static bool UsesRedis(RateLimitingOptions options) => !string.IsNullOrWhiteSpace(options.Redis);

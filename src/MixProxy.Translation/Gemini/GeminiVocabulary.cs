@@ -10,7 +10,7 @@ namespace MixProxy.Translation.Gemini;
 public static class GeminiVocabulary
 {
     /// <summary>Gemini <c>generateContent</c>, as a model's <c>Protocols</c> names it (<c>"Gemini"</c>).</summary>
-    public static WireProtocol Protocol { get; } = new("Gemini", "gcp.gemini");
+    public static WireProtocol Protocol { get; } = new("Gemini", "gcp.gemini", GoogleErrors.ReadFacts);
 
     public const string GenerateContent = "generateContent";
     public const string StreamGenerateContent = "streamGenerateContent";

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChat;
 
@@ -16,6 +17,33 @@ public static class OpenAIChatErrors
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// What an OpenAI-style error says about the upstream: the key was refused on 401, 403 or <c>code: invalid_api_key</c>.
+    /// OpenAI puts its waits in headers (<c>Retry-After</c>, <c>retry-after-ms</c>), which the host reads.
+    /// </summary>
+    public static UpstreamErrorFacts ReadFacts(int status, ReadOnlySpan<byte> body)
+    {
+        var facts = UpstreamErrorFacts.FromStatus(status);
+        if (facts.CredentialRejected || body.IndexOf("invalid_api_key"u8) < 0)
+        {
+            return facts;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var rejected = document.RootElement.ValueKind == JsonValueKind.Object
+                && UpstreamFields.Field(document.RootElement, "error") is { ValueKind: JsonValueKind.Object } error
+                && UpstreamFields.StringOrNone(UpstreamFields.Field(error, "code")) == "invalid_api_key";
+            return facts with { CredentialRejected = rejected };
+        }
+        catch (JsonException)
+        {
+            return facts; // not JSON: the status says all there is
+        }
     }
 
     public static void Write(Utf8JsonWriter writer, string message, string type, string? param, string? code)

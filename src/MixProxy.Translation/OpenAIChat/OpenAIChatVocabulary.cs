@@ -10,7 +10,7 @@ namespace MixProxy.Translation.OpenAIChat;
 public static class OpenAIChatVocabulary
 {
     /// <summary>OpenAI Chat Completions, as a model's <c>Protocols</c> names it (<c>"OpenAI"</c>).</summary>
-    public static WireProtocol Protocol { get; } = new("OpenAI", "openai");
+    public static WireProtocol Protocol { get; } = new("OpenAI", "openai", OpenAIChatErrors.ReadFacts);
 
     public const string ChatCompletionsPath = "/v1/chat/completions";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MixProxy.Translation.Gemini;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.Protocols;
@@ -10,11 +11,9 @@ namespace MixProxy.Translation.OpenAIChatToGemini;
 /// <summary>Turns a Gemini error response into an OpenAI error response with the status OpenAI clients expect.</summary>
 public static class GeminiToChatErrorTranslator
 {
-    private const int MaxMessageChars = 2000;
-
     public static TranslatedError Translate(int upstreamStatus, ReadOnlySpan<byte> body)
     {
-        var (message, status, reason, retryAfter) = Read(upstreamStatus, body);
+        var (message, status, reason, retryAfter) = GoogleErrors.Read(upstreamStatus, body);
 
         // The client's key is the gateway's key: when the upstream refuses *our* credentials, that is a
         // gateway fault (502), not something the client can fix by changing its key.
@@ -49,69 +48,4 @@ public static class GeminiToChatErrorTranslator
         OpenAIChatErrors.Write(writer, status is null ? message : status + ": " + message, OpenAIChatErrors.TypeFor(code), null, status?.ToLowerInvariant());
     }
 
-    private static (string Message, string? Status, string? Reason, TimeSpan? RetryAfter) Read(int upstreamStatus, ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            using var document = JsonDocument.ParseValue(ref reader);
-            if (!JsonText.IsValid(body))
-            {
-                throw new JsonException("The error body holds text that is not valid Unicode.");
-            }
-
-            var root = document.RootElement;
-
-            // Google's own OpenAI-compatible endpoint wraps the error object in an array.
-            if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0)
-            {
-                root = root[0];
-            }
-
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-            {
-                var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : $"Upstream returned HTTP {upstreamStatus}.";
-                var status = error.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-                string? reason = null;
-                TimeSpan? retry = null;
-                if (error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array)
-                {
-                    foreach (var detail in details.EnumerateArray())
-                    {
-                        if (detail.ValueKind != JsonValueKind.Object)
-                        {
-                            continue;
-                        }
-
-                        if (detail.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
-                        {
-                            reason ??= r.GetString();
-                        }
-
-                        if (UpstreamFields.StringOrNone(UpstreamFields.Field(detail, "retryDelay")) is { } d)
-                        {
-                            retry = ParseDuration(d);
-                        }
-                    }
-                }
-
-                return (Truncate(message), status, reason, retry);
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON of the expected shape (a load balancer's HTML page, say): the text itself is the message.
-        }
-
-        var text = Encoding.UTF8.GetString(body).Trim();
-        return (text.Length == 0 ? $"Upstream returned HTTP {upstreamStatus} with no body." : Truncate(text), null, null, null);
-    }
-
-    /// <summary>Parses a protobuf JSON duration such as <c>"37s"</c> or <c>"1.5s"</c>.</summary>
-    internal static TimeSpan? ParseDuration(string value) =>
-        value.EndsWith('s') && double.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
-
-    private static string Truncate(string message) => message.Length <= MaxMessageChars ? message : message[..MaxMessageChars] + "…";
 }

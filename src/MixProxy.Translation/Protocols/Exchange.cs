@@ -50,6 +50,12 @@ public readonly record struct ExchangeSettings
 
     /// <summary>Signatures found for <see cref="Exchange.SignaturesToRecall"/>; null when none were asked or found.</summary>
     public ThoughtSignatureBag? KnownSignatures { get; init; }
+
+    /// <summary>
+    /// False when the request goes to an endpoint other than the one that issued the conversation's thought signatures
+    /// (a fallback): every signature the upstream would get is replaced by Google's documented bypass value.
+    /// </summary>
+    public bool ReplaySignatures { get; init; } = true;
 }
 
 /// <summary>The upstream side of a request: what replaces the client's body, path and query; null keeps the client's.</summary>

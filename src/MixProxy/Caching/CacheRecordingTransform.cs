@@ -13,7 +13,7 @@ internal sealed class CacheRecordingTransform(ResponseCache cache) : ResponseTra
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
-        if (request.CacheKey is not { } key || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200)
+        if (request.CacheKey is not { } key || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200 || context.SuppressResponseBody)
         {
             return ValueTask.CompletedTask;
         }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Yarp.ReverseProxy.Configuration;
 
 namespace MixProxy.Configuration;
@@ -19,7 +21,63 @@ internal sealed class ReverseProxyDocument
 {
     public Dictionary<string, RouteConfig>? Routes { get; set; }
 
-    public Dictionary<string, ClusterConfig>? Clusters { get; set; }
+    /// <summary>YARP's cluster schema plus MixProxy's <c>Resilience</c> section; read twice, once as each.</summary>
+    public Dictionary<string, JsonElement>? Clusters { get; set; }
+}
+
+/// <summary>What MixProxy adds to a YARP cluster object (YARP's own fields are read into its <see cref="ClusterConfig"/>).</summary>
+internal sealed class ClusterExtensionsDocument
+{
+    public ResilienceDocument? Resilience { get; set; }
+}
+
+/// <summary>A cluster's retries, cooldowns and timeouts; every field optional (see <c>Upstreams.ResilienceSettings</c> for the defaults).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class ResilienceDocument
+{
+    public RetriesDocument? Retries { get; set; }
+
+    public CooldownDocument? Cooldown { get; set; }
+
+    public TimeoutsDocument? Timeouts { get; set; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class RetriesDocument
+{
+    public int? Count { get; set; }
+
+    public TimeSpan? Budget { get; set; }
+
+    public TimeSpan? Backoff { get; set; }
+
+    public TimeSpan? MaxBackoff { get; set; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class CooldownDocument
+{
+    public TimeSpan? Quota { get; set; }
+
+    public TimeSpan? MaxQuota { get; set; }
+
+    public int? FailureThreshold { get; set; }
+
+    public TimeSpan? Failure { get; set; }
+
+    public TimeSpan? MaxFailure { get; set; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class TimeoutsDocument
+{
+    public TimeSpan? Connect { get; set; }
+
+    public TimeSpan? FirstByte { get; set; }
+
+    public TimeSpan? Idle { get; set; }
+
+    public TimeSpan? Total { get; set; }
 }
 
 /// <summary>One model-map entry: a client-facing name (or <c>*</c> pattern) and where it is served.</summary>
@@ -31,6 +89,9 @@ internal sealed class ModelDocument
 
     /// <summary>Protocols the upstream speaks for this model, preferred first. A client whose protocol is listed is passed through untranslated.</summary>
     public List<string>? Protocols { get; set; }
+
+    /// <summary>Exact model names tried in order when this model's own destinations are all unavailable or failing.</summary>
+    public List<string>? Fallbacks { get; set; }
 
     /// <summary>Name sent upstream; defaults to the name the client used.</summary>
     public string? UpstreamModel { get; set; }

@@ -4,6 +4,7 @@ using MixProxy.Auth;
 using MixProxy.Caching;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
+using MixProxy.Upstreams;
 using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -91,9 +92,13 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
         var errors = new List<string>();
 
         // JSON null entries are reported, never dereferenced: a reload must not be able to crash the watcher.
-        foreach (var (id, _) in (document.ReverseProxy?.Clusters ?? []).Where(c => c.Value is null))
+        var clusterDocuments = new List<(ClusterConfig Cluster, ClusterExtensionsDocument Extensions)>();
+        foreach (var (id, element) in document.ReverseProxy?.Clusters ?? [])
         {
-            errors.Add($"Cluster '{id}': must be an object, not null.");
+            if (ReadCluster(id, element, errors) is { } read)
+            {
+                clusterDocuments.Add(read);
+            }
         }
 
         foreach (var (id, _) in (document.ReverseProxy?.Routes ?? []).Where(r => r.Value is null))
@@ -101,7 +106,8 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
             errors.Add($"Route '{id}': must be an object, not null.");
         }
 
-        var clusters = (document.ReverseProxy?.Clusters ?? []).Where(c => c.Value is not null).Select(c => WithDefaults(c.Value with { ClusterId = c.Key })).ToList();
+        var resilience = clusterDocuments.ToDictionary(c => c.Cluster.ClusterId, c => ReadResilience(c.Cluster.ClusterId, c.Extensions.Resilience, errors), StringComparer.Ordinal);
+        var clusters = clusterDocuments.Select(c => WithResilience(c.Cluster, c.Extensions.Resilience, errors)).ToList();
         var routes = (document.ReverseProxy?.Routes ?? []).Where(r => r.Value is not null).Select(r => r.Value with { RouteId = r.Key }).ToList();
         var clusterIds = clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.Ordinal);
         if (clusterIds.Contains(ModelMapClusterId))
@@ -162,8 +168,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
             routeSettings[route.RouteId] = new RouteSettings(endpoint, outputText, cache, ttl);
         }
 
-        var credentials = new Dictionary<string, UpstreamCredential>(StringComparer.Ordinal);
-        var forwardHeaders = new Dictionary<string, HeaderAllowList>(StringComparer.Ordinal);
+        var upstreams = new Dictionary<string, UpstreamCluster>(StringComparer.Ordinal);
         foreach (var cluster in clusters)
         {
             foreach (var error in await yarpValidator.ValidateClusterAsync(cluster).ConfigureAwait(false))
@@ -176,8 +181,11 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
                 errors.Add($"Cluster '{cluster.ClusterId}': at least one destination is required.");
             }
 
-            credentials[cluster.ClusterId] = ReadCredential(cluster, errors);
-            forwardHeaders[cluster.ClusterId] = new HeaderAllowList(cluster.Metadata?.GetValueOrDefault(MetadataKeys.ForwardHeaders));
+            upstreams[cluster.ClusterId] = new UpstreamCluster(
+                cluster.ClusterId,
+                ReadDestinations(cluster, errors),
+                new HeaderAllowList(cluster.Metadata?.GetValueOrDefault(MetadataKeys.ForwardHeaders)),
+                resilience[cluster.ClusterId]);
         }
 
         var models = ReadModels(document.Models, clusterIds, errors);
@@ -190,20 +198,178 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
 
         routes = routes.Select(r => r.ClusterId is null ? r with { ClusterId = ModelMapClusterId } : r).ToList();
         clusters.Add(new ClusterConfig { ClusterId = ModelMapClusterId });
-        return new GatewaySnapshot(generation, routes, clusters, routeSettings, credentials, forwardHeaders, new ModelMap(models), keys);
+        return new GatewaySnapshot(generation, routes, clusters, routeSettings, upstreams, new ModelMap(models), keys);
     }
 
-    private static ClusterConfig WithDefaults(ClusterConfig cluster) =>
-        cluster.HttpRequest?.ActivityTimeout is not null
-            ? cluster
-            : cluster with { HttpRequest = (cluster.HttpRequest ?? new ForwarderRequestConfig()) with { ActivityTimeout = DefaultActivityTimeout } };
+    private static (ClusterConfig, ClusterExtensionsDocument)? ReadCluster(string id, JsonElement element, List<string> errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"Cluster '{id}': must be an object, not {element.ValueKind.ToString().ToLowerInvariant()}.");
+            return null;
+        }
 
-    private UpstreamCredential ReadCredential(ClusterConfig cluster, List<string> errors)
+        try
+        {
+            var cluster = element.Deserialize<ClusterConfig>(JsonOptions)!;
+            var extensions = element.Deserialize<ClusterExtensionsDocument>(JsonOptions)!;
+            return (cluster with { ClusterId = id }, extensions);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            errors.Add($"Cluster '{id}': {e.Message}");
+            return null;
+        }
+    }
+
+    private static ResilienceSettings ReadResilience(string clusterId, ResilienceDocument? document, List<string> errors)
+    {
+        if (document is null)
+        {
+            return ResilienceSettings.Default;
+        }
+
+        var where = $"Cluster '{clusterId}': Resilience";
+        var defaults = ResilienceSettings.Default;
+        var settings = new ResilienceSettings
+        {
+            Retries = document.Retries?.Count ?? defaults.Retries,
+            RetryBudget = document.Retries?.Budget ?? defaults.RetryBudget,
+            Backoff = document.Retries?.Backoff ?? defaults.Backoff,
+            MaxBackoff = document.Retries?.MaxBackoff ?? defaults.MaxBackoff,
+            QuotaCooldown = document.Cooldown?.Quota ?? defaults.QuotaCooldown,
+            MaxQuotaCooldown = document.Cooldown?.MaxQuota ?? defaults.MaxQuotaCooldown,
+            FailureThreshold = document.Cooldown?.FailureThreshold ?? defaults.FailureThreshold,
+            FailureCooldown = document.Cooldown?.Failure ?? defaults.FailureCooldown,
+            MaxFailureCooldown = document.Cooldown?.MaxFailure ?? defaults.MaxFailureCooldown,
+            ConnectTimeout = document.Timeouts?.Connect,
+            FirstByteTimeout = document.Timeouts?.FirstByte,
+            TotalTimeout = document.Timeouts?.Total,
+        };
+
+        if (settings.Retries is < 0 or > 10)
+        {
+            errors.Add($"{where}.Retries.Count must be between 0 and 10.");
+        }
+
+        if (settings.FailureThreshold is < 1 or > 100)
+        {
+            errors.Add($"{where}.Cooldown.FailureThreshold must be between 1 and 100.");
+        }
+
+        void Positive(string name, TimeSpan? value)
+        {
+            if (value is { } v && v <= TimeSpan.Zero)
+            {
+                errors.Add($"{where}.{name} must be a positive duration such as 00:00:10.");
+            }
+        }
+
+        Positive("Retries.Budget", settings.RetryBudget);
+        Positive("Cooldown.Quota", settings.QuotaCooldown);
+        Positive("Cooldown.Failure", settings.FailureCooldown);
+        Positive("Timeouts.Connect", settings.ConnectTimeout);
+        Positive("Timeouts.FirstByte", settings.FirstByteTimeout);
+        Positive("Timeouts.Idle", document.Timeouts?.Idle);
+        Positive("Timeouts.Total", settings.TotalTimeout);
+        if (settings.Backoff < TimeSpan.Zero || settings.MaxBackoff < settings.Backoff)
+        {
+            errors.Add($"{where}.Retries: 0 <= Backoff <= MaxBackoff is required.");
+        }
+
+        if (settings.MaxQuotaCooldown < settings.QuotaCooldown || settings.MaxFailureCooldown < settings.FailureCooldown)
+        {
+            errors.Add($"{where}.Cooldown: each maximum must be at least its starting cooldown.");
+        }
+
+        if (settings.FirstByteTimeout > settings.TotalTimeout)
+        {
+            errors.Add($"{where}.Timeouts: FirstByte cannot be longer than Total.");
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// The idle timeout is YARP's <c>ActivityTimeout</c> (10 minutes unless set: LLM calls can sit silent for minutes,
+    /// and YARP's 100 s default would cut them), set in one place or the other; the connect timeout travels to the
+    /// HTTP client factory in the cluster's metadata.
+    /// </summary>
+    private static ClusterConfig WithResilience(ClusterConfig cluster, ResilienceDocument? resilience, List<string> errors)
+    {
+        var idle = resilience?.Timeouts?.Idle;
+        if (idle is not null && cluster.HttpRequest?.ActivityTimeout is not null)
+        {
+            errors.Add($"Cluster '{cluster.ClusterId}': set the idle timeout once, in Resilience.Timeouts.Idle or in HttpRequest.ActivityTimeout.");
+        }
+
+        if (cluster.HttpRequest?.ActivityTimeout is null)
+        {
+            cluster = cluster with { HttpRequest = (cluster.HttpRequest ?? new ForwarderRequestConfig()) with { ActivityTimeout = idle ?? DefaultActivityTimeout } };
+        }
+
+        if (resilience?.Timeouts?.Connect is { } connect)
+        {
+            var metadata = new Dictionary<string, string>(cluster.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                [MetadataKeys.ConnectTimeout] = connect.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            cluster = cluster with { Metadata = metadata };
+        }
+
+        return cluster;
+    }
+
+    private List<UpstreamDestination> ReadDestinations(ClusterConfig cluster, List<string> errors)
+    {
+        var destinations = new List<UpstreamDestination>();
+        foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
+        {
+            if (destination is null)
+            {
+                continue; // YARP's validator reports it
+            }
+
+            var where = $"Cluster '{cluster.ClusterId}' destination '{id}'";
+            var metadata = destination.Metadata ?? new Dictionary<string, string>();
+            var weight = 1;
+            if (metadata.TryGetValue(MetadataKeys.Weight, out var weightText)
+                && (!int.TryParse(weightText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out weight) || weight is < 1 or > 1000))
+            {
+                errors.Add($"{where}: Metadata '{MetadataKeys.Weight}' must be a whole number from 1 to 1000.");
+            }
+
+            var priority = 0;
+            if (metadata.TryGetValue(MetadataKeys.Priority, out var priorityText)
+                && (!int.TryParse(priorityText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out priority) || priority > 100))
+            {
+                errors.Add($"{where}: Metadata '{MetadataKeys.Priority}' must be a whole number from 0 to 100.");
+            }
+
+            var group = metadata.GetValueOrDefault(MetadataKeys.QuotaGroup);
+            if (group is not null && (group.Length is 0 or > 100 || !group.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+            {
+                errors.Add($"{where}: Metadata '{MetadataKeys.QuotaGroup}' must be 1 to 100 letters, digits, '.', '_' or '-'.");
+            }
+
+            destinations.Add(new UpstreamDestination(cluster.ClusterId, id, destination.Address ?? string.Empty, ReadCredential(cluster, metadata, where, errors), weight, priority, group));
+        }
+
+        return destinations;
+    }
+
+    /// <summary>The destination's credential: where its cluster's protocol takes it, the secret from its own variable or its cluster's.</summary>
+    private UpstreamCredential ReadCredential(ClusterConfig cluster, IReadOnlyDictionary<string, string> destinationMetadata, string where, List<string> errors)
     {
         var metadata = cluster.Metadata ?? new Dictionary<string, string>();
         var style = metadata.GetValueOrDefault(MetadataKeys.UpstreamAuth) ?? NoUpstreamAuth;
         if (style == NoUpstreamAuth)
         {
+            if (destinationMetadata.ContainsKey(MetadataKeys.CredentialEnv))
+            {
+                errors.Add($"{where}: names a credential variable, but its cluster's '{MetadataKeys.UpstreamAuth}' is None.");
+            }
+
             return UpstreamCredential.None;
         }
 
@@ -213,16 +379,17 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
             return UpstreamCredential.None;
         }
 
-        if (!metadata.TryGetValue(MetadataKeys.CredentialEnv, out var variable) || string.IsNullOrWhiteSpace(variable))
+        var variable = destinationMetadata.GetValueOrDefault(MetadataKeys.CredentialEnv) ?? metadata.GetValueOrDefault(MetadataKeys.CredentialEnv);
+        if (string.IsNullOrWhiteSpace(variable))
         {
-            errors.Add($"Cluster '{cluster.ClusterId}': Metadata '{MetadataKeys.CredentialEnv}' must name the environment variable that holds the upstream credential.");
+            errors.Add($"{where}: Metadata '{MetadataKeys.CredentialEnv}' (on the destination or its cluster) must name the environment variable that holds the upstream credential.");
             return UpstreamCredential.None;
         }
 
         var secret = environment(variable);
         if (string.IsNullOrEmpty(secret))
         {
-            errors.Add($"Cluster '{cluster.ClusterId}': environment variable '{variable}' (its upstream credential) is not set.");
+            errors.Add($"{where}: environment variable '{variable}' (its upstream credential) is not set.");
             return UpstreamCredential.None;
         }
 
@@ -321,7 +488,44 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
             }.WithProfile());
         }
 
-        return models;
+        return WithFallbacks(models, documents, errors);
+    }
+
+    /// <summary>
+    /// Each model's fallbacks, in order: exact entries of the map (a pattern names no one model), neither itself nor
+    /// twice. A fallback's own fallbacks are not followed: the list a model names is the whole chain.
+    /// </summary>
+    private static List<ModelRoute> WithFallbacks(List<ModelRoute> models, List<ModelDocument> documents, List<string> errors)
+    {
+        var exact = models.Where(m => !m.IsPattern).GroupBy(m => m.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var byName = documents.Where(d => d?.Name is not null).GroupBy(d => d.Name!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return models.Select(model =>
+        {
+            var names = byName.GetValueOrDefault(model.Name)?.Fallbacks;
+            if (names is not { Count: > 0 })
+            {
+                return model;
+            }
+
+            var fallbacks = new List<ModelRoute>();
+            foreach (var name in names)
+            {
+                if (name == model.Name || fallbacks.Exists(f => f.Name == name))
+                {
+                    errors.Add($"Model '{model.Name}': Fallbacks lists '{name}' twice or names the model itself.");
+                }
+                else if (exact.GetValueOrDefault(name ?? string.Empty) is { } fallback)
+                {
+                    fallbacks.Add(fallback);
+                }
+                else
+                {
+                    errors.Add($"Model '{model.Name}': fallback '{name}' is not an exact model name of the model map.");
+                }
+            }
+
+            return model with { Fallbacks = fallbacks };
+        }).ToList();
     }
 
     private static Dictionary<string, ClientKey> ReadKeys(List<KeyDocument>? documents, List<string> errors)

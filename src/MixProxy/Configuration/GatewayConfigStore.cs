@@ -14,7 +14,7 @@ internal sealed class GatewayConfigStore
     /// <summary>Starts empty (generation 0); the host applies the file's first generation before it starts serving.</summary>
     public GatewayConfigStore()
     {
-        _current = new GatewaySnapshot(0, [], [], new Dictionary<string, Routing.RouteSettings>(), new Dictionary<string, UpstreamCredential>(), new Dictionary<string, HeaderAllowList>(), new Routing.ModelMap([]), new Dictionary<string, Auth.ClientKey>());
+        _current = new GatewaySnapshot(0, [], [], new Dictionary<string, Routing.RouteSettings>(), new Dictionary<string, Upstreams.UpstreamCluster>(), new Routing.ModelMap([]), new Dictionary<string, Auth.ClientKey>());
         Proxy = new InMemoryConfigProvider(_current.Routes, _current.Clusters, Revision(_current));
     }
 

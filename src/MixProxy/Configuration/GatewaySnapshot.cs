@@ -1,12 +1,13 @@
 using MixProxy.Auth;
 using MixProxy.Routing;
+using MixProxy.Upstreams;
 using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy.Configuration;
 
 namespace MixProxy.Configuration;
 
 /// <summary>
-/// How the gateway authenticates to one upstream cluster: where its key goes (a protocol's credential source) and the
+/// How the gateway authenticates to one upstream destination: where its key goes (a protocol's credential source) and the
 /// secret, which comes from the environment, never the file. <see cref="Source"/> is null for an open upstream.
 /// </summary>
 internal sealed record UpstreamCredential(CredentialSource? Source, string? Secret)
@@ -59,7 +60,6 @@ internal sealed record GatewaySnapshot(
     IReadOnlyList<RouteConfig> Routes,
     IReadOnlyList<ClusterConfig> Clusters,
     IReadOnlyDictionary<string, RouteSettings> RouteSettings,
-    IReadOnlyDictionary<string, UpstreamCredential> Credentials,
-    IReadOnlyDictionary<string, HeaderAllowList> ForwardHeaders,
+    IReadOnlyDictionary<string, UpstreamCluster> Upstreams,
     ModelMap Models,
     IReadOnlyDictionary<string, ClientKey> KeysByHash);

@@ -18,9 +18,21 @@ internal static class MetadataKeys
     /// <summary>Cluster: how the gateway authenticates upstream: <c>Bearer</c>, <c>GoogApiKey</c> or <c>None</c>.</summary>
     public const string UpstreamAuth = "MixProxy.UpstreamAuth";
 
-    /// <summary>Cluster: the environment variable that holds the upstream credential.</summary>
+    /// <summary>Cluster or destination: the environment variable that holds the upstream credential (a destination's overrides its cluster's).</summary>
     public const string CredentialEnv = "MixProxy.CredentialEnv";
 
     /// <summary>Cluster: extra client request headers this upstream may receive (comma-separated; a trailing <c>*</c> matches a prefix).</summary>
     public const string ForwardHeaders = "MixProxy.ForwardHeaders";
+
+    /// <summary>Destination: its share of its tier's traffic (a positive whole number, default 1).</summary>
+    public const string Weight = "MixProxy.Weight";
+
+    /// <summary>Destination: its priority tier (0, the default, first; a higher tier only while every lower one is unavailable).</summary>
+    public const string Priority = "MixProxy.Priority";
+
+    /// <summary>Destination: the quota group it shares an upstream quota with (one 429 cools the whole group).</summary>
+    public const string QuotaGroup = "MixProxy.QuotaGroup";
+
+    /// <summary>Cluster, written by the gateway from <c>Resilience.Timeouts.Connect</c> for its HTTP client factory.</summary>
+    public const string ConnectTimeout = "MixProxy.ConnectTimeout";
 }

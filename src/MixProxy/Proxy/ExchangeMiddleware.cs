@@ -66,6 +66,7 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
         }
 
         request.Call = call;
+        request.Settings = settings;
         request.OnCompleted(this);
         return next(context);
     }
@@ -78,6 +79,8 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
             GatewayLog.StreamTranslationFailed(logger, request.Exchange.ToString(), fault);
         }
 
-        return outcome.HasIssuedSignatures ? signatures.RememberAsync(request.Key.Hash, outcome.IssuedSignatures) : Task.CompletedTask;
+        // Signatures a fallback's endpoint issued are not remembered: recalled into the next turn, they would go to the
+        // model's own endpoint, which refuses another endpoint's signatures.
+        return outcome.HasIssuedSignatures && !request.Attempts.OnFallback ? signatures.RememberAsync(request.Key.Hash, outcome.IssuedSignatures) : Task.CompletedTask;
     }
 }

@@ -25,6 +25,11 @@ internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<Fo
 
         var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : 502;
         GatewayLog.ForwardFailed(logger, request.Model.ClusterId, error.Error.ToString());
+        if (request.Attempts.RetryAfter is { } comeback)
+        {
+            context.Response.Headers.RetryAfter = Upstreams.UpstreamRouter.Seconds(comeback);
+        }
+
         return ClientErrors.WriteAsync(context, request.Api, new ClientError(status, $"The upstream for model '{request.Request.Model}' could not be reached ({error.Error})."));
     }
 }

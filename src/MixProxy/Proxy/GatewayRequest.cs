@@ -5,6 +5,7 @@ using MixProxy.RateLimiting;
 using MixProxy.Routing;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
+using MixProxy.Upstreams;
 
 namespace MixProxy.Proxy;
 
@@ -21,6 +22,7 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     private ClientRequest? _request;
     private ModelRoute? _model;
     private Exchange? _exchange;
+    private UpstreamAttempts? _attempts;
     private bool? _wantsCache;
     private CompletionSlots _completions;
     private int _completionCount;
@@ -48,13 +50,20 @@ internal sealed class GatewayRequest(GatewaySnapshot config, RouteSettings route
     /// <summary>The request as its client API parsed it.</summary>
     public ClientRequest Request { get => _request ?? throw NotYet(nameof(Request)); set => _request = value; }
 
+    /// <summary>The model map entry the current attempt goes to: the model the client asked for, or one of its fallbacks.</summary>
     public ModelRoute Model { get => _model ?? throw NotYet(nameof(Model)); set => _model = value; }
 
-    /// <summary>The (client API, upstream protocol) pair this request goes through.</summary>
+    /// <summary>The (client API, upstream protocol) pair the current attempt goes through.</summary>
     public Exchange Exchange { get => _exchange ?? throw NotYet(nameof(Exchange)); set => _exchange = value; }
 
     /// <summary>The upstream request and the response side; null until the exchange began.</summary>
     public ExchangeCall? Call { get; set; }
+
+    /// <summary>What the exchange began the request's call with (a retry begins a fresh call with the same).</summary>
+    public ExchangeSettings Settings { get; set; }
+
+    /// <summary>The request's way through its model's destinations and fallbacks (set by routing).</summary>
+    public UpstreamAttempts Attempts { get => _attempts ?? throw NotYet(nameof(Attempts)); set => _attempts = value; }
 
     /// <summary>The key's claim on its limits; null until admitted.</summary>
     public RateLimitTicket? RateLimit { get; set; }

@@ -1,18 +1,20 @@
 using MixProxy.Caching;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
+using MixProxy.Upstreams;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace MixProxy.Proxy;
 
 /// <summary>
 /// Puts MixProxy's transforms on every route, one per job, in order. On the way up: client credentials out, headers
-/// the cluster does not allow out, the exchange's body, path and query in, the cluster's credential in, the send time
-/// noted. On the way down: the upstream's first byte noted, the answer through the exchange, the first chunk to the
+/// the cluster does not allow out, the exchange's body, path and query in, the chosen destination's credential in, the
+/// send time noted. On the way down: the upstream's first byte noted, the answer judged for the attempts (a failure
+/// withheld when another attempt follows), the answer through the exchange, the first chunk to the
 /// client noted, the response recorded for the cache. They act on the request's <see cref="GatewayRequest"/>, so they
 /// never parse the request again.
 /// </summary>
-internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, GatewayMetrics metrics, ILoggerFactory loggers) : ITransformProvider
+internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, GatewayMetrics metrics, UpstreamRouter router, ILoggerFactory loggers) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -35,6 +37,7 @@ internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, Respo
         context.RequestTransforms.Add(new UpstreamSentTransform());
 
         context.ResponseTransforms.Add(new UpstreamResponseObserver(metrics));
+        context.ResponseTransforms.Add(new UpstreamAttemptTransform(router));
         context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, loggers.CreateLogger<ResponseTranslationTransform>()));
         context.ResponseTransforms.Add(new FirstChunkObserver());
         context.ResponseTransforms.Add(new CacheRecordingTransform(cache));

@@ -1,11 +1,10 @@
-using MixProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 
 namespace MixProxy.Proxy;
 
 /// <summary>
 /// Upstreams are third parties: of the client's request headers only those the cluster allows reach them
-/// (<see cref="HeaderAllowList"/>; cookies, SDK telemetry and billing headers stay at the gateway).
+/// (<see cref="Configuration.HeaderAllowList"/>; cookies, SDK telemetry and billing headers stay at the gateway).
 /// </summary>
 internal sealed class HeaderAllowListTransform : RequestTransform
 {
@@ -14,7 +13,7 @@ internal sealed class HeaderAllowListTransform : RequestTransform
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
         var headers = context.ProxyRequest.Headers;
-        var allowed = request.Config.ForwardHeaders.GetValueOrDefault(request.Model.ClusterId) ?? HeaderAllowList.Default;
+        var allowed = request.Attempts.Current!.Cluster.ForwardHeaders;
 
         // NonValidated: only the names are needed, so no header value is parsed just to be looked at.
         List<string>? refused = null;

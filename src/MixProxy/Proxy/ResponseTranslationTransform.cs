@@ -27,9 +27,9 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.ProxyResponse is not { } upstream)
+        if (context.ProxyResponse is not { } upstream || context.SuppressResponseBody)
         {
-            return; // no response: the forwarding-error middleware answers in the client's protocol
+            return; // no response (the forwarding-error middleware answers), or one withheld for another attempt
         }
 
         var request = context.HttpContext.GetGatewayRequest();
@@ -50,6 +50,12 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
                     }
 
                     Replace(context, error.Body, "application/json");
+                }
+
+                // The request gave up with destinations cooling down: the client may come back when the first is back.
+                if (request.Attempts.RetryAfter is { } comeback)
+                {
+                    response.Headers.RetryAfter = Upstreams.UpstreamRouter.Seconds(comeback);
                 }
 
                 return;

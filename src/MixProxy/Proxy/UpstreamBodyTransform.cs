@@ -5,7 +5,8 @@ namespace MixProxy.Proxy;
 
 /// <summary>
 /// Puts the exchange's upstream request in place of the client's: body, path and query. Both the client's body and the
-/// prepared one are let go as soon as YARP has sent them, since a stream can keep its request alive for minutes.
+/// prepared one are let go as soon as YARP has sent them (or, when another attempt may send them again, once an answer
+/// is accepted), since a stream can keep its request alive for minutes.
 /// </summary>
 internal sealed class UpstreamBodyTransform : RequestTransform
 {
@@ -46,8 +47,13 @@ internal sealed class UpstreamBodyTransform : RequestTransform
             }
         }
 
-        client.ReleaseBody();
-        call.ReleaseRequest();
+        // Kept while another attempt may send them again; let go once an answer is accepted (see UpstreamAttemptTransform).
+        if (!request.Attempts.MayRetry)
+        {
+            client.ReleaseBody();
+            call.ReleaseRequest();
+        }
+
         return ValueTask.CompletedTask;
     }
 }

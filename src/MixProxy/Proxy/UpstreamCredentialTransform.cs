@@ -1,16 +1,27 @@
 using MixProxy.Translation.Protocols;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Transforms;
 
 namespace MixProxy.Proxy;
 
-/// <summary>The cluster's own credential, from the environment, where its protocol takes it (a header, or the query).</summary>
+/// <summary>
+/// The chosen destination's own credential, from the environment, where its cluster's protocol takes it (a header, or
+/// the query). It is the first transform to know which destination YARP's load balancer chose: it tells the attempts.
+/// </summary>
 internal sealed class UpstreamCredentialTransform : RequestTransform
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
-        if (request.Config.Credentials.GetValueOrDefault(request.Model.ClusterId) is { Source: { } source, Secret: { } secret })
+        var chosen = context.HttpContext.GetReverseProxyFeature().ProxiedDestination?.DestinationId;
+        if (chosen is null || request.Attempts.Current!.Cluster.Find(chosen) is not { } destination)
+        {
+            throw new InvalidOperationException($"YARP chose destination '{chosen}', which cluster '{request.Attempts.Current!.Cluster.Id}' of this generation does not have.");
+        }
+
+        request.Attempts.Bind(destination);
+        if (destination.Credential is { Source: { } source, Secret: { } secret })
         {
             if (source.Location == CredentialLocation.Header)
             {

@@ -26,6 +26,9 @@ internal sealed record ModelRoute(
     /// <summary>Whether Google Search may share a request with function tools.</summary>
     public bool SearchWithFunctions { get; init; }
 
+    /// <summary>Models tried in order when this one's destinations are all unavailable or failing (each with its own cluster and protocols).</summary>
+    public IReadOnlyList<ModelRoute> Fallbacks { get; init; } = [];
+
     public bool IsPattern => Name.Contains('*', StringComparison.Ordinal);
 
     /// <summary>The profile of an exact (non-pattern) entry, built once by <see cref="WithProfile"/>; null for patterns.</summary>

@@ -1,6 +1,7 @@
 using MixProxy.Configuration;
 using MixProxy.Proxy;
 using MixProxy.Translation.Protocols;
+using MixProxy.Upstreams;
 using Yarp.ReverseProxy;
 
 namespace MixProxy.Routing;
@@ -10,7 +11,7 @@ namespace MixProxy.Routing;
 /// and the upstream's (asking the registry), and points the request at the model's cluster. Unknown model: 404; not
 /// the key's: 403; no exchange: 501; a cluster mid-reload: 503, each in the client's protocol.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfigStore store, IProxyStateLookup proxyState, ProtocolRegistry protocols)
+internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfigStore store, UpstreamRouter router, ProtocolRegistry protocols)
 {
     public Task InvokeAsync(HttpContext context) => RouteAsync(context, context.GetGatewayRequest());
 
@@ -43,24 +44,24 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
             return RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param));
         }
 
-        if (exchange.NeedsBody(client) && !client.BodyRead)
+        var attempts = new UpstreamAttempts(entry, config.Upstreams[entry.ClusterId]);
+        if ((exchange.NeedsBody(client) || attempts.MayRetry) && !client.BodyRead)
         {
-            // A body left unread (its model is in the URL) is wanted after all: read it, then route again on the
-            // generation in force once it is in. Only this path resolves the model twice.
+            // A body left unread (its model is in the URL) is wanted after all, to translate it or to send it again
+            // on another attempt: read it, then route again on the generation in force once it is in. Only this path
+            // resolves the model twice.
             return ClientRequestReader.ThenAsync(ClientRequestReader.TryReadAsync(context, request, withBody: true), Reroute, context);
         }
 
-        if (!proxyState.TryGetCluster(entry.ClusterId, out var cluster)
-            || !config.Clusters.Any(c => c.ClusterId == entry.ClusterId && c.Equals(cluster.Model.Config)))
+        if (!router.TryGetLiveCluster(config, entry.ClusterId, out var cluster))
         {
-            // YARP and the snapshot disagree for a moment during a reload: never send one generation's
-            // credential to another generation's destination.
             return RefuseAsync(context, request, new ClientError(503, $"The cluster for model '{model}' is not available yet; retry."));
         }
 
         request.Config = config;
         request.Model = entry;
         request.Exchange = exchange;
+        request.Attempts = attempts;
         request.Telemetry.Describe(request.Endpoint, exchange.Upstream, entry, model, client.Stream);
         context.ReassignProxyRequest(cluster);
         return next(context);

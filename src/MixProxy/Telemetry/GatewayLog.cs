@@ -1,4 +1,5 @@
 using MixProxy.RateLimiting;
+using MixProxy.Upstreams;
 
 namespace MixProxy.Telemetry;
 
@@ -48,4 +49,26 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Thought-signature cache {Operation} failed ({Reason}).")]
     public static partial void SignatureCacheFailed(ILogger logger, string operation, string reason);
+
+    // 500-599: upstream health, retries and fallbacks.
+    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Upstream {Destination} is out of rotation ({Reason}, status {Status}) for {Seconds} s.")]
+    public static partial void DestinationCooledDown(ILogger logger, string destination, CooldownReason reason, int status, double seconds);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "Upstream {Destination} refused the gateway's credential (status {Status}); it stays out of rotation until its key changes or an operator resets it.")]
+    public static partial void DestinationCredentialRejected(ILogger logger, string destination, int status);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "A {Model} request is retried: attempt {Attempt} on {Destination} failed ({Failure}).")]
+    public static partial void AttemptRetried(ILogger logger, string model, int attempt, string destination, string failure);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "No upstream of model {Model} is available ({Reason}); the client got {Status}.")]
+    public static partial void NothingAvailable(ILogger logger, string model, string reason, int status);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "Fallback model {Fallback} cannot serve a {Model} request: {Reason}.")]
+    public static partial void FallbackUnusable(ILogger logger, string model, string fallback, string reason);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Sharing upstream cooldowns through Redis failed ({Reason}); this replica keeps its own until Redis answers.")]
+    public static partial void CooldownSharingFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Operator reset upstream {Destination}.")]
+    public static partial void DestinationReset(ILogger logger, string destination);
 }

@@ -42,6 +42,11 @@ internal sealed class GatewayMetrics
 
         UpstreamTimeToFirstByte = meter.CreateHistogram("mixproxy.upstream.time_to_first_byte", "s", "Time from sending the upstream request to its response headers, per cluster and destination.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         UpstreamResponses = meter.CreateCounter<long>("mixproxy.upstream.responses", "{response}", "Upstream responses by cluster, destination and status code (0: no response).");
+        UpstreamAttempts = meter.CreateCounter<long>("mixproxy.upstream.attempts", "{attempt}", "Upstream attempts by cluster, destination and outcome (success, client_error, quota, credential_rejected, server_error, unreachable, timeout, broke_mid_stream).");
+        Fallbacks = meter.CreateCounter<long>("mixproxy.upstream.fallbacks", "{request}", "Requests moved from a model to one of its fallbacks, by model and fallback.");
+        Unserved = meter.CreateCounter<long>("mixproxy.upstream.unserved", "{request}", "Requests refused because no destination of the model or its fallbacks was available (429 quota, 503 down).");
+        meter.CreateObservableGauge("mixproxy.upstream.available", () => DestinationStates().Select(s => new Measurement<int>(s.Available ? 1 : 0, s.Tags)), "{state}", "1 while a destination is in rotation, 0 while it cools down (reason label) or its active probe fails.");
+        meter.CreateObservableGauge("mixproxy.upstream.cooldown.remaining", () => DestinationStates().Where(s => s.CooldownSeconds is not null).Select(s => new Measurement<double>(s.CooldownSeconds!.Value, s.Tags)), "s", "Seconds until a cooling destination is back (-1: until its key changes or an operator resets it).");
         GatewayOverhead = meter.CreateHistogram("mixproxy.gateway.overhead", "s", "Gateway time per request: its total duration minus the upstream call.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FastSecondsBuckets });
         CacheLookups = meter.CreateCounter<long>("mixproxy.cache.lookups", "{lookup}", "Response-cache lookups by result (hit, miss).");
 
@@ -74,6 +79,12 @@ internal sealed class GatewayMetrics
 
     public Counter<long> UpstreamResponses { get; }
 
+    public Counter<long> UpstreamAttempts { get; }
+
+    public Counter<long> Fallbacks { get; }
+
+    public Counter<long> Unserved { get; }
+
     public Histogram<double> GatewayOverhead { get; }
 
     public Counter<long> CacheLookups { get; }
@@ -85,5 +96,11 @@ internal sealed class GatewayMetrics
 
     public Func<bool> LimiterDegraded { get; set; } = static () => false;
 
+    /// <summary>Every destination of the config in force with its state, read at scrape time.</summary>
+    public Func<IEnumerable<DestinationStateReading>> DestinationStates { get; set; } = static () => [];
+
     public static double Seconds(long startTimestamp, long endTimestamp) => Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalSeconds;
 }
+
+/// <summary>One destination's state for the upstream gauges: labels (cluster, destination, reason), in rotation or not, and the cooldown left.</summary>
+internal readonly record struct DestinationStateReading(KeyValuePair<string, object?>[] Tags, bool Available, double? CooldownSeconds);

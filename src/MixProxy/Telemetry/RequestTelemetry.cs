@@ -26,16 +26,18 @@ internal sealed class RequestTelemetry(long arrivedAt)
     /// <summary>The <c>gen_ai.operation.name</c> label, kept apart so per-request metrics need not search <see cref="Tags"/>.</summary>
     public string OperationName { get; private set; } = "none";
 
-    public void Describe(ClientEndpoint endpoint, WireProtocol upstream, ModelRoute model, string requestedModel, bool stream)
+    /// <summary>The labels of a request for <paramref name="requestedModel"/> (resolved to <paramref name="model"/>) answered by <paramref name="answering"/>: the model itself, or one of its fallbacks.</summary>
+    public void Describe(ClientEndpoint endpoint, WireProtocol upstream, ModelRoute model, string requestedModel, bool stream, ModelRoute? answering = null)
     {
         var modelLabel = model.IsPattern ? model.Name : requestedModel;
+        var responseModel = answering is null || answering == model ? model.UpstreamModel ?? modelLabel : answering.UpstreamModel ?? answering.Name;
         OperationName = endpoint.OperationName;
         Tags = new TagList
         {
             { "gen_ai.operation.name", OperationName },
             { "gen_ai.provider.name", upstream.ProviderName },
             { "gen_ai.request.model", modelLabel },
-            { "gen_ai.response.model", model.UpstreamModel ?? modelLabel },
+            { "gen_ai.response.model", responseModel },
             { "mixproxy.stream", stream },
         };
     }

@@ -45,14 +45,19 @@ internal sealed class FirstChunkObserver : ResponseTransform
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
-        if (!request.Stream || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200)
+        if (!request.Stream || context.ProxyResponse is not { } upstream || context.HttpContext.Response.StatusCode != 200 || context.SuppressResponseBody)
         {
             return ValueTask.CompletedTask;
         }
 
         var telemetry = request.Telemetry;
+        var attempts = request.Attempts;
         var inner = upstream.Content.ReadAsStream(context.CancellationToken);
-        upstream.Content = new StreamContent(new FirstDataStream(inner, () => telemetry.FirstChunkAt = Stopwatch.GetTimestamp()));
+        upstream.Content = new StreamContent(new FirstDataStream(inner, () =>
+        {
+            telemetry.FirstChunkAt = Stopwatch.GetTimestamp();
+            attempts.FirstByteArrived();
+        }));
         return ValueTask.CompletedTask;
     }
 }
