@@ -43,7 +43,7 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
             return RefuseAsync(context, request, new ClientError(501, $"Model '{model}' is not served to {request.Api.Name} clients: its upstream speaks {spoken}.", param));
         }
 
-        if (exchange.NeedsBody(client) && !client.BodyRead)
+        if (exchange.NeedsBody(client, replaySignatures: true) && !client.BodyRead)
         {
             // A body left unread (its model is in the URL) is wanted after all: read it, then route again on the
             // generation in force once it is in. Only this path resolves the model twice.
