@@ -81,7 +81,7 @@ public sealed class GatewayFaultTests
     {
         private readonly OpenAIChatToGeminiExchange _real = new();
 
-        public override bool NeedsBody(ClientRequest request) => true;
+        public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
         public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings) =>
             where == Broken.Request

@@ -110,6 +110,8 @@ public sealed class GoldenTests
     {
         ["openai-client"] = "openai-chat-to-gemini",
         ["gemini-client"] = "gemini-to-openai-chat",
+        ["openai-passthrough"] = "openai-chat-passthrough",
+        ["gemini-passthrough"] = "gemini-passthrough",
     };
 
     /// <summary>
@@ -168,15 +170,15 @@ public sealed class GoldenTests
         if (GoldenCase.Has(ExchangeKind, name, "client-error.json"))
         {
             var expected = GoldenCase.ReadJson(ExchangeKind, name, "client-error.json");
-            var error = Assert.Throws<TranslationException>(() => ExchangeHarness.Begin(pair, request, c.Profile));
+            var error = Assert.Throws<TranslationException>(() => ExchangeHarness.Begin(pair, request, c.Settings));
             Assert.Equal(expected["param"]?.GetValue<string>(), error.Param);
             Assert.Contains(expected["message"]!.GetValue<string>(), error.Message, StringComparison.Ordinal);
             Assert.False(GoldenCase.Has(ExchangeKind, name, "upstream-request.json"), "A refused request reaches no upstream.");
             return;
         }
 
-        var call = ExchangeHarness.Begin(pair, request, c.Profile);
-        var upstreamRequest = call.Request.Body!.Value;
+        var call = ExchangeHarness.Begin(pair, request, c.Settings);
+        var upstreamRequest = ExchangeHarness.UpstreamBody(call, request);
         GoldenCase.RequireExpected(ExchangeKind, name, "upstream-request.json", Pretty(upstreamRequest.Span));
         GoldenCase.AssertJsonMatches(GoldenCase.ReadJson(ExchangeKind, name, "upstream-request.json"), JsonNode.Parse(upstreamRequest.Span), "upstream-request");
 
@@ -266,19 +268,46 @@ public sealed class GoldenTests
 
     private static string Pretty(ReadOnlySpan<byte> json) => JsonNode.Parse(json)!.ToJsonString(Indented);
 
-    /// <summary>What a round trip's <c>case.json</c> says: the matrix items it covers, its direction, mode and upstream.</summary>
-    internal sealed record RoundTrip(int[] Matrix, string Direction, bool Stream, bool Sse, int? UpstreamStatus, UpstreamModelProfile Profile)
+    /// <summary>
+    /// What a round trip's <c>case.json</c> says: the matrix items it covers, its direction, mode and upstream, and the
+    /// host's settings where they differ from the defaults (<c>settings</c>: <c>ReplaySignatures</c>, and the
+    /// <c>KnownSignatures</c> the host recalled, by tool-call id).
+    /// </summary>
+    internal sealed record RoundTrip(int[] Matrix, string Direction, bool Stream, bool Sse, int? UpstreamStatus, UpstreamModelProfile Profile, ExchangeSettings Settings)
     {
         public static RoundTrip Read(string name)
         {
             var json = GoldenCase.ReadJson(ExchangeKind, name, "case.json");
+            var profile = json["profile"]!.Deserialize<UpstreamModelProfile>(ProfileJson)!;
             return new RoundTrip(
                 json["matrix"]!.AsArray().Select(i => i!.GetValue<int>()).ToArray(),
                 json["direction"]!.GetValue<string>(),
                 json["stream"]?.GetValue<bool>() ?? false,
                 json["sse"]?.GetValue<bool>() ?? true,
                 json["upstreamStatus"]?.GetValue<int>(),
-                json["profile"]!.Deserialize<UpstreamModelProfile>(ProfileJson)!);
+                profile,
+                SettingsOf(json["settings"], profile));
+        }
+
+        private static ExchangeSettings SettingsOf(JsonNode? settings, UpstreamModelProfile profile)
+        {
+            var defaults = ExchangeHarness.Settings(profile);
+            if (settings is null)
+            {
+                return defaults;
+            }
+
+            ThoughtSignatureBag? known = null;
+            foreach (var (id, signature) in settings["KnownSignatures"]?.AsObject() ?? [])
+            {
+                (known ??= new ThoughtSignatureBag()).Add(id, signature!.GetValue<string>());
+            }
+
+            return defaults with
+            {
+                ReplaySignatures = settings["ReplaySignatures"]?.GetValue<bool>() ?? defaults.ReplaySignatures,
+                KnownSignatures = known,
+            };
         }
     }
 }

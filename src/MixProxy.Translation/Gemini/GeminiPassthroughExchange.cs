@@ -9,12 +9,17 @@ namespace MixProxy.Translation.Gemini;
 
 /// <summary>
 /// Gemini client, Gemini upstream. The body streams up untouched (the path changes only when an alias maps the
-/// model); responses pass through with their usage read on the way (streams byte for byte) and, on whole
-/// generation responses, <c>output.text</c> added; errors pass through as Google wrote them.
+/// model), but for a request that may not replay its thought signatures (a fallback from the endpoint that issued
+/// them), whose signatures are replaced by Google's bypass value; responses pass through with their usage read on
+/// the way (streams byte for byte) and, on whole generation responses, <c>output.text</c> added; errors pass through
+/// as Google wrote them.
 /// </summary>
 public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Instance, GeminiVocabulary.Protocol)
 {
-    public override bool NeedsBody(ClientRequest request) => false;
+    // Where Gemini puts a signature: on a part of a turn of the history (the REST API reads either spelling).
+    private static readonly JsonPathPattern SignaturePath = JsonPathPattern.Parse("contents[].parts[].thoughtSignature|thought_signature");
+
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => !replaySignatures;
 
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
@@ -24,7 +29,20 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
         var path = upstreamModel == request.Model
             ? null
             : GeminiVocabulary.Path(upstreamModel, GeminiClientApi.Instance.MethodOf(request.Endpoint), gemini.Version);
-        return new Call(path is null ? UpstreamRequest.Unchanged : new UpstreamRequest(Body: null, path, Query: null), settings.OutputText && request.Endpoint.Generates);
+        var body = settings.ReplaySignatures ? null : WithoutSignatures(request);
+        var upstream = path is null && body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, path, Query: null);
+        return new Call(upstream, settings.OutputText && request.Endpoint.Generates);
+    }
+
+    /// <summary>The client's body with every thought signature replaced by the bypass value; null when it has none.</summary>
+    private static ReadOnlyMemory<byte>? WithoutSignatures(ClientRequest request)
+    {
+        if (!request.BodyRead)
+        {
+            throw new InvalidOperationException("A request that may not replay its thought signatures needs its body read (NeedsBody says so).");
+        }
+
+        return request.Body.IsEmpty ? null : JsonStringSplice.ReplaceStrings(request.Body.Span, SignaturePath, ThoughtSignatures.BypassJson);
     }
 
     private sealed class Call(UpstreamRequest request, bool outputText) : ExchangeCall(request)

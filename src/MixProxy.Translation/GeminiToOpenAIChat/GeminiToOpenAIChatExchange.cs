@@ -14,8 +14,11 @@ namespace MixProxy.Translation.GeminiToOpenAIChat;
 /// </summary>
 public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Instance, OpenAIChatVocabulary.Protocol)
 {
-    /// <summary>Token counting is refused (501) without reading the body; everything else is translated.</summary>
-    public override bool NeedsBody(ClientRequest request)
+    /// <summary>
+    /// Token counting is refused (501) without reading the body; everything else is translated. No thought signature
+    /// goes up, replayed or not: the request translator drops a Gemini client's.
+    /// </summary>
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures)
     {
         ArgumentNullException.ThrowIfNull(request);
         return request.Endpoint.Generates;

@@ -8,13 +8,15 @@ namespace MixProxy.Translation.OpenAIChat;
 
 /// <summary>
 /// Chat Completions client, Chat Completions upstream. The body goes up as sent but for the model name when an
-/// alias maps it, and <c>stream_options.include_usage</c> when a stream's usage is needed and the client did not ask
-/// for it (that usage chunk is taken out again on the way back). Responses pass through with their usage read and,
-/// on whole responses, <c>output.text</c> added; errors pass through as the upstream wrote them.
+/// alias maps it, <c>stream_options.include_usage</c> when a stream's usage is needed and the client did not ask
+/// for it (that usage chunk is taken out again on the way back), and the thought signatures of Google's
+/// OpenAI-compatible endpoint when the request may not replay them (<see cref="ExchangeSettings.ReplaySignatures"/>).
+/// Responses pass through with their usage read and, on whole responses, <c>output.text</c> added; errors pass
+/// through as the upstream wrote them.
 /// </summary>
 public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientApi.Instance, OpenAIChatVocabulary.Protocol)
 {
-    public override bool NeedsBody(ClientRequest request) => true;
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
@@ -29,6 +31,11 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
             var rewritten = new ArrayBufferWriter<byte>(request.Body.Length + 64);
             ChatRequestRewriter.Rewrite(request.Document!.RootElement, upstreamModel, addsUsage, rewritten);
             body = rewritten.WrittenMemory;
+        }
+
+        if (!settings.ReplaySignatures)
+        {
+            body = ChatRequestRewriter.ReplaceThoughtSignatures((body ?? request.Body).Span) ?? body;
         }
 
         return new Call(body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, Path: null, Query: null), settings.OutputText, addsUsage);

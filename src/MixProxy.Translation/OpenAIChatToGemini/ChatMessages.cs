@@ -99,7 +99,7 @@ internal static class ChatMessages
         }
     }
 
-    internal static void WriteContents(Utf8JsonWriter writer, JsonElement messages, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
+    internal static void WriteContents(Utf8JsonWriter writer, JsonElement messages, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures, bool replaySignatures)
     {
         writer.WritePropertyName("contents"u8);
         writer.WriteStartArray();
@@ -162,7 +162,7 @@ internal static class ChatMessages
                     WriteUserParts(writer, message, index, profile);
                     break;
                 case "model":
-                    ChatToolCalls.WriteAssistantParts(writer, message, index, profile, knownSignatures);
+                    ChatToolCalls.WriteAssistantParts(writer, message, index, profile, knownSignatures, replaySignatures);
                     break;
                 default:
                     index = ChatToolCalls.WriteToolResults(writer, list, index, turnCalls ?? [], earlierCalls ?? [], profile);

@@ -18,8 +18,16 @@ public static class ChatToGeminiRequestTranslator
     private static readonly string[] RetiredFunctionFields = ["functions", "function_call"];
 
     /// <summary>Writes the Gemini body for <paramref name="request"/> into <paramref name="output"/>.</summary>
+    /// <param name="request">The client's request body.</param>
+    /// <param name="profile">The upstream model and what it can do.</param>
+    /// <param name="output">Where the Gemini body goes.</param>
+    /// <param name="knownSignatures">Signatures the host remembered for tool calls the client sent back without one.</param>
+    /// <param name="replaySignatures">
+    /// False when the upstream is not the endpoint that issued the conversation's signatures: none is sent, and each
+    /// step that needs one gets <see cref="ThoughtSignatures.Bypass"/> (<see cref="ExchangeSettings.ReplaySignatures"/>).
+    /// </param>
     /// <returns>What the response translator must know about the request it sent.</returns>
-    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null)
+    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null, bool replaySignatures = true)
     {
         ArgumentNullException.ThrowIfNull(profile);
         if (request.ValueKind != JsonValueKind.Object)
@@ -44,7 +52,7 @@ public static class ChatToGeminiRequestTranslator
         // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
-        ChatMessages.WriteContents(writer, messages, profile, knownSignatures);
+        ChatMessages.WriteContents(writer, messages, profile, knownSignatures, replaySignatures);
         ChatMessages.WriteSystemInstruction(writer, messages);
         var (googleSearch, withFunctions) = ChatTools.WriteTools(writer, request, profile);
         ChatTools.WriteToolConfig(writer, request, googleSearch && withFunctions);

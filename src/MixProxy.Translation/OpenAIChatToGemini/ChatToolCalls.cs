@@ -106,11 +106,13 @@ internal static class ChatToolCalls
         throw new TranslationException($"messages[{index}].tool_call_id", "This tool result matches no tool call made earlier in the conversation.");
     }
 
-    // Google's documented stand-in for a signature that was lost (a client that rebuilt the history from
-    // stream deltas, a conversation begun on another model): base64 of "skip_thought_signature_validator".
-    internal const string PlaceholderThoughtSignature = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
-
-    internal static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures)
+    /// <summary>
+    /// An assistant message as model parts: its text, then its tool calls as <c>functionCall</c> parts with the
+    /// signatures Gemini issued for them. With <paramref name="replaySignatures"/> false (a fallback from the endpoint
+    /// that issued them) no signature the client sent or the host recalled goes up: the step is treated as one whose
+    /// signatures were lost.
+    /// </summary>
+    internal static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures, bool replaySignatures)
     {
         var requiresSignature = profile.RequiresThoughtSignatures;
         if (message.TryGetProperty("content", out var content))
@@ -139,8 +141,9 @@ internal static class ChatToolCalls
             return;
         }
 
-        // Gemini 3 rejects a step whose first function call carries no signature.
-        var needsPlaceholder = requiresSignature && !calls.EnumerateArray().Any(call => SignatureOf(call, knownSignatures) is not null);
+        // Gemini 3 rejects a step whose first function call carries no signature: one that lost its signatures (or
+        // may not send them to this endpoint) gets Google's documented bypass value there instead.
+        var needsPlaceholder = requiresSignature && !(replaySignatures && calls.EnumerateArray().Any(call => SignatureOf(call, knownSignatures) is not null));
         var c = 0;
         foreach (var call in calls.EnumerateArray())
         {
@@ -167,13 +170,13 @@ internal static class ChatToolCalls
 
             // Gemini 3 validates the signature it issued for this call; clients that keep Google's
             // extra_content carry it back here.
-            if (SignatureOf(call, knownSignatures) is { } sig)
+            if (replaySignatures && SignatureOf(call, knownSignatures) is { } sig)
             {
                 writer.WriteString("thoughtSignature"u8, sig);
             }
             else if (needsPlaceholder && c == 1)
             {
-                writer.WriteString("thoughtSignature"u8, PlaceholderThoughtSignature);
+                writer.WriteString("thoughtSignature"u8, ThoughtSignatures.Bypass);
             }
 
             writer.WriteEndObject();

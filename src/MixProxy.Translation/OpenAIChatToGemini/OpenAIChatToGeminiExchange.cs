@@ -16,7 +16,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
 {
     private static readonly KeyValuePair<string, string>[] SseQuery = [new(GeminiVocabulary.AltQuery, GeminiVocabulary.SseAlt)];
 
-    public override bool NeedsBody(ClientRequest request) => true;
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
     public override IReadOnlyList<string> SignaturesToRecall(ClientRequest request)
     {
@@ -28,7 +28,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
     {
         ArgumentNullException.ThrowIfNull(request);
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures);
+        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures, settings.ReplaySignatures);
         var method = request.Stream ? GeminiVocabulary.StreamGenerateContent : GeminiVocabulary.GenerateContent;
         var upstream = new UpstreamRequest(body.WrittenMemory, GeminiVocabulary.Path(settings.Model.UpstreamModel, method), request.Stream ? SseQuery : []);
         return new Call(upstream, new ResponseContext

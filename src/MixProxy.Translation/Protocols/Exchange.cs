@@ -14,8 +14,12 @@ public abstract class Exchange(ClientApi client, WireProtocol upstream)
     /// <summary>Whether the two sides speak different protocols (request, responses and errors are rewritten).</summary>
     public bool Translates => Client.Protocol != Upstream;
 
-    /// <summary>Whether <see cref="Begin"/> needs the client's body parsed; a passthrough may stream it on untouched.</summary>
-    public abstract bool NeedsBody(ClientRequest request);
+    /// <summary>
+    /// Whether <see cref="Begin"/> needs the client's body parsed; a passthrough may stream it on untouched, unless
+    /// the request is to go with <paramref name="replaySignatures"/> false (<see cref="ExchangeSettings.ReplaySignatures"/>)
+    /// and the signatures in the body must be replaced.
+    /// </summary>
+    public abstract bool NeedsBody(ClientRequest request, bool replaySignatures);
 
     /// <summary>
     /// Tool-call ids whose Gemini thought signatures the client did not send back (SDKs that rebuild the history
@@ -52,8 +56,11 @@ public readonly record struct ExchangeSettings
     public ThoughtSignatureBag? KnownSignatures { get; init; }
 
     /// <summary>
-    /// False when the request goes to an endpoint other than the one that issued the conversation's thought signatures
-    /// (a fallback): every signature the upstream would get is replaced by Google's documented bypass value.
+    /// False when the request goes to an endpoint other than the one that issued the conversation's thought
+    /// signatures (a fallback): every signature the upstream would get is replaced by Google's documented bypass
+    /// value (<see cref="ThoughtSignatures.Bypass"/>), which any endpoint accepts, where the issuing endpoint's
+    /// signatures would be refused as corrupted. <see cref="KnownSignatures"/> are then not used either, so the host
+    /// need not recall any.
     /// </summary>
     public bool ReplaySignatures { get; init; } = true;
 }

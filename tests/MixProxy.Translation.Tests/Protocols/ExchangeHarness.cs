@@ -63,8 +63,15 @@ public static class ExchangeHarness
             ? Parse(pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}""", stream, sse)
             : Parse(pair, $$"""{"model":"{{GeminiClientModel}}","messages":[{"role":"user","content":"Hi"}],"stream":{{(stream ? "true" : "false")}}{{(includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")}}}""");
 
-    public static ExchangeCall Begin(string pair, ClientRequest request, UpstreamModelProfile profile) =>
-        ExchangeFor(pair).Begin(request, new ExchangeSettings { Model = profile, Created = Created });
+    public static ExchangeCall Begin(string pair, ClientRequest request, UpstreamModelProfile profile) => Begin(pair, request, Settings(profile));
+
+    public static ExchangeCall Begin(string pair, ClientRequest request, ExchangeSettings settings) => ExchangeFor(pair).Begin(request, settings);
+
+    /// <summary>The settings of a request to <paramref name="profile"/> as the host gives them by default.</summary>
+    public static ExchangeSettings Settings(UpstreamModelProfile profile) => new() { Model = profile, Created = Created };
+
+    /// <summary>The body the upstream gets: the exchange's own, else the client's as it came.</summary>
+    public static ReadOnlyMemory<byte> UpstreamBody(ExchangeCall call, ClientRequest request) => call.Request.Body ?? request.Body;
 
     /// <summary>The client's body for a whole upstream reply (the upstream's own when the exchange passes it on).</summary>
     public static byte[] TranslateResponse(ExchangeCall call, string upstreamReply)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -12,9 +13,11 @@ namespace MixProxy.Translation.Tests.Protocols;
 /// stream event gets values of every other type, edge numbers, deep and long values, or is removed (see
 /// <see cref="JsonMutants"/>). Whatever arrives, a translator answers by the rules the host relies on:
 /// <list type="bullet">
-/// <item>a client request is translated or refused with a <see cref="TranslationException"/> (a 400 naming the field:
-/// only a body that is not a JSON object at all is refused without one);</item>
-/// <item>a whole upstream reply is translated or refused with an <see cref="UpstreamResponseException"/> (a 502);</item>
+/// <item>a client request is translated (or rewritten: the upstream gets JSON), passed on as it came (passthroughs), or
+/// refused with a <see cref="TranslationException"/> (a 400 naming the field: only a body that is not a JSON object at
+/// all is refused without one);</item>
+/// <item>a whole upstream reply is translated, passed on as it came (passthroughs), or refused with an
+/// <see cref="UpstreamResponseException"/> (a 502);</item>
 /// <item>an upstream error is restated, whatever its shape;</item>
 /// <item>an upstream stream is translated to its end, at worst closed by an error event, with no translation fault
 /// recorded (a fault is a gateway bug, logged as an error).</item>
@@ -71,13 +74,13 @@ public sealed class HostileInputTests
     }
 
     /// <summary>Where a golden file sits in its exchange: the pair, the client request it answers, and the upstream's model.</summary>
-    private sealed record Source(string Pair, string ClientRequest, bool Stream, bool Sse, bool IncludeUsage, UpstreamModelProfile Profile, string Text)
+    private sealed record Source(string Pair, string ClientRequest, bool Stream, bool Sse, bool IncludeUsage, ExchangeSettings Settings, string Text)
     {
         public ClientRequest Parse(string body) => ExchangeHarness.Parse(Pair, body, Stream, Sse);
 
         public ExchangeCall Begin() => ExchangeHarness.Begin(Pair, ClientRequest.Length == 0
             ? ExchangeHarness.MinimalRequest(Pair, Stream, IncludeUsage, Sse)
-            : Parse(ClientRequest), Profile);
+            : Parse(ClientRequest), Settings);
 
         public string ClientProtocol => ExchangeHarness.Pairs[Pair].Client.Protocol.Name;
     }
@@ -96,7 +99,7 @@ public sealed class HostileInputTests
                 roundTrip.Stream,
                 roundTrip.Sse,
                 IncludeUsage: false,
-                roundTrip.Profile,
+                roundTrip.Settings,
                 text);
         }
 
@@ -109,7 +112,7 @@ public sealed class HostileInputTests
             options["Stream"]?.GetValue<bool>() ?? stage == "stream",
             options["Sse"]?.GetValue<bool>() ?? true,
             options["IncludeUsage"]?.GetValue<bool>() ?? false,
-            GoldenTests.StageProfile(pair, kind, caseName),
+            ExchangeHarness.Settings(GoldenTests.StageProfile(pair, kind, caseName)),
             text);
     }
 
@@ -138,8 +141,15 @@ public sealed class HostileInputTests
             _ = exchange.SignaturesToRecall(request);
             try
             {
-                var call = ExchangeHarness.Begin(source.Pair, request, source.Profile);
-                using var upstreamBody = JsonDocument.Parse(call.Request.Body!.Value);
+                var call = ExchangeHarness.Begin(source.Pair, request, source.Settings);
+                if (call.Request.Body is { } body)
+                {
+                    using var upstreamBody = JsonDocument.Parse(body);
+                }
+                else if (exchange.Translates)
+                {
+                    throw new RuleBroken("A translating exchange sent the client's body upstream untranslated.");
+                }
             }
             catch (TranslationException e) when (IsRefusal(e) && (e.Param is not null || mutant.Path == "$"))
             {
@@ -160,12 +170,21 @@ public sealed class HostileInputTests
     public void TranslateResponse_EveryMutantOfAGoldenUpstreamReply_TranslatesOrRefusesAsABadUpstreamResponse(string file)
     {
         var source = SourceOf(file);
+        var translates = ExchangeHarness.ExchangeFor(source.Pair).Translates;
         var failures = new Failures(file);
         failures.RunAll(JsonMutants.Of(JsonNode.Parse(source.Text)!), mutant =>
         {
             try
             {
-                using var clientBody = JsonDocument.Parse(ExchangeHarness.TranslateResponse(source.Begin(), mutant.Json));
+                var output = new ArrayBufferWriter<byte>();
+                if (source.Begin().TranslateResponse(Encoding.UTF8.GetBytes(mutant.Json), "application/json", output) is not null)
+                {
+                    using var clientBody = JsonDocument.Parse(output.WrittenMemory);
+                }
+                else if (translates)
+                {
+                    throw new RuleBroken("A translating exchange passed the upstream's body on untranslated.");
+                }
             }
             catch (UpstreamResponseException e) when (!string.IsNullOrWhiteSpace(e.Message))
             {
