@@ -370,7 +370,7 @@ public static class SimulatorApp
         context.Response.ContentType = "text/event-stream";
         var first = true;
         var index = 0;
-        foreach (var data in reply.Events)
+        foreach (var data in reply.AbortAfterEvents is { } sent ? reply.Events.Take(sent) : reply.Events)
         {
             if (reply.BeforeEvent is { } gate)
             {
@@ -386,6 +386,18 @@ public static class SimulatorApp
             first = false;
             await context.Response.WriteAsync("data: " + data + reply.EventDelimiter, context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        if (reply.AbortAfterEvents is not null)
+        {
+            // The headers go out even with no event before the break, so the caller gets a response that breaks off.
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            if (reply.BeforeEvent is { } gate)
+            {
+                await gate(index).WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+
+            context.Abort();
         }
 
         return true;

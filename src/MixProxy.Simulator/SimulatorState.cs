@@ -11,8 +11,19 @@ public sealed record RecordedRequest(string Method, string Path, string Query, I
 /// </summary>
 public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n")
 {
-    /// <summary>Awaited before event N is sent (N from 0): lets a test hold the upstream until it has seen what came before.</summary>
+    /// <summary>
+    /// Awaited before event N is sent (N from 0), and before the break of <see cref="AbortAfterEvents"/> (N then the
+    /// number of events sent): lets a test hold the upstream until it has seen what came before.
+    /// </summary>
     public Func<int, Task>? BeforeEvent { get; init; }
+
+    /// <summary>
+    /// Breaks the connection off after this many events (all of them, if there are fewer) instead of ending the
+    /// response: the headers and those events are out, the rest never comes, as when an upstream process dies. The
+    /// break drops whatever has not reached the socket yet, so a test that needs the events to arrive holds it with
+    /// <see cref="BeforeEvent"/> until it has seen them.
+    /// </summary>
+    public int? AbortAfterEvents { get; init; }
 }
 
 /// <summary>Recorded traffic and scripted replies; one per simulator instance.</summary>

@@ -54,8 +54,15 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         }
     }
 
-    public void WriteFault(IBufferWriter<byte> output)
+    public void WriteFault(IBufferWriter<byte> output, StreamFault fault)
     {
+        if (fault == StreamFault.Upstream)
+        {
+            // Between events: every call completed and its output went out, so the JSON-array framing stands as it is.
+            WriteError(output, 502, "The upstream stopped mid-answer; the stream was ended.");
+            return;
+        }
+
         // What the failed call wrote was taken back, so the JSON-array framing goes back to where the call found it.
         _emitted = _emittedBeforeThisCall;
         WriteError(output, 500, "The gateway could not translate an upstream event; the stream was stopped.");

@@ -66,12 +66,15 @@ public sealed class ChatStreamUsageFilter(ExchangeOutcome outcome, bool dropUsag
         IsEnded = true;
     }
 
-    public void WriteFault(IBufferWriter<byte> output)
+    public void WriteFault(IBufferWriter<byte> output, StreamFault fault)
     {
         output.Write(DataPrefix);
         using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
         {
-            OpenAIChatErrors.Write(writer, "The gateway failed while passing on the upstream's stream; the stream was stopped.", "server_error", null, null);
+            var message = fault == StreamFault.Upstream
+                ? "The upstream stopped mid-answer; the stream was ended."
+                : "The gateway failed while passing on the upstream's stream; the stream was stopped.";
+            OpenAIChatErrors.Write(writer, message, "server_error", null, null);
         }
 
         output.Write(EventEnd);

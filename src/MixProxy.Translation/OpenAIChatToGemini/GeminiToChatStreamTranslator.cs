@@ -65,8 +65,10 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         }
     }
 
-    public void WriteFault(IBufferWriter<byte> output) =>
-        EndWithError(output, "The gateway could not translate an upstream event; the stream was stopped.", "server_error", code: null);
+    public void WriteFault(IBufferWriter<byte> output, StreamFault fault) =>
+        EndWithError(output, fault == StreamFault.Upstream
+            ? "The upstream stopped mid-answer; the stream was ended."
+            : "The gateway could not translate an upstream event; the stream was stopped.", "server_error", code: null);
 
     private void EndWithError(IBufferWriter<byte> output, string message, string type, string? code)
     {

@@ -2,8 +2,8 @@ namespace MixProxy.Translation.Protocols;
 
 /// <summary>
 /// What the response side of one exchange learned, filled while the response passes and read by the host once it is
-/// over: the usage to settle limits and record metrics with, whether the answer is incomplete, the thought signatures
-/// the upstream issued, and the time translation took. One object, written by the exchange's translators and streams,
+/// over: the usage to settle limits and record metrics with, whether the answer is incomplete (and why, when a stream
+/// broke), the thought signatures the upstream issued, and the time translation took. One object, written by the exchange's translators and streams,
 /// instead of callbacks set on the request.
 /// </summary>
 public sealed class ExchangeOutcome
@@ -35,4 +35,11 @@ public sealed class ExchangeOutcome
     /// already out). It is a gateway bug, not the upstream's doing: the host logs it.
     /// </summary>
     public Exception? TranslationFault { get; set; }
+
+    /// <summary>
+    /// The upstream broke off mid-stream after the client got part of the answer: the read of its body failed, so the
+    /// client got an error event instead of the rest (too late to retry: the part it has would be sent again). Not a
+    /// gateway bug; <see cref="Faulted"/> is set with it. A break before the client got anything is thrown instead.
+    /// </summary>
+    public Exception? UpstreamFault { get; set; }
 }

@@ -4,7 +4,8 @@ namespace MixProxy.Translation.Sse;
 
 /// <summary>
 /// A per-response state machine that turns upstream SSE payloads into client SSE events. It handles the upstream's
-/// faults itself (an error event, <see cref="Faulted"/>); its own bugs it leaves to <see cref="TranslatingSseStream"/>.
+/// faults that arrive as events itself (an error event, <see cref="Faulted"/>); its own bugs, and an upstream connection
+/// that breaks off, it leaves to <see cref="TranslatingSseStream"/>, which calls <see cref="WriteFault"/>.
 /// </summary>
 public interface IStreamEventTranslator
 {
@@ -21,9 +22,11 @@ public interface IStreamEventTranslator
     void Complete(IBufferWriter<byte> output);
 
     /// <summary>
-    /// Ends the client's stream after the translator itself failed (a gateway bug, which
-    /// <see cref="TranslatingSseStream"/> catches and records): writes the protocol's error event and whatever closes
-    /// the stream, and marks it ended and faulted. Whatever the failed call had half written is already taken back.
+    /// Ends the client's stream with the protocol's error event for <paramref name="fault"/>, and whatever closes the
+    /// stream, and marks it ended and faulted. <see cref="StreamFault.Translator"/>: the translator itself failed (a
+    /// gateway bug, which <see cref="TranslatingSseStream"/> catches and records); whatever the failed call had half
+    /// written is already taken back. <see cref="StreamFault.Upstream"/>: the upstream's connection broke off between
+    /// events, after the client had part of the answer; every call so far completed.
     /// </summary>
-    void WriteFault(IBufferWriter<byte> output);
+    void WriteFault(IBufferWriter<byte> output, StreamFault fault);
 }

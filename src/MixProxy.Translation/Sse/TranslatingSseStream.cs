@@ -18,8 +18,13 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
     private readonly CancellationTokenSource _cancellation;
     private int _pendingOffset;
     private bool _completed;
+    private bool _handedOut;
 
-    /// <summary>The translator's time and output, and whether the stream faulted, go to <paramref name="outcome"/> as it runs.</summary>
+    /// <summary>
+    /// The translator's time and output, and whether (and why) the stream faulted, go to <paramref name="outcome"/> as
+    /// it runs. An upstream that breaks off before the reader got a byte makes the read throw; after, the stream ends
+    /// with the translator's error event for <see cref="StreamFault.Upstream"/>.
+    /// </summary>
     public TranslatingSseStream(Stream upstream, IStreamEventTranslator translator, ExchangeOutcome outcome, CancellationToken cancellationToken = default)
     {
         _upstream = upstream ?? throw new ArgumentNullException(nameof(upstream));
@@ -42,6 +47,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
                 var count = Math.Min(available, buffer.Length);
                 _pending.WrittenSpan.Slice(_pendingOffset, count).CopyTo(buffer.Span);
                 _pendingOffset += count;
+                _handedOut |= count > 0;
                 return count;
             }
 
@@ -56,17 +62,35 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             // Keep reading until one upstream event produced output (or the upstream ended), so a
             // read never returns 0 bytes before the true end of the stream. The caller's token (YARP's
             // activity timeout, the client going away) cancels the upstream read too.
-            bool more;
-            using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _cancellation))
+            var more = false;
+            Exception? upstreamFault = null;
+            try
             {
-                more = await _events.MoveNextAsync().ConfigureAwait(false);
+                using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _cancellation))
+                {
+                    more = await _events.MoveNextAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException && _handedOut && !_cancellation.IsCancellationRequested)
+            {
+                // NOTE: the upstream broke off after the client got part of the answer. Nothing can be retried now
+                // (the client would get that part twice), so the stream ends with the protocol's error event instead
+                // of a cut. Before the first byte the exception goes on up, so the host can still retry or answer with
+                // an error status; once cancelled, it is the client leaving or a timeout, not the upstream.
+                upstreamFault = e;
             }
 
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var before = _pending.WrittenCount;
             try
             {
-                if (more)
+                if (upstreamFault is not null)
+                {
+                    _outcome.UpstreamFault ??= upstreamFault;
+                    _completed = true;
+                    _translator.WriteFault(_pending, StreamFault.Upstream);
+                }
+                else if (more)
                 {
                     _translator.TranslateEvent(_events.Current.Data, _pending);
                     _completed = _translator.IsEnded;
@@ -84,13 +108,13 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
                 // the stream instead of a cut, and the host logs the exception.
                 _pending.Truncate(before);
                 _outcome.TranslationFault ??= e;
-                _translator.WriteFault(_pending);
+                _translator.WriteFault(_pending, StreamFault.Translator);
                 _completed = true;
             }
 
             _outcome.TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _outcome.TranslatedBytes += _pending.WrittenCount;
-            _outcome.Faulted = _translator.Faulted || _outcome.TranslationFault is not null;
+            _outcome.Faulted = _translator.Faulted || _outcome.TranslationFault is not null || _outcome.UpstreamFault is not null;
         }
     }
 

@@ -9,7 +9,7 @@ namespace MixProxy.Proxy;
 /// Begins the request's exchange: restores the thought signatures the client dropped from the gateway's memory and
 /// prepares the upstream request (translated, rewritten or untouched; bad input is a 400 here, before anything is
 /// charged). Once the response is over it remembers the signatures the upstream issued and logs a stream translation
-/// that failed inside the gateway.
+/// that failed inside the gateway or a stream whose upstream broke off.
 /// </summary>
 internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureCache signatures, GatewayMetrics metrics, TimeProvider time, ILogger<ExchangeMiddleware> logger)
     : IRequestCompletion
@@ -77,6 +77,11 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
         if (outcome.TranslationFault is { } fault)
         {
             GatewayLog.StreamTranslationFailed(logger, request.Exchange.ToString(), fault);
+        }
+
+        if (outcome.UpstreamFault is { } broken)
+        {
+            GatewayLog.UpstreamBrokeOffMidStream(logger, request.Exchange.ToString(), broken);
         }
 
         // Signatures a fallback's endpoint issued are not remembered: recalled into the next turn, they would go to the

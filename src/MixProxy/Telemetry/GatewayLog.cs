@@ -36,6 +36,9 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "A step after the {Endpoint} response ({Step}) failed inside the gateway.")]
     public static partial void CompletionStepFailed(ILogger logger, string endpoint, string step, Exception exception);
 
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "The upstream of a {Exchange} stream broke off after the client got part of the answer; the client got an error event.")]
+    public static partial void UpstreamBrokeOffMidStream(ILogger logger, string exchange, Exception exception);
+
     // 300-399: limits.
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Redis is unreachable ({Reason}); limits now {Mode}: per-process limits (Open) or refusing (Closed).")]
     public static partial void LimiterDegraded(ILogger logger, RedisFailureMode mode, string reason);

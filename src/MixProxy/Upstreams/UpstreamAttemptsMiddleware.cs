@@ -145,7 +145,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
         var attempts = request.Attempts;
         if (context.Response.HasStarted)
         {
-            if (context.GetForwarderErrorFeature()?.Error == ForwarderError.ResponseBodyDestination)
+            if (request.Call?.Outcome.UpstreamFault is not null || context.GetForwarderErrorFeature()?.Error == ForwarderError.ResponseBodyDestination)
             {
                 router.FailedMidStream(request);
             }

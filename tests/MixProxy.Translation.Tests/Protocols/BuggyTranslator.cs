@@ -32,5 +32,5 @@ internal sealed class BuggyTranslator(IStreamEventTranslator inner, int failAtEv
 
     public void Complete(IBufferWriter<byte> output) => inner.Complete(output);
 
-    public void WriteFault(IBufferWriter<byte> output) => inner.WriteFault(output);
+    public void WriteFault(IBufferWriter<byte> output, StreamFault fault) => inner.WriteFault(output, fault);
 }

@@ -10,7 +10,8 @@ namespace MixProxy.Translation.Tests.Sse;
 
 /// <summary>
 /// The pull-based SSE translation stream: whole events whatever the reads look like, no output buffer held while it
-/// waits for the upstream, and the translator's faults and time recorded in the exchange's outcome.
+/// waits for the upstream, the translator's faults and time recorded in the exchange's outcome, and an upstream that
+/// breaks off: thrown while the client has nothing yet, an error event once it has part of the answer.
 /// </summary>
 public sealed class TranslatingSseStreamTests
 {
@@ -99,6 +100,86 @@ public sealed class TranslatingSseStreamTests
         Assert.True(outcome.Faulted);
     }
 
+    [Fact]
+    public async Task TranslatingSseStream_UpstreamBreaksOffAfterTwoEvents_HandsOutBothThenTheUpstreamFaultAndEnds()
+    {
+        var outcome = new ExchangeOutcome();
+        var broken = new IOException("Connection reset by peer.");
+        using var upstream = new BreakingUpstream("data: 0:2\n\ndata: 1:3\n\n", broken);
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), outcome, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(translated, Encoding.ASCII);
+
+        Assert.Equal("aabbbupstream-fault", await reader.ReadToEndAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await translated.ReadAsync(new byte[16], TestContext.Current.CancellationToken));
+        Assert.Same(broken, outcome.UpstreamFault);
+        Assert.Null(outcome.TranslationFault);
+        Assert.True(outcome.Faulted);
+    }
+
+    [Fact]
+    public async Task TranslatingSseStream_UpstreamBreaksOffBeforeItsFirstEvent_TheReadThrowsAndNothingIsWritten()
+    {
+        // Nothing reached the client yet: the failure goes on up, so the gateway can still retry or answer with a status.
+        var outcome = new ExchangeOutcome();
+        using var upstream = new BreakingUpstream("", new IOException("Connection refused mid-response."));
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), outcome, TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<IOException>(() => translated.ReadAsync(new byte[16], TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(0, outcome.TranslatedBytes);
+        Assert.Null(outcome.UpstreamFault);
+        Assert.False(outcome.Faulted);
+    }
+
+    [Fact]
+    public async Task TranslatingSseStream_UpstreamBreaksOffAfterEventsThatGaveTheClientNothing_TheReadStillThrows()
+    {
+        // Two events that translate to nothing (as a dropped usage chunk does): the client has no byte, so a retry is still possible.
+        var outcome = new ExchangeOutcome();
+        using var upstream = new BreakingUpstream("data: 0:0\n\ndata: 1:0\n\n", new HttpRequestException("The response ended prematurely."));
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), outcome, TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => translated.ReadAsync(new byte[16], TestContext.Current.CancellationToken).AsTask());
+        Assert.Null(outcome.UpstreamFault);
+    }
+
+    [Fact]
+    public async Task TranslatingSseStream_ClientLeavesWhileWaitingForTheUpstream_TheReadIsCancelled()
+    {
+        var outcome = new ExchangeOutcome();
+        var upstream = new ChunkStream();
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), outcome, TestContext.Current.CancellationToken);
+        var buffer = new byte[16];
+        upstream.Send("data: 0:2\n\n");
+        Assert.Equal(2, await translated.ReadAsync(buffer, TestContext.Current.CancellationToken));
+
+        using var clientLeft = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var waiting = translated.ReadAsync(buffer, clientLeft.Token).AsTask();
+        await clientLeft.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Null(outcome.UpstreamFault);
+    }
+
+    [Fact]
+    public async Task TranslatingSseStream_UpstreamReadFailsBecauseTheClientLeft_TheFailureGoesOnUpAsIs()
+    {
+        // Cancelling can tear the upstream connection down, so the read fails with an IOException: still the client
+        // leaving (or a timeout), not the upstream breaking off, so no error event and no upstream fault.
+        var outcome = new ExchangeOutcome();
+        var torn = new IOException("The connection was closed because the request was cancelled.");
+        using var upstream = new BreakingUpstream("data: 0:2\n\n", torn) { BreaksOnlyWhenCancelled = true };
+        await using var translated = new TranslatingSseStream(upstream, new RepeatingTranslator(), outcome, TestContext.Current.CancellationToken);
+        var buffer = new byte[16];
+        Assert.Equal(2, await translated.ReadAsync(buffer, TestContext.Current.CancellationToken));
+
+        using var clientLeft = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var waiting = translated.ReadAsync(buffer, clientLeft.Token).AsTask();
+        await clientLeft.CancelAsync();
+
+        Assert.Same(torn, await Assert.ThrowsAsync<IOException>(() => waiting));
+        Assert.Null(outcome.UpstreamFault);
+    }
+
     /// <summary>Turns the event "i:n" into n copies of the i-th letter, written in pieces of up to 3,000 bytes.</summary>
     private sealed class RepeatingTranslator : IStreamEventTranslator
     {
@@ -135,10 +216,11 @@ public sealed class TranslatingSseStreamTests
 
         public bool ThrowOnComplete { get; init; }
 
-        public void WriteFault(IBufferWriter<byte> output)
+        public void WriteFault(IBufferWriter<byte> output, StreamFault fault)
         {
-            "fault"u8.CopyTo(output.GetSpan(5));
-            output.Advance(5);
+            var text = fault == StreamFault.Upstream ? "upstream-fault"u8 : "fault"u8;
+            text.CopyTo(output.GetSpan(text.Length));
+            output.Advance(text.Length);
             IsEnded = true;
         }
     }
