@@ -361,6 +361,11 @@ public static class SimulatorApp
         }
 
         context.Response.StatusCode = reply.Status;
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
         if (reply.Events is null)
         {
             await WriteJsonAsync(context, reply.Status, reply.Body ?? "{}").ConfigureAwait(false);

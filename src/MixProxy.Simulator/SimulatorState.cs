@@ -24,6 +24,9 @@ public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadO
     /// <see cref="BeforeEvent"/> until it has seen them.
     /// </summary>
     public int? AbortAfterEvents { get; init; }
+
+    /// <summary>Response headers to send with it (a <c>Retry-After</c>, say).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }
 
 /// <summary>Recorded traffic and scripted replies; one per simulator instance.</summary>

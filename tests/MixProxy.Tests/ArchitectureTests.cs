@@ -141,11 +141,13 @@ public sealed partial class ArchitectureTests
     public void RequestPath_ParsesTheBodyResolvesTheModelAndPicksTheExchange_InOnePlaceEach()
     {
         // One request: its client API parses it (ClientRequestReader, at most once with its body), the model map
-        // resolves its model (ModelRoutingMiddleware) and the registry picks its exchange (ModelRoutingMiddleware).
+        // resolves its model (ModelRoutingMiddleware) and the registry picks its exchange (ModelRoutingMiddleware),
+        // which begins its call (ExchangeMiddleware). Only a later attempt picks again: a fallback model's exchange,
+        // and a fresh call for each attempt (UpstreamRouter).
         Assert.Equal(["Routing/ClientRequestReader.cs"], HostFilesMatching(@"\.Api\.Parse\(|JsonDocument\.Parse"));
         Assert.Equal(["Endpoints/ModelCatalogEndpoints.cs", "Routing/ModelRoutingMiddleware.cs"], HostFilesMatching(@"Models\.Resolve\("));
-        Assert.Equal(["Routing/ModelRoutingMiddleware.cs"], HostFilesMatching(@"\.FindExchange\("));
-        Assert.Equal(["Proxy/ExchangeMiddleware.cs"], HostFilesMatching(@"\.Begin\("));
+        Assert.Equal(["Routing/ModelRoutingMiddleware.cs", "Upstreams/UpstreamRouter.cs"], HostFilesMatching(@"\.FindExchange\("));
+        Assert.Equal(["Proxy/ExchangeMiddleware.cs", "Upstreams/UpstreamRouter.cs"], HostFilesMatching(@"\.Begin\("));
     }
 
     private static IEnumerable<string> HostSourceFiles() =>

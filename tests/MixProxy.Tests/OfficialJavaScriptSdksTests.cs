@@ -13,9 +13,41 @@ public sealed class OfficialJavaScriptSdksTests
     [Fact]
     public async Task OpenAIAndGoogleGenAISdks_WorkUnchangedAgainstTheGateway()
     {
+        await using var gateway = await GatewayFixture.StartAsync();
+        await RunSmokeAsync(gateway);
+    }
+
+    /// <summary>
+    /// The same calls when the models have two destinations and the preferred one is down: every request fails there
+    /// first and is retried on the other, and the SDKs cannot tell.
+    /// </summary>
+    [Fact]
+    public async Task OpenAIAndGoogleGenAISdks_SeeNoDifference_WhenTheirRequestsAreRetriedOnAnotherDestination()
+    {
+        await using var pool = await UpstreamPool.StartAsync(["down", "up"], down: ["down"]);
+        var cluster = pool.Cluster(
+            new System.Text.Json.Nodes.JsonObject { ["Cooldown"] = new System.Text.Json.Nodes.JsonObject { ["FailureThreshold"] = 100 } },
+            name => new System.Text.Json.Nodes.JsonObject { ["MixProxy.Priority"] = name == "down" ? "0" : "1" });
+        await using var gateway = await GatewayFixture.StartAsync(
+            config =>
+            {
+                config["ReverseProxy"]!["Clusters"]!["pool"] = cluster;
+                foreach (var model in config["Models"]!.AsArray())
+                {
+                    model!["Cluster"] = "pool";
+                }
+            },
+            environment: pool.Environment);
+
+        await RunSmokeAsync(gateway);
+        Assert.True(pool["up"].Calls >= 10, "every call went to the healthy destination");
+        Assert.Contains(gateway.Logs.Lines, line => line.Contains("attempt 1 on pool/down failed (unreachable)", StringComparison.Ordinal));
+    }
+
+    private static async Task RunSmokeAsync(GatewayFixture gateway)
+    {
         var smoke = TestConfig.RepoFile("tests/sdk-smoke");
         Assert.True(Directory.Exists(Path.Combine(smoke, "node_modules")), "The SDKs are not installed: run ./test.sh (it runs npm ci in tests/sdk-smoke).");
-        await using var gateway = await GatewayFixture.StartAsync();
 
         var start = new ProcessStartInfo("node", "smoke.mjs")
         {

@@ -93,7 +93,7 @@ internal sealed class UpstreamAttempts(ModelRoute model, UpstreamCluster cluster
     /// <summary>Time left of the <c>Total</c> timeout; null when the cluster sets none.</summary>
     public TimeSpan? TotalRemaining => Policy.TotalTimeout is { } total ? total - Elapsed : null;
 
-    public void Begin(AttemptPlan plan)
+    public void Start(AttemptPlan plan)
     {
         if (_startedAt == 0)
         {

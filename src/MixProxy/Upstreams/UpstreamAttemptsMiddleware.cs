@@ -80,7 +80,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
     {
         var attempts = request.Attempts;
         var previous = attempts.Current;
-        attempts.Begin(plan);
+        attempts.Start(plan);
         if (plan.Call is { } call)
         {
             request.Call = call;

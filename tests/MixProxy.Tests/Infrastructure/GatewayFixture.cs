@@ -47,8 +47,12 @@ public sealed class GatewayFixture : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Starts a simulator and a gateway; <paramref name="configure"/> may change the default config before the gateway reads it.</summary>
-    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null, string[]? args = null, ProtocolRegistry? protocols = null)
+    /// <summary>
+    /// Starts a simulator and a gateway; <paramref name="configure"/> may change the default config before the gateway
+    /// reads it, and <paramref name="environment"/> adds variables the gateway reads credentials from (besides
+    /// <c>TEST_UPSTREAM_KEY</c>).
+    /// </summary>
+    public static async Task<GatewayFixture> StartAsync(Action<JsonObject>? configure = null, string? redis = null, string[]? args = null, ProtocolRegistry? protocols = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "mixproxy-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -62,7 +66,7 @@ public sealed class GatewayFixture : IAsyncDisposable
 
         try
         {
-            fixture._gateway = await BuildGatewayAsync(fixture, redis, args, protocols ?? ProtocolRegistry.Default);
+            fixture._gateway = await BuildGatewayAsync(fixture, redis, args, protocols ?? ProtocolRegistry.Default, environment);
             await fixture._gateway.StartAsync();
         }
         catch
@@ -74,7 +78,7 @@ public sealed class GatewayFixture : IAsyncDisposable
         return fixture;
     }
 
-    private static Task<WebApplication> BuildGatewayAsync(GatewayFixture fixture, string? redis, string[]? args, ProtocolRegistry protocols) =>
+    private static Task<WebApplication> BuildGatewayAsync(GatewayFixture fixture, string? redis, string[]? args, ProtocolRegistry protocols, IReadOnlyDictionary<string, string>? environment) =>
         GatewayHost.BuildAsync(new GatewayHostSettings
         {
             ConfigPath = fixture.ConfigPath,
@@ -82,7 +86,7 @@ public sealed class GatewayFixture : IAsyncDisposable
             Args = [.. redis is null ? [] : new[] { $"--MixProxy:RateLimiting:Redis={redis}" }, .. args ?? []],
             ConfigPollInterval = TimeSpan.FromMilliseconds(100),
             Protocols = protocols,
-            Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : null,
+            Environment = name => name == "TEST_UPSTREAM_KEY" ? UpstreamSecret : environment?.GetValueOrDefault(name),
             ConfigureLogging = logging =>
             {
                 logging.SetMinimumLevel(LogLevel.Debug);
