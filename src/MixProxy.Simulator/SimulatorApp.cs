@@ -32,6 +32,7 @@ public static class SimulatorApp
         app.MapPost("/{version}/models/{action}", (HttpContext c, string version, string action, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleGeminiAsync(c, version, action, o, s)));
         app.MapPost("/v1/chat/completions", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleChatAsync(c, o, s)));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/{version}/models", (HttpContext c, SimulatorOptions o, SimulatorState s) => ListModelsAsync(c, o, s));
         return app;
     }
 
@@ -109,6 +110,19 @@ public static class SimulatorApp
                 await WriteJsonAsync(context, 404, GoogleError(404, $"Method '{method}' is not found.", "NOT_FOUND")).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>Google's model list (what a health probe asks for: it costs no tokens), behind the same key check.</summary>
+    private static async Task ListModelsAsync(HttpContext context, SimulatorOptions options, SimulatorState state)
+    {
+        await RecordAsync(context, state).ConfigureAwait(false);
+        if (!Authorized(context, options, allowQueryKey: true))
+        {
+            await WriteJsonAsync(context, 400, """{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}""").ConfigureAwait(false);
+            return;
+        }
+
+        await WriteJsonAsync(context, 200, """{"models":[{"name":"models/gemini-3.1-pro-preview"},{"name":"models/gemini-2.5-flash"}]}""").ConfigureAwait(false);
     }
 
     private static async Task StreamGeminiAsync(HttpContext context, SimulatorOptions options, string model, string[] words, int promptTokens)

@@ -91,6 +91,7 @@ public static class GatewayHost
         services.AddReverseProxy()
             .AddTransforms<GatewayTransformProvider>();
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
+        services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, CredentialedProbeFactory>();
 
         var app = builder.Build();
 

@@ -55,6 +55,7 @@ public sealed class ConfigLoaderTests
     [Theory]
     [InlineData("config/proxy.json")]
     [InlineData("config/demo.json")]
+    [InlineData("config/examples/several-upstreams.json")]
     public async Task ShippedConfigFiles_AreValid(string file)
     {
         var loader = new GatewayConfigLoader(new PermissiveValidator(), ProtocolRegistry.Default, _ => "secret-from-env");

@@ -97,7 +97,7 @@ public sealed partial class PrometheusDashboardTests
         }
     }
 
-    /// <summary>Traffic that touches every panel: both protocols, streams, a 429, an upstream error, a cache hit, a broken stream, a rejected reload.</summary>
+    /// <summary>Traffic that touches every panel: both protocols, streams, a 429, an upstream error, a cache hit, a broken stream, an upstream cooling down, a rejected reload.</summary>
     private static async Task DriveTrafficAsync(GatewayFixture gateway, LimitedKey key)
     {
         using var client = gateway.CreateClient();
@@ -122,6 +122,12 @@ public sealed partial class PrometheusDashboardTests
             var (status, _, _) = await limited.PostJsonAsync("/v1/chat/completions", Chat);
             Assert.True(status is HttpStatusCode.OK or HttpStatusCode.TooManyRequests);
         }
+
+        // Last, as it takes the only destination out for 7 s (Google's RetryInfo): a 429 that cools it down, then a
+        // request no upstream can take.
+        await client.PostJsonAsync("/v1/chat/completions", Chat, ("x-simulator-error", "429"));
+        var (unserved, _, _) = await client.PostJsonAsync("/v1/chat/completions", Chat);
+        Assert.Equal(HttpStatusCode.TooManyRequests, unserved);
 
         await File.WriteAllTextAsync(gateway.ConfigPath, "{ broken", TestContext.Current.CancellationToken);
     }

@@ -363,6 +363,36 @@ public sealed class UpstreamFailoverTests
         Assert.Equal(200, pool["heavy"].Calls + pool["light"].Calls);
     }
 
+    [Fact]
+    public async Task ActiveProbes_CarryEachDestinationsKey_AndTakeOutTheOneWhoseProbesFail()
+    {
+        await using var pool = await UpstreamPool.StartAsync(["revoked", "valid"]);
+        var cluster = pool.Cluster();
+        cluster["HealthCheck"] = new JsonObject
+        {
+            ["Active"] = new JsonObject { ["Enabled"] = true, ["Interval"] = "00:00:00.200", ["Timeout"] = "00:00:02", ["Policy"] = "ConsecutiveFailures", ["Path"] = "/v1beta/models" },
+        };
+        var environment = new Dictionary<string, string>(pool.Environment) { ["KEY_REVOKED"] = "a-key-the-upstream-revoked" };
+        await using var gateway = await GatewayFixture.StartAsync(config => UsePool(config, cluster), environment: environment);
+
+        await WaitUntilAsync(async () => (await StatusAsync(gateway, "revoked"))?["activeHealth"]?.GetValue<string>() == "Unhealthy", TimeSpan.FromSeconds(10));
+        var probe = pool["valid"].State.Received.First(r => r.Method == "GET");
+        Assert.Equal("/v1beta/models", probe.Path);
+        Assert.Equal("Bearer key-of-valid", probe.Headers["authorization"]);
+        Assert.True((await StatusAsync(gateway, "valid"))!["available"]!.GetValue<bool>());
+        Assert.False((await StatusAsync(gateway, "revoked"))!["available"]!.GetValue<bool>());
+
+        // Requests go only where probes succeed.
+        for (var i = 0; i < 4; i++)
+        {
+            var (status, _, response) = await gateway.CreateClient().PostJsonAsync(GenerateContent, GeminiHi);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("pool/valid", response.Headers.GetValues("x-mixproxy-upstream").Single());
+        }
+
+        Assert.DoesNotContain(pool["revoked"].State.Received, r => r.Method == "POST");
+    }
+
     private static Task<GatewayFixture> GatewayAsync(UpstreamPool pool, JsonObject cluster, string? redis = null) =>
         GatewayFixture.StartAsync(config => UsePool(config, cluster), redis, environment: pool.Environment);
 
@@ -426,14 +456,16 @@ public sealed class UpstreamFailoverTests
         return body!["clusters"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "pool")!["destinations"]!.AsArray().Single(d => d!["id"]!.GetValue<string>() == destination);
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
     {
-        for (var i = 0; i < 50 && !await condition(); i++)
+        var limit = within ?? TimeSpan.FromSeconds(1);
+        var started = Stopwatch.GetTimestamp();
+        while (!await condition() && Stopwatch.GetElapsedTime(started) < limit)
         {
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
-        Assert.True(await condition(), "the condition did not hold within a second");
+        Assert.True(await condition(), $"the condition did not hold within {limit.TotalSeconds} s");
     }
 
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;

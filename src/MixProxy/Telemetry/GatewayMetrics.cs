@@ -46,7 +46,7 @@ internal sealed class GatewayMetrics
         Fallbacks = meter.CreateCounter<long>("mixproxy.upstream.fallbacks", "{request}", "Requests moved from a model to one of its fallbacks, by model and fallback.");
         Unserved = meter.CreateCounter<long>("mixproxy.upstream.unserved", "{request}", "Requests refused because no destination of the model or its fallbacks was available (429 quota, 503 down).");
         meter.CreateObservableGauge("mixproxy.upstream.available", () => DestinationStates().Select(s => new Measurement<int>(s.Available ? 1 : 0, s.Tags)), "{state}", "1 while a destination is in rotation, 0 while it cools down (reason label) or its active probe fails.");
-        meter.CreateObservableGauge("mixproxy.upstream.cooldown.remaining", () => DestinationStates().Where(s => s.CooldownSeconds is not null).Select(s => new Measurement<double>(s.CooldownSeconds!.Value, s.Tags)), "s", "Seconds until a cooling destination is back (-1: until its key changes or an operator resets it).");
+        meter.CreateObservableGauge("mixproxy.upstream.cooldown.remaining", () => DestinationStates().Select(s => new Measurement<double>(s.CooldownSeconds, s.Tags)), "s", "Seconds until a destination is back in rotation: 0 while it is in, -1 while its key is refused (until the key changes or an operator resets it).");
         GatewayOverhead = meter.CreateHistogram("mixproxy.gateway.overhead", "s", "Gateway time per request: its total duration minus the upstream call.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FastSecondsBuckets });
         CacheLookups = meter.CreateCounter<long>("mixproxy.cache.lookups", "{lookup}", "Response-cache lookups by result (hit, miss).");
 
@@ -102,5 +102,5 @@ internal sealed class GatewayMetrics
     public static double Seconds(long startTimestamp, long endTimestamp) => Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalSeconds;
 }
 
-/// <summary>One destination's state for the upstream gauges: labels (cluster, destination, reason), in rotation or not, and the cooldown left.</summary>
-internal readonly record struct DestinationStateReading(KeyValuePair<string, object?>[] Tags, bool Available, double? CooldownSeconds);
+/// <summary>One destination's state for the upstream gauges: labels (cluster, destination, reason), in rotation or not, and the seconds until it is back (0 in rotation, -1 until reset).</summary>
+internal readonly record struct DestinationStateReading(KeyValuePair<string, object?>[] Tags, bool Available, double CooldownSeconds);

@@ -12,7 +12,11 @@ internal sealed class RequestTelemetry(long arrivedAt)
 {
     public long ArrivedAt { get; } = arrivedAt;
 
+    /// <summary>When the first attempt's request left (the upstream call, as the client waited for it, starts here).</summary>
     public long UpstreamSentAt { get; set; }
+
+    /// <summary>When the current attempt's request left (its time to first byte is measured from here).</summary>
+    public long AttemptSentAt { get; set; }
 
     public long UpstreamHeadersAt { get; set; }
 

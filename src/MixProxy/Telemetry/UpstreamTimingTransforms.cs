@@ -5,13 +5,19 @@ using Yarp.ReverseProxy.Transforms;
 
 namespace MixProxy.Telemetry;
 
-/// <summary>Notes when the upstream request leaves (the last request transform).</summary>
+/// <summary>Notes when the upstream request leaves (the last request transform): each attempt's, and the first one's.</summary>
 internal sealed class UpstreamSentTransform : RequestTransform
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.HttpContext.GetGatewayRequest().Telemetry.UpstreamSentAt = Stopwatch.GetTimestamp();
+        var telemetry = context.HttpContext.GetGatewayRequest().Telemetry;
+        telemetry.AttemptSentAt = Stopwatch.GetTimestamp();
+        if (telemetry.UpstreamSentAt == 0)
+        {
+            // Time spent on failed attempts and their backoff is the upstream's, not the gateway's overhead.
+            telemetry.UpstreamSentAt = telemetry.AttemptSentAt;
+        }
         return ValueTask.CompletedTask;
     }
 }
@@ -29,9 +35,9 @@ internal sealed class UpstreamResponseObserver(GatewayMetrics metrics) : Respons
         var cluster = new KeyValuePair<string, object?>("mixproxy.cluster", request.Model.ClusterId);
         var destination = new KeyValuePair<string, object?>("mixproxy.destination", context.HttpContext.GetReverseProxyFeature().ProxiedDestination?.DestinationId ?? "none");
         metrics.UpstreamResponses.Add(1, cluster, destination, new KeyValuePair<string, object?>("http.response.status_code", telemetry.UpstreamStatus));
-        if (telemetry.UpstreamSentAt != 0 && context.ProxyResponse is not null)
+        if (telemetry.AttemptSentAt != 0 && context.ProxyResponse is not null)
         {
-            metrics.UpstreamTimeToFirstByte.Record(GatewayMetrics.Seconds(telemetry.UpstreamSentAt, telemetry.UpstreamHeadersAt), cluster, destination);
+            metrics.UpstreamTimeToFirstByte.Record(GatewayMetrics.Seconds(telemetry.AttemptSentAt, telemetry.UpstreamHeadersAt), cluster, destination);
         }
 
         return ValueTask.CompletedTask;

@@ -16,18 +16,39 @@ namespace MixProxy.Upstreams;
 /// a destination already tried. The client's body is sent again from the buffer the gateway holds. Once bytes went out,
 /// nothing is retried. With nothing available the client gets 429 or 503 with <c>Retry-After</c>.
 /// </summary>
-internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamRouter router)
+internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamRouter router) : IRequestCompletion
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
         var attempts = request.Attempts;
         var plan = router.Plan(request, allowTried: false);
         if (plan is null)
         {
-            await router.RefuseAsync(context, request).ConfigureAwait(false);
-            return;
+            return router.RefuseAsync(context, request);
         }
+
+        if (!attempts.MayRetry && plan.Cluster.Resilience.FirstByteTimeout is null && attempts.Policy.TotalTimeout is null)
+        {
+            // One attempt and no timer (one destination, no retries, no fallbacks): no async frame of its own; what
+            // the attempt taught reaches the destination's health once the response is over.
+            context.GetReverseProxyFeature().AvailableDestinations = Begin(context, request, plan);
+            request.OnCompleted(this);
+            return next(context);
+        }
+
+        return AttemptAsync(context, request, plan);
+    }
+
+    public Task CompleteAsync(HttpContext context, GatewayRequest request)
+    {
+        ShouldRetry(context, request, timedOut: false);
+        return Task.CompletedTask;
+    }
+
+    private async Task AttemptAsync(HttpContext context, GatewayRequest request, AttemptPlan plan)
+    {
+        var attempts = request.Attempts;
 
         // Headers the gateway set before the first attempt (the cache's, say) survive the reset between attempts.
         var kept = attempts.MayRetry ? KeepHeaders(context.Response.Headers) : null;
@@ -136,7 +157,8 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
     }
 
     /// <summary>
-    /// Whether the attempt that just ended is followed by another. A failed answer was judged by
+    /// Whether the attempt that just ended is followed by another (and, either way, what it taught the destination's
+    /// health). A failed answer was judged by
     /// <see cref="UpstreamAttemptTransform"/> already (its body withheld when another attempt follows); a failure
     /// without an answer is judged here. Nothing is retried once the client received bytes.
     /// </summary>

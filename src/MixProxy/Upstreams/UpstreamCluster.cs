@@ -134,4 +134,10 @@ internal sealed class UpstreamCluster
     public bool Tiered { get; }
 
     public UpstreamDestination? Find(string destinationId) => _byId.GetValueOrDefault(destinationId);
+
+    /// <summary>
+    /// YARP's model of this cluster once it was found to be this generation's (see
+    /// <see cref="UpstreamRouter.TryGetLiveCluster"/>): comparing configs is deep, so each model is compared once.
+    /// </summary>
+    public object? VerifiedModel { get; set; }
 }

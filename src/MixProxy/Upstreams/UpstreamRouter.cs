@@ -99,7 +99,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             metrics.UpstreamAttempts.Add(1, Cluster(destination), Destination(destination), Outcome(OutcomeName(failure)));
         }
 
-        var next = attempts.Count < MaxAttempts(request) && attempts.Elapsed < attempts.Policy.RetryBudget && attempts.TotalRemaining is not { Ticks: <= 0 }
+        var next = attempts.MayRetry && attempts.Count < MaxAttempts(request) && attempts.Elapsed < attempts.Policy.RetryBudget && attempts.TotalRemaining is not { Ticks: <= 0 }
             ? Plan(request, allowTried: attempts.RetriesLeft > 0)
             : null;
         attempts.Next = next;
@@ -170,14 +170,22 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
     {
         // YARP and the snapshot disagree for a moment during a reload: never send one generation's credential to
         // another generation's destination.
-        if (ProxyState.TryGetCluster(clusterId, out cluster!) && cluster.Model is { } model)
+        if (!ProxyState.TryGetCluster(clusterId, out cluster!) || cluster.Model is not { } model || !config.Upstreams.TryGetValue(clusterId, out var upstream))
         {
-            foreach (var c in config.Clusters)
+            return false;
+        }
+
+        if (ReferenceEquals(upstream.VerifiedModel, model))
+        {
+            return true; // YARP's model for this cluster has not changed since it was found to be this generation's
+        }
+
+        foreach (var c in config.Clusters)
+        {
+            if (c.ClusterId == clusterId && c.Equals(model.Config))
             {
-                if (c.ClusterId == clusterId)
-                {
-                    return c.Equals(model.Config);
-                }
+                upstream.VerifiedModel = model;
+                return true;
             }
         }
 

@@ -74,7 +74,7 @@ internal static class UpstreamStatusEndpoints
                     new("mixproxy.destination", destination.Id),
                     new("mixproxy.cooldown.reason", reason),
                 ];
-                double? remaining = blocking is null ? null : blocking.UntilMs == Cooldown.Indefinitely ? -1 : (blocking.UntilMs - now) / 1000.0;
+                double remaining = blocking is null ? 0 : blocking.UntilMs == Cooldown.Indefinitely ? -1 : (blocking.UntilMs - now) / 1000.0;
                 yield return new DestinationStateReading(tags, available && probed != "Unhealthy", remaining);
             }
         }
