@@ -191,6 +191,82 @@ public sealed class UpstreamFailoverTests
     }
 
     [Fact]
+    public async Task GeminiClient_FallsBackToAnOpenAIProtocolModel_AndGetsTheAnswerInGooglesShape()
+    {
+        await using var pool = await UpstreamPool.StartAsync(["google", "backup"], down: ["google"]);
+        await using var gateway = await GatewayFixture.StartAsync(
+            config =>
+            {
+                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
+                clusters["google"] = Only(pool, "google");
+                clusters["backup"] = Only(pool, "backup");
+                var models = config["Models"]!.AsArray();
+                models[0]!["Cluster"] = "google";
+                models[0]!["Fallbacks"] = new JsonArray("backup-gpt");
+                models.Add(new JsonObject { ["Name"] = "backup-gpt", ["Cluster"] = "backup", ["UpstreamModel"] = "gpt-4.1", ["Protocols"] = new JsonArray("OpenAI") });
+            },
+            environment: pool.Environment);
+
+        var (status, body, response) = await gateway.CreateClient().PostJsonAsync(GenerateContent, GeminiHi);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.StartsWith("Hello from the MixProxy simulator", body!["candidates"]![0]!["content"]!["parts"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("backup-gpt", response.Headers.GetValues("x-mixproxy-model").Single());
+        var sent = JsonNode.Parse(pool["backup"].State.Received.Single().Body)!;
+        Assert.Equal("gpt-4.1", sent["model"]!.GetValue<string>());
+        Assert.Equal("user", sent["messages"]![0]!["role"]!.GetValue<string>());
+        Assert.Contains("\"Hi\"", sent["messages"]![0]!["content"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GeminiPassthrough_FallingBackToAnotherGeminiEndpoint_ReplacesTheFirstEndpointsSignatures()
+    {
+        await using var pool = await UpstreamPool.StartAsync(["mix", "google"]);
+        await using var gateway = await GatewayFixture.StartAsync(
+            config =>
+            {
+                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
+                clusters["mix"] = Only(pool, "mix");
+                clusters["google"] = Only(pool, "google");
+                var models = config["Models"]!.AsArray();
+                models[0]!["Cluster"] = "mix";
+                models[0]!["Fallbacks"] = new JsonArray("gemini-on-google");
+                models.Add(new JsonObject { ["Name"] = "gemini-on-google", ["Cluster"] = "google", ["UpstreamModel"] = Gemini3, ["Thinking"] = new JsonObject { ["Style"] = "Level" } });
+            },
+            environment: pool.Environment);
+        pool["mix"].State.Enqueue(new ScriptedReply(503, """{"error":{"code":503,"message":"Overloaded.","status":"UNAVAILABLE"}}"""));
+        const string history = """
+            {"contents":[{"role":"user","parts":[{"text":"Weather in Paris?"}]},
+             {"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"c2lnLWZyb20tbWl4"}]},
+             {"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"temperature":21}}}]}]}
+            """;
+
+        var (status, _, response) = await gateway.CreateClient().PostJsonAsync(GenerateContent, history);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("gemini-on-google", response.Headers.GetValues("x-mixproxy-model").Single());
+        Assert.Contains("c2lnLWZyb20tbWl4", pool["mix"].State.Received.Single().Body, StringComparison.Ordinal);
+        var sent = pool["google"].State.Received.Single().Body;
+        Assert.DoesNotContain("c2lnLWZyb20tbWl4", sent, StringComparison.Ordinal);
+        Assert.Equal("c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=", JsonNode.Parse(sent)!["contents"]![1]!["parts"]![0]!["thoughtSignature"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TotalTimeout_BoundsTheWholeCall_TheClientGets504()
+    {
+        await using var pool = await UpstreamPool.StartAsync(["slow"]);
+        pool["slow"].Options.FirstByteDelay = TimeSpan.FromSeconds(5);
+        await using var gateway = await GatewayAsync(pool, pool.Cluster(new JsonObject { ["Timeouts"] = new JsonObject { ["Total"] = "00:00:00.400" } }));
+
+        var started = Stopwatch.GetTimestamp();
+        var (status, body, _) = await gateway.CreateClient().PostJsonAsync("/v1/chat/completions", ChatHi);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        HttpHelpers.AssertOpenAIError(body);
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task KeyRefusedByTheUpstream_TakesOnlyThatKeyOut_UntilAnOperatorResetsIt()
     {
         await using var pool = await UpstreamPool.StartAsync(["revoked", "valid"]);
