@@ -5,8 +5,9 @@ using Yarp.ReverseProxy;
 namespace MixProxy.Proxy;
 
 /// <summary>
-/// Last before YARP forwards: when the upstream could not be reached or timed out before a response began, the client
-/// gets the error in its own protocol (YARP would send an empty 502 or 504) and the operator a log line.
+/// Before the attempts: when the last attempt's upstream could not be reached or timed out before a response began,
+/// the client gets the error in its own protocol (YARP would send an empty 502 or 504), with <c>Retry-After</c> when
+/// destinations are cooling down, and the operator a log line.
 /// </summary>
 internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<ForwardingErrorMiddleware> logger) : IRequestCompletion
 {

@@ -129,7 +129,8 @@ internal sealed class UpstreamHealth(TimeProvider time)
     /// <summary>An answer that shows the destination works: its failure count and the strikes of ended cooldowns are cleared.</summary>
     public void ReportSuccess(UpstreamDestination destination)
     {
-        if (!_failures.IsEmpty)
+        // A lock-free look first: every successful answer comes here, and almost none has failures to forget.
+        if (_failures.ContainsKey(destination.HealthKey))
         {
             _failures.TryRemove(destination.HealthKey, out _);
         }
