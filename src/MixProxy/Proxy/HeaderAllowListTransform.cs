@@ -13,7 +13,7 @@ internal sealed class HeaderAllowListTransform : RequestTransform
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
         var headers = context.ProxyRequest.Headers;
-        var allowed = request.Attempts.Current!.Cluster.ForwardHeaders;
+        var allowed = request.Attempts.Plan.Cluster.ForwardHeaders;
 
         // NonValidated: only the names are needed, so no header value is parsed just to be looked at.
         List<string>? refused = null;

@@ -15,9 +15,9 @@ internal sealed class UpstreamCredentialTransform : RequestTransform
         ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.GetGatewayRequest();
         var chosen = context.HttpContext.GetReverseProxyFeature().ProxiedDestination?.DestinationId;
-        if (chosen is null || request.Attempts.Current!.Cluster.Find(chosen) is not { } destination)
+        if (chosen is null || request.Attempts.Plan.Cluster.Find(chosen) is not { } destination)
         {
-            throw new InvalidOperationException($"YARP chose destination '{chosen}', which cluster '{request.Attempts.Current!.Cluster.Id}' of this generation does not have.");
+            throw new InvalidOperationException($"YARP chose destination '{chosen}', which cluster '{request.Attempts.Plan.Cluster.Id}' of this generation does not have.");
         }
 
         request.Attempts.Bind(destination);

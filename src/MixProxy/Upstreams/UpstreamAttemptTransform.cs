@@ -10,8 +10,9 @@ namespace MixProxy.Upstreams;
 /// Judges each upstream answer for the request's attempts, before anything of it reaches the client. A failure (429,
 /// the gateway's key refused, 500/502/503/504) is reported to the destination's health; when another attempt follows,
 /// the answer's body is withheld (YARP then sends nothing, and the attempts middleware starts the next). Any other
-/// answer goes on to the client, which learns from <c>x-mixproxy-model</c> and <c>x-mixproxy-upstream</c> which model
-/// and destination answered.
+/// answer goes on to the client; when the model has more than one way to be answered (several destinations, retries
+/// or fallbacks), it learns from <c>x-mixproxy-model</c> and <c>x-mixproxy-upstream</c> which model and destination
+/// answered.
 /// </summary>
 internal sealed class UpstreamAttemptTransform(UpstreamRouter router) : ResponseTransform
 {
@@ -51,7 +52,7 @@ internal sealed class UpstreamAttemptTransform(UpstreamRouter router) : Response
             var body = await ReadSmallAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
             if (body is not null)
             {
-                var facts = attempts.Current!.Exchange.Upstream.ReadError(status, body);
+                var facts = attempts.Plan.Exchange.Upstream.ReadError(status, body);
                 if (facts.CredentialRejected)
                 {
                     failure = AttemptFailure.Credential;
@@ -91,6 +92,11 @@ internal sealed class UpstreamAttemptTransform(UpstreamRouter router) : Response
     private static void Answering(ResponseTransformContext context, GatewayRequest request)
     {
         var attempts = request.Attempts;
+        if (!attempts.MayRetry)
+        {
+            return; // one destination and nothing to retry: only one can answer, and the bodies are gone already
+        }
+
         var headers = context.HttpContext.Response.Headers;
         headers[ModelHeader] = attempts.OnFallback ? request.Model.Name : request.Request.Model;
         if (attempts.Destination is { } destination)
@@ -98,11 +104,8 @@ internal sealed class UpstreamAttemptTransform(UpstreamRouter router) : Response
             headers[UpstreamHeader] = destination.Label;
         }
 
-        if (attempts.MayRetry)
-        {
-            request.Request.ReleaseBody();
-            request.Call?.ReleaseRequest();
-        }
+        request.Request.ReleaseBody();
+        request.Call?.ReleaseRequest();
     }
 
     /// <summary>The upstream's <c>Retry-After</c> (seconds or a date) or OpenAI's <c>retry-after-ms</c>.</summary>

@@ -25,7 +25,8 @@ internal enum AttemptFailure
 
 /// <summary>
 /// Where the next attempt of a request goes: a model map entry (the model itself or one of its fallbacks), its
-/// cluster, the destinations the load balancer may choose from, and the exchange and call to use there.
+/// cluster, the destinations the load balancer may choose from, and the exchange and call to use there. A value: the
+/// first attempt of every request makes one.
 /// </summary>
 /// <param name="RouteIndex">0 for the model itself, n for its n-th fallback.</param>
 /// <param name="Route">The model map entry (the model itself or the fallback).</param>
@@ -35,7 +36,7 @@ internal enum AttemptFailure
 /// <param name="Call">A freshly begun call; null keeps the request's current one (the first attempt on the model itself).</param>
 /// <param name="Settings">The settings the call was begun with.</param>
 /// <param name="Retry">It goes back to a destination this request already tried (a backoff comes first).</param>
-internal sealed record AttemptPlan(
+internal readonly record struct AttemptPlan(
     int RouteIndex,
     ModelRoute Route,
     UpstreamCluster Cluster,
@@ -73,6 +74,9 @@ internal sealed class UpstreamAttempts(ModelRoute model, UpstreamCluster cluster
 
     /// <summary>The plan of the current attempt (null before the first).</summary>
     public AttemptPlan? Current { get; private set; }
+
+    /// <summary>The plan of the current attempt (only asked for once it began).</summary>
+    public AttemptPlan Plan => Current ?? throw new InvalidOperationException("No attempt has begun.");
 
     /// <summary>The destination the current attempt went to, once the load balancer chose it.</summary>
     public UpstreamDestination? Destination { get; private set; }

@@ -22,8 +22,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
     {
         var request = context.GetGatewayRequest();
         var attempts = request.Attempts;
-        var plan = router.Plan(request, allowTried: false);
-        if (plan is null)
+        if (router.Plan(request, allowTried: false) is not { } plan)
         {
             return router.RefuseAsync(context, request);
         }
@@ -87,7 +86,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
                 return;
             }
 
-            plan = attempts.Next!;
+            plan = attempts.Next!.Value;
             Reset(context, kept);
             if (plan.Retry && Backoff(attempts) is { } pause)
             {
@@ -115,7 +114,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
             throw new InvalidOperationException($"Cluster '{plan.Cluster.Id}' vanished between planning and sending.");
         }
 
-        if (previous is null ? plan.RouteIndex != 0 : previous.RouteIndex != plan.RouteIndex)
+        if ((previous?.RouteIndex ?? 0) != plan.RouteIndex)
         {
             request.Model = plan.Route;
             request.Telemetry.Describe(request.Endpoint, plan.Exchange.Upstream, attempts.Model, request.Request.Model, request.Stream, plan.Route);

@@ -56,7 +56,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             }
 
             var sameRoute = attempts.Current is { } current && current.RouteIndex == i;
-            var exchange = sameRoute ? attempts.Current!.Exchange : protocols.FindExchange(request.Api, route.Protocols);
+            var exchange = sameRoute ? attempts.Plan.Exchange : protocols.FindExchange(request.Api, route.Protocols);
             if (exchange is null)
             {
                 GatewayLog.FallbackUnusable(logger, attempts.Model.Name, route.Name, $"it is not served to {request.Api.Name} clients");
@@ -64,7 +64,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             }
 
             // Another model on another endpoint: the thought signatures in the conversation came from the first one.
-            var settings = sameRoute ? attempts.Current!.Settings : request.Settings with
+            var settings = sameRoute ? attempts.Plan.Settings : request.Settings with
             {
                 Model = route.ProfileFor(route.Name),
                 KnownSignatures = null,
@@ -95,7 +95,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
         var attempts = request.Attempts;
         if (attempts.Destination is { } destination)
         {
-            Record(destination, attempts.Current!.Cluster.Resilience, failure, status, retryAfter);
+            Record(destination, attempts.Plan.Cluster.Resilience, failure, status, retryAfter);
             metrics.UpstreamAttempts.Add(1, Cluster(destination), Destination(destination), Outcome(OutcomeName(failure)));
         }
 
@@ -115,9 +115,9 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             GatewayLog.AttemptRetried(logger, attempts.Model.Name, attempts.Count, attempts.Destination?.Label ?? "none", failed);
         }
 
-        if (next.RouteIndex != attempts.Current!.RouteIndex)
+        if (next.Value.RouteIndex != attempts.Plan.RouteIndex)
         {
-            metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>("mixproxy.model", attempts.Model.Name), new KeyValuePair<string, object?>("mixproxy.fallback", next.Route.Name));
+            metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>("mixproxy.model", attempts.Model.Name), new KeyValuePair<string, object?>("mixproxy.fallback", next.Value.Route.Name));
         }
 
         return true;
@@ -140,7 +140,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
     {
         if (request.Attempts.Destination is { } destination)
         {
-            Record(destination, request.Attempts.Current!.Cluster.Resilience, AttemptFailure.Unreachable, 0, null);
+            Record(destination, request.Attempts.Plan.Cluster.Resilience, AttemptFailure.Unreachable, 0, null);
             metrics.UpstreamAttempts.Add(1, Cluster(destination), Destination(destination), Outcome("broke_mid_stream"));
         }
     }
