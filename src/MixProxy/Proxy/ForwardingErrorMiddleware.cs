@@ -28,7 +28,7 @@ internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<Fo
         GatewayLog.ForwardFailed(logger, request.Model.ClusterId, error.Error.ToString());
         if (request.Attempts.RetryAfter is { } comeback)
         {
-            context.Response.Headers.RetryAfter = Upstreams.UpstreamRouter.Seconds(comeback);
+            RateLimiting.RateLimitHeaders.ApplyRetryAfter(context.Response.Headers, comeback);
         }
 
         return ClientErrors.WriteAsync(context, request.Api, new ClientError(status, $"The upstream for model '{request.Request.Model}' could not be reached ({error.Error})."));

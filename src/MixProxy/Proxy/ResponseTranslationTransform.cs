@@ -55,7 +55,7 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
                 // The request gave up with destinations cooling down: the client may come back when the first is back.
                 if (request.Attempts.RetryAfter is { } comeback)
                 {
-                    response.Headers.RetryAfter = Upstreams.UpstreamRouter.Seconds(comeback);
+                    RateLimiting.RateLimitHeaders.ApplyRetryAfter(response.Headers, comeback);
                 }
 
                 return;

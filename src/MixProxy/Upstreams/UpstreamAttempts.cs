@@ -25,8 +25,9 @@ internal enum AttemptFailure
 
 /// <summary>
 /// Where the next attempt of a request goes: a model map entry (the model itself or one of its fallbacks), its
-/// cluster, the destinations the load balancer may choose from, and the exchange and call to use there. A value: the
-/// first attempt of every request makes one.
+/// cluster, the destinations the load balancer may choose from, and the exchange and call to use there. The first
+/// attempt's plan on a model's own destinations is the same for every request: its cluster keeps one per model and
+/// exchange (see <see cref="UpstreamCluster.FirstPlan"/>).
 /// </summary>
 /// <param name="RouteIndex">0 for the model itself, n for its n-th fallback.</param>
 /// <param name="Route">The model map entry (the model itself or the fallback).</param>
@@ -34,16 +35,16 @@ internal enum AttemptFailure
 /// <param name="Destinations">The destinations YARP's load balancer may choose from (one, when chosen by weight).</param>
 /// <param name="Exchange">The exchange for the client's protocol and this route's upstream protocols.</param>
 /// <param name="Call">A freshly begun call; null keeps the request's current one (the first attempt on the model itself).</param>
-/// <param name="Settings">The settings the call was begun with.</param>
+/// <param name="Settings">The settings a fresh call was begun with; null keeps the request's.</param>
 /// <param name="Retry">It goes back to a destination this request already tried (a backoff comes first).</param>
-internal readonly record struct AttemptPlan(
+internal sealed record AttemptPlan(
     int RouteIndex,
     ModelRoute Route,
     UpstreamCluster Cluster,
     IReadOnlyList<UpstreamDestination> Destinations,
     Exchange Exchange,
     ExchangeCall? Call,
-    ExchangeSettings Settings,
+    ExchangeSettings? Settings,
     bool Retry);
 
 /// <summary>
@@ -88,9 +89,6 @@ internal sealed class UpstreamAttempts(ModelRoute model, UpstreamCluster cluster
     public TimeSpan? RetryAfter { get; set; }
 
     public bool OnFallback => Current is { RouteIndex: > 0 };
-
-    /// <summary>The destinations tried so far (null before a second attempt).</summary>
-    public IReadOnlyList<UpstreamDestination>? Tried => _tried;
 
     public TimeSpan Elapsed => _startedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_startedAt);
 

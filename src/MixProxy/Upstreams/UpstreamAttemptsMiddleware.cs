@@ -86,7 +86,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
                 return;
             }
 
-            plan = attempts.Next!.Value;
+            plan = attempts.Next!;
             Reset(context, kept);
             if (plan.Retry && Backoff(attempts) is { } pause)
             {
@@ -105,6 +105,7 @@ internal sealed class UpstreamAttemptsMiddleware(RequestDelegate next, UpstreamR
         {
             request.Call = call;
             request.Exchange = plan.Exchange;
+            request.Settings = plan.Settings ?? request.Settings;
         }
 
         if (!router.TryGetLiveCluster(request.Config, plan.Cluster.Id, out var cluster))

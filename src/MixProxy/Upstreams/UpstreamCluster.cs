@@ -106,6 +106,7 @@ internal sealed class UpstreamDestination
 internal sealed class UpstreamCluster
 {
     private readonly Dictionary<string, UpstreamDestination> _byId;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange), AttemptPlan> _firstPlans = new(ByReference.Instance);
 
     public UpstreamCluster(string id, IReadOnlyList<UpstreamDestination> destinations, HeaderAllowList forwardHeaders, ResilienceSettings resilience)
     {
@@ -115,7 +116,6 @@ internal sealed class UpstreamCluster
         ForwardHeaders = forwardHeaders;
         Resilience = resilience;
         Weighted = destinations.Select(d => d.Weight).Distinct().Skip(1).Any();
-        Tiered = destinations.Select(d => d.Priority).Distinct().Skip(1).Any();
     }
 
     public string Id { get; }
@@ -130,14 +130,30 @@ internal sealed class UpstreamCluster
     /// <summary>Weights differ: the gateway picks by weight; otherwise the cluster's load-balancing policy picks.</summary>
     public bool Weighted { get; }
 
-    /// <summary>More than one priority tier.</summary>
-    public bool Tiered { get; }
-
     public UpstreamDestination? Find(string destinationId) => _byId.GetValueOrDefault(destinationId);
+
+    /// <summary>
+    /// The first attempt of a request for <paramref name="model"/> through <paramref name="exchange"/> when every
+    /// destination is in rotation: the same plan for every such request, made once per config generation.
+    /// </summary>
+    public AttemptPlan FirstPlan(Routing.ModelRoute model, Translation.Protocols.Exchange exchange) =>
+        _firstPlans.GetOrAdd((model, exchange), static (key, cluster) => new AttemptPlan(0, key.Model, cluster, cluster.Destinations, key.Exchange, Call: null, Settings: null, Retry: false), this);
 
     /// <summary>
     /// YARP's model of this cluster once it was found to be this generation's (see
     /// <see cref="UpstreamRouter.TryGetLiveCluster"/>): comparing configs is deep, so each model is compared once.
     /// </summary>
     public object? VerifiedModel { get; set; }
+
+    /// <summary>Keys by identity: a model entry is a record, and hashing all its fields on every request would cost more than the plan saves.</summary>
+    private sealed class ByReference : IEqualityComparer<(Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange)>
+    {
+        public static readonly ByReference Instance = new();
+
+        public bool Equals((Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange) x, (Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange) y) =>
+            ReferenceEquals(x.Model, y.Model) && ReferenceEquals(x.Exchange, y.Exchange);
+
+        public int GetHashCode((Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange) key) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Model), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Exchange));
+    }
 }

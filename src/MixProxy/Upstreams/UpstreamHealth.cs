@@ -192,21 +192,6 @@ internal sealed class UpstreamHealth(TimeProvider time)
         }
     }
 
-    /// <summary>The earliest moment any of <paramref name="blocking"/> ends; null when none ends by itself.</summary>
-    public static long? EarliestEnd(IEnumerable<Cooldown> blocking)
-    {
-        long? earliest = null;
-        foreach (var cooldown in blocking)
-        {
-            if (cooldown.UntilMs != Cooldown.Indefinitely && (earliest is null || cooldown.UntilMs < earliest))
-            {
-                earliest = cooldown.UntilMs;
-            }
-        }
-
-        return earliest;
-    }
-
     private static TimeSpan Backoff(TimeSpan first, TimeSpan max, int strikes) =>
         TimeSpan.FromTicks((long)Math.Min(max.Ticks, first.Ticks * Math.Pow(2, Math.Min(strikes - 1, 30))));
 

@@ -23,8 +23,6 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
 
     private IProxyStateLookup ProxyState => _proxyState ??= services.GetRequiredService<IProxyStateLookup>();
 
-    public UpstreamHealth Health => health;
-
     /// <summary>
     /// The next attempt: on the current route (the model itself at first), else on the next fallback that has an
     /// available destination and can take the request. Null when none can. <paramref name="allowTried"/> lets it go back
@@ -52,7 +50,9 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             if (attempts.Count == 0 && i == 0)
             {
                 // The first attempt on the model itself: the exchange middleware began its call already.
-                return new AttemptPlan(0, route, cluster, destinations, request.Exchange, Call: null, request.Settings, retry);
+                return ReferenceEquals(destinations, cluster.Destinations)
+                    ? cluster.FirstPlan(route, request.Exchange)
+                    : new AttemptPlan(0, route, cluster, destinations, request.Exchange, Call: null, Settings: null, retry);
             }
 
             var sameRoute = attempts.Current is { } current && current.RouteIndex == i;
@@ -64,7 +64,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             }
 
             // Another model on another endpoint: the thought signatures in the conversation came from the first one.
-            var settings = sameRoute ? attempts.Plan.Settings : request.Settings with
+            var settings = sameRoute ? request.Settings : request.Settings with
             {
                 Model = route.ProfileFor(route.Name),
                 KnownSignatures = null,
@@ -115,9 +115,9 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             GatewayLog.AttemptRetried(logger, attempts.Model.Name, attempts.Count, attempts.Destination?.Label ?? "none", failed);
         }
 
-        if (next.Value.RouteIndex != attempts.Plan.RouteIndex)
+        if (next.RouteIndex != attempts.Plan.RouteIndex)
         {
-            metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>("mixproxy.model", attempts.Model.Name), new KeyValuePair<string, object?>("mixproxy.fallback", next.Value.Route.Name));
+            metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>("mixproxy.model", attempts.Model.Name), new KeyValuePair<string, object?>("mixproxy.fallback", next.Route.Name));
         }
 
         return true;
@@ -157,7 +157,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
             : $"No upstream of model '{model}' is available right now.{wait}";
         if (retryAfter is { } after)
         {
-            context.Response.Headers.RetryAfter = Seconds(after);
+            RateLimiting.RateLimitHeaders.ApplyRetryAfter(context.Response.Headers, after);
         }
 
         GatewayLog.NothingAvailable(logger, request.Attempts.Model.Name, allQuota ? "quota" : "down", status);
@@ -192,7 +192,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
         return false;
     }
 
-    public static string Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+    private static string Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static KeyValuePair<string, object?> Cluster(UpstreamDestination d) => new("mixproxy.cluster", d.ClusterId);
 
