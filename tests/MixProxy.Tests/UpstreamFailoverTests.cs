@@ -146,16 +146,11 @@ public sealed class UpstreamFailoverTests
         // The model is served by an OpenAI-compatible endpoint (as Google's own is, for Gemini 3), with a Gemini-protocol
         // Gemini 3 model as its fallback: an OpenAI client's tool-call turn whose signature came from the first.
         await using var pool = await UpstreamPool.StartAsync(["compat", "gemini"]);
-        await using var gateway = await GatewayFixture.StartAsync(
-            config =>
-            {
-                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
-                clusters["compat"] = Only(pool, "compat");
-                clusters["gemini"] = Only(pool, "gemini");
-                config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "agent", ["Cluster"] = "compat", ["Protocols"] = new JsonArray("OpenAI"), ["Fallbacks"] = new JsonArray("agent-on-gemini") });
-                config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "agent-on-gemini", ["Cluster"] = "gemini", ["UpstreamModel"] = Gemini3, ["Protocols"] = new JsonArray("Gemini"), ["Thinking"] = new JsonObject { ["Style"] = "Level" } });
-            },
-            environment: pool.Environment);
+        await using var gateway = await GatewayWithClusterPerDestinationAsync(pool, models =>
+        {
+            models.Add(new JsonObject { ["Name"] = "agent", ["Cluster"] = "compat", ["Protocols"] = new JsonArray("OpenAI"), ["Fallbacks"] = new JsonArray("agent-on-gemini") });
+            models.Add(new JsonObject { ["Name"] = "agent-on-gemini", ["Cluster"] = "gemini", ["UpstreamModel"] = Gemini3, ["Protocols"] = new JsonArray("Gemini"), ["Thinking"] = new JsonObject { ["Style"] = "Level" } });
+        });
         var client = gateway.CreateClient();
 
         // Turn one: the first endpoint calls a tool, with its own signature.
@@ -194,18 +189,12 @@ public sealed class UpstreamFailoverTests
     public async Task GeminiClient_FallsBackToAnOpenAIProtocolModel_AndGetsTheAnswerInGooglesShape()
     {
         await using var pool = await UpstreamPool.StartAsync(["google", "backup"], down: ["google"]);
-        await using var gateway = await GatewayFixture.StartAsync(
-            config =>
-            {
-                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
-                clusters["google"] = Only(pool, "google");
-                clusters["backup"] = Only(pool, "backup");
-                var models = config["Models"]!.AsArray();
-                models[0]!["Cluster"] = "google";
-                models[0]!["Fallbacks"] = new JsonArray("backup-gpt");
-                models.Add(new JsonObject { ["Name"] = "backup-gpt", ["Cluster"] = "backup", ["UpstreamModel"] = "gpt-4.1", ["Protocols"] = new JsonArray("OpenAI") });
-            },
-            environment: pool.Environment);
+        await using var gateway = await GatewayWithClusterPerDestinationAsync(pool, models =>
+        {
+            models[0]!["Cluster"] = "google";
+            models[0]!["Fallbacks"] = new JsonArray("backup-gpt");
+            models.Add(new JsonObject { ["Name"] = "backup-gpt", ["Cluster"] = "backup", ["UpstreamModel"] = "gpt-4.1", ["Protocols"] = new JsonArray("OpenAI") });
+        });
 
         var (status, body, response) = await gateway.CreateClient().PostJsonAsync(GenerateContent, GeminiHi);
 
@@ -222,18 +211,12 @@ public sealed class UpstreamFailoverTests
     public async Task GeminiPassthrough_FallingBackToAnotherGeminiEndpoint_ReplacesTheFirstEndpointsSignatures()
     {
         await using var pool = await UpstreamPool.StartAsync(["mix", "google"]);
-        await using var gateway = await GatewayFixture.StartAsync(
-            config =>
-            {
-                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
-                clusters["mix"] = Only(pool, "mix");
-                clusters["google"] = Only(pool, "google");
-                var models = config["Models"]!.AsArray();
-                models[0]!["Cluster"] = "mix";
-                models[0]!["Fallbacks"] = new JsonArray("gemini-on-google");
-                models.Add(new JsonObject { ["Name"] = "gemini-on-google", ["Cluster"] = "google", ["UpstreamModel"] = Gemini3, ["Thinking"] = new JsonObject { ["Style"] = "Level" } });
-            },
-            environment: pool.Environment);
+        await using var gateway = await GatewayWithClusterPerDestinationAsync(pool, models =>
+        {
+            models[0]!["Cluster"] = "mix";
+            models[0]!["Fallbacks"] = new JsonArray("gemini-on-google");
+            models.Add(new JsonObject { ["Name"] = "gemini-on-google", ["Cluster"] = "google", ["UpstreamModel"] = Gemini3, ["Thinking"] = new JsonObject { ["Style"] = "Level" } });
+        });
         pool["mix"].State.Enqueue(new ScriptedReply(503, """{"error":{"code":503,"message":"Overloaded.","status":"UNAVAILABLE"}}"""));
         const string history = """
             {"contents":[{"role":"user","parts":[{"text":"Weather in Paris?"}]},
@@ -486,6 +469,21 @@ public sealed class UpstreamFailoverTests
             }
         }
     }
+
+    /// <summary>A gateway with one cluster per destination of the pool, named after it, and the model map as <paramref name="models"/> changes it.</summary>
+    private static Task<GatewayFixture> GatewayWithClusterPerDestinationAsync(UpstreamPool pool, Action<JsonArray> models) =>
+        GatewayFixture.StartAsync(
+            config =>
+            {
+                var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
+                foreach (var name in pool.All.Keys)
+                {
+                    clusters[name] = Only(pool, name);
+                }
+
+                models(config["Models"]!.AsArray());
+            },
+            environment: pool.Environment);
 
     private static JsonObject Only(UpstreamPool pool, string name)
     {
