@@ -57,10 +57,21 @@ public sealed class OpenAIChatClientApi : ClientApi
             stream = s.GetBoolean();
         }
 
-        var includeUsage = root.TryGetProperty(OpenAIChatVocabulary.StreamOptions, out var options)
-            && options.ValueKind == JsonValueKind.Object
-            && options.TryGetProperty(OpenAIChatVocabulary.IncludeUsage, out var iu)
-            && iu.ValueKind == JsonValueKind.True;
+        var includeUsage = false;
+        if (root.TryGetProperty(OpenAIChatVocabulary.StreamOptions, out var options) && options.ValueKind != JsonValueKind.Null)
+        {
+            if (options.ValueKind != JsonValueKind.Object)
+            {
+                throw new TranslationException(OpenAIChatVocabulary.StreamOptions, "'stream_options' must be an object.");
+            }
+
+            if (options.TryGetProperty(OpenAIChatVocabulary.IncludeUsage, out var iu) && iu.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+            {
+                throw new TranslationException(OpenAIChatVocabulary.StreamOptions + "." + OpenAIChatVocabulary.IncludeUsage, "'include_usage' must be a boolean.");
+            }
+
+            includeUsage = options.TryGetProperty(OpenAIChatVocabulary.IncludeUsage, out var asked) && asked.ValueKind == JsonValueKind.True;
+        }
 
         return new ClientRequest
         {

@@ -117,6 +117,14 @@ internal static class ChatMessages
         {
             var message = list[index];
             var role = RoleOf(message, index);
+
+            // A content of another JSON type (an object, a number) would otherwise read as no content at all: the
+            // question would be lost, and the request still answered and billed.
+            if (message.TryGetProperty("content", out var content) && content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array or JsonValueKind.Null))
+            {
+                throw new TranslationException($"messages[{index}].content", "'content' must be a string, an array of content parts, or null.");
+            }
+
             if (role == "model")
             {
                 if (message.TryGetProperty("function_call", out var legacy) && legacy.ValueKind != JsonValueKind.Null)

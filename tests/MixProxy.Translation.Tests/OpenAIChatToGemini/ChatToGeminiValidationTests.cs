@@ -28,6 +28,32 @@ public sealed class ChatToGeminiValidationTests
         Assert.Equal("temperature", error.Param);
     }
 
+    [Theory]
+    [InlineData("user", """{"text":"What is the capital of France?"}""")]
+    [InlineData("user", "5")]
+    [InlineData("user", "true")]
+    [InlineData("system", """{"text":"Be brief."}""")]
+    [InlineData("assistant", "12")]
+    public void Begin_ContentOfAnotherJsonType_RefusesNamingIt_InsteadOfAskingABlankQuestion(string role, string content)
+    {
+        var error = Refusal($$"""{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"{{role}}","content":{{content}}}]}""");
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("messages[1].content", error.Param);
+    }
+
+    [Theory]
+    [InlineData("\"x\"", "stream_options")]
+    [InlineData("[true]", "stream_options")]
+    [InlineData("{\"include_usage\":\"yes\"}", "stream_options.include_usage")]
+    public void Parse_StreamOptionsOfAnotherJsonType_RefusesNamingIt(string options, string param)
+    {
+        var error = Assert.Throws<TranslationException>(() => ExchangeHarness.Parse(Pair, Request("\"stream\":true,\"stream_options\":" + options)));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(param, error.Param);
+    }
+
     [Fact]
     public void Begin_ToolCallArgumentsAreANumber_RefusesNamingTheArguments()
     {
