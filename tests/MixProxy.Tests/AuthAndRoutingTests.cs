@@ -68,6 +68,19 @@ public sealed class AuthAndRoutingTests
     }
 
     [Fact]
+    public async Task ModelNamedTwice_ARestrictedKeyCannotSmuggleAnotherModel_400AndNoUpstreamCall()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient(GatewayFixture.RestrictedKey);
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o-mini"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        HttpHelpers.AssertOpenAIError(body);
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
     public async Task UnknownModel_Returns404InBothProtocols()
     {
         await using var gateway = await GatewayFixture.StartAsync();

@@ -11,6 +11,12 @@ namespace MixProxy.Translation.Protocols;
 /// </summary>
 public abstract class ClientApi
 {
+    /// <summary>
+    /// A body that names a field twice is refused: the gateway would read one value (the model, say, which decides
+    /// what the key may use) and an upstream parser that keeps the other would act on another request.
+    /// </summary>
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
+
     /// <summary>A readable name for logs and messages (<c>OpenAI Chat Completions</c>).</summary>
     public abstract string Name { get; }
 
@@ -62,7 +68,7 @@ public abstract class ClientApi
         {
             try
             {
-                document = JsonDocument.Parse(bytes);
+                document = JsonDocument.Parse(bytes, StrictJson);
             }
             catch (JsonException e)
             {

@@ -31,6 +31,19 @@ public sealed class ClientApiTests
         Assert.Equal(400, error.StatusCode);
     }
 
+    /// <summary>The gateway would check the key against one model and an upstream that keeps the other name would serve it.</summary>
+    [Theory]
+    [InlineData("openai-chat-to-gemini", """{"model":"premium","messages":[{"role":"user","content":"Hi"}],"model":"allowed"}""")]
+    [InlineData("openai-chat-to-gemini", """{"model":"m","messages":[{"role":"user","content":"Hi","content":"Bye"}]}""")]
+    [InlineData("gemini-to-openai-chat", """{"contents":[{"parts":[{"text":"Hi"}]}],"contents":[{"parts":[{"text":"Bye"}]}]}""")]
+    public void Parse_ABodyThatNamesAFieldTwice_IsRefusedAsBadInput(string pair, string body)
+    {
+        var error = Assert.Throws<TranslationException>(() => ExchangeHarness.Parse(pair, body));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_ValidSurrogatePairAndOtherEscapes_AreText()
     {
