@@ -375,14 +375,15 @@ public static class SimulatorApp
         }
 
         context.Response.StatusCode = reply.Status;
+        context.Response.ContentType = "application/json; charset=UTF-8";
         foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
         {
-            context.Response.Headers[name] = value;
+            context.Response.Headers[name] = value; // a Content-Type here replaces the JSON one (an HTML error page, say)
         }
 
         if (reply.Events is null)
         {
-            await WriteJsonAsync(context, reply.Status, reply.Body ?? "{}").ConfigureAwait(false);
+            await context.Response.WriteAsync(reply.Body ?? "{}", context.RequestAborted).ConfigureAwait(false);
             return true;
         }
 

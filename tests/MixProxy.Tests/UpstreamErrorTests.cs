@@ -63,6 +63,31 @@ public sealed class UpstreamErrorTests
         HttpHelpers.AssertGoogleError(body, 400, "INVALID_ARGUMENT");
     }
 
+    /// <summary>A passthrough does not relay a load balancer's HTML page: each client reads the status in its own protocol.</summary>
+    [Theory]
+    [InlineData("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}""")]
+    public async Task PassthroughUpstreamAnswersWithAnHtmlErrorPage_TheClientGetsTheStatusInItsProtocol(string path, string request)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        gateway.Upstream.Enqueue(new MixProxy.Simulator.ScriptedReply(502, "<html><body><h1>502 Bad Gateway</h1>Bearer upstream-secret-for-tests</body></html>") { Headers = new Dictionary<string, string> { ["Content-Type"] = "text/html" } });
+
+        var (status, body, response) = await gateway.CreateClient().PostJsonAsync(path, request);
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("application/json", response.ContentType()?.MediaType);
+        if (path.StartsWith("/v1beta", StringComparison.Ordinal))
+        {
+            HttpHelpers.AssertGoogleError(body, 502, "UNAVAILABLE");
+        }
+        else
+        {
+            HttpHelpers.AssertOpenAIError(body);
+        }
+
+        Assert.DoesNotContain(GatewayFixture.UpstreamSecret, body!.ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UpstreamUnreachable_Returns502InTheClientsProtocol()
     {

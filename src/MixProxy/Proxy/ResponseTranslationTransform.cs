@@ -51,6 +51,13 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
 
                     Replace(context, error.Body, "application/json");
                 }
+                else if (!IsJson(upstream.Content.Headers.ContentType?.MediaType))
+                {
+                    // A load balancer's HTML page is no error a client of either protocol can read, and it may echo
+                    // what the gateway sent: the client gets the status in its own protocol, not the page.
+                    var kind = upstream.Content.Headers.ContentType?.MediaType ?? "body without a content type";
+                    Replace(context, request.Api.ErrorBody(new ClientError((int)upstream.StatusCode, $"The upstream answered {(int)upstream.StatusCode} with a {kind} instead of an error of its protocol.")), "application/json");
+                }
 
                 // The request gave up with destinations cooling down: the client may come back when the first is back.
                 if (request.Attempts.RetryAfter is { } comeback)
@@ -111,6 +118,9 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
             Replace(context, request.Api.ErrorBody(new ClientError(500, "The gateway failed while handling this request; the failure is logged.")), "application/json");
         }
     }
+
+    private static bool IsJson(string? mediaType) =>
+        mediaType is not null && (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
 
     private static void Replace(ResponseTransformContext context, ReadOnlyMemory<byte> body, string contentType)
     {
