@@ -63,6 +63,37 @@ public sealed class UpstreamErrorTests
         HttpHelpers.AssertGoogleError(body, 400, "INVALID_ARGUMENT");
     }
 
+    /// <summary>
+    /// Passed through, the upstream's refusal of the gateway's key would tell the client that its own key is wrong. (The
+    /// destination is then out of rotation until its key changes: the next request gets a 503 without an upstream call.)
+    /// </summary>
+    [Theory]
+    [InlineData("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}""")]
+    public async Task Passthrough_UpstreamRejectsGatewayCredential_Returns502InTheClientsProtocol_NotTheClientsFault(string path, string request)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        gateway.UpstreamOptions.RequiredKey = "rotated-secret";
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync(path, request);
+        var (next, _, _) = await client.PostJsonAsync(path, request);
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        if (path.StartsWith("/v1beta", StringComparison.Ordinal))
+        {
+            HttpHelpers.AssertGoogleError(body, 502, "UNAVAILABLE");
+            Assert.DoesNotContain("API key not valid", body!.ToJsonString(), StringComparison.Ordinal);
+        }
+        else
+        {
+            HttpHelpers.AssertOpenAIError(body, "upstream_auth_failed");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, next);
+        Assert.Single(gateway.Upstream.Received);
+    }
+
     /// <summary>A passthrough does not relay a load balancer's HTML page: each client reads the status in its own protocol.</summary>
     [Theory]
     [InlineData("/v1beta/models/gemini-3.1-pro-preview:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}]}""")]

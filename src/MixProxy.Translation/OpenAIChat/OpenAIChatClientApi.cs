@@ -99,6 +99,7 @@ public sealed class OpenAIChatClientApi : ClientApi
             ClientErrorKind.ModelNotAllowed => (OpenAIChatErrors.TypeFor(refusal.Status), "model_not_allowed"),
             ClientErrorKind.RateLimited => (OpenAIChatErrors.TypeFor(refusal.Status), "rate_limit_exceeded"),
             ClientErrorKind.BadUpstream => ("upstream_error", "bad_upstream_response"),
+            ClientErrorKind.UpstreamCredentialRejected => ("upstream_error", "upstream_auth_failed"),
             _ => (OpenAIChatErrors.TypeFor(refusal.Status), (string?)null),
         };
         return OpenAIChatErrors.Body(refusal.Message, type, refusal.Param, code);

@@ -31,6 +31,9 @@ public enum ClientErrorKind
 
     /// <summary>The upstream's answer could not be passed on or translated.</summary>
     BadUpstream,
+
+    /// <summary>The upstream refused the gateway's own credential: the client's key is not at fault.</summary>
+    UpstreamCredentialRejected,
 }
 
 /// <summary>An upstream error restated for the client: status, body and any retry delay the upstream gave.</summary>

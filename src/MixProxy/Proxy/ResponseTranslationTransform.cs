@@ -51,6 +51,12 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
 
                     Replace(context, error.Body, "application/json");
                 }
+                else if (request.Attempts.LastFailure == Upstreams.AttemptFailure.Credential)
+                {
+                    // Passed through, the upstream's "API key not valid" would tell the client that *its* key is wrong.
+                    response.StatusCode = 502;
+                    Replace(context, request.Api.ErrorBody(new ClientError(502, "The upstream rejected the gateway's credentials; the client's key is not at fault.", Kind: ClientErrorKind.UpstreamCredentialRejected)), "application/json");
+                }
                 else if (!IsJson(upstream.Content.Headers.ContentType?.MediaType))
                 {
                     // A load balancer's HTML page is no error a client of either protocol can read, and it may echo

@@ -85,6 +85,9 @@ internal sealed class UpstreamAttempts(ModelRoute model, UpstreamCluster cluster
     /// <summary>The next attempt, when the last one failed and another is possible.</summary>
     public AttemptPlan? Next { get; set; }
 
+    /// <summary>How the current attempt failed, once its answer (or its lack of one) was judged; null while it has not.</summary>
+    public AttemptFailure? LastFailure { get; set; }
+
     /// <summary>When the request gives up: the earliest moment a destination of the model or its fallbacks comes back.</summary>
     public TimeSpan? RetryAfter { get; set; }
 
@@ -108,6 +111,7 @@ internal sealed class UpstreamAttempts(ModelRoute model, UpstreamCluster cluster
         }
 
         Count++;
+        LastFailure = null;
         Current = plan;
         Next = null;
         Destination = null;

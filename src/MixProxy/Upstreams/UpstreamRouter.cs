@@ -93,6 +93,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
     public bool FailedAndRetrying(GatewayRequest request, AttemptFailure failure, int status, TimeSpan? retryAfter)
     {
         var attempts = request.Attempts;
+        attempts.LastFailure = failure;
         if (attempts.Destination is { } destination)
         {
             Record(destination, attempts.Plan.Cluster.Resilience, failure, status, retryAfter);
