@@ -69,6 +69,10 @@ public static class GatewayHost
         settings.ConfigureLogging?.Invoke(builder.Logging);
 
         var services = builder.Services;
+
+        // Kestrel binds its endpoints from "Kestrel" but not its limits: without this, Kestrel:Limits:* (the body size
+        // limit, say) would be silently ignored.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(settings.Protocols);
         services.AddOptions<ConfigFileOptions>()

@@ -119,6 +119,34 @@ public sealed class UpstreamErrorTests
         Assert.DoesNotContain(GatewayFixture.UpstreamSecret, body!.ToJsonString(), StringComparison.Ordinal);
     }
 
+    /// <summary>A passthrough streams the body on unread; one over the limit is still refused as too large, in Google's shape.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task GeminiPassthrough_BodyOverTheLimit_Is413SayingSo(bool declaresItsLength)
+    {
+        await using var gateway = await GatewayFixture.StartAsync(args: ["--Kestrel:Limits:MaxRequestBodySize=2000"]);
+        var text = new string('a', 4000);
+        var json = System.Text.Encoding.UTF8.GetBytes($$"""{"contents":[{"parts":[{"text":"{{text}}"}]}]}""");
+        HttpContent content = declaresItsLength ? new ByteArrayContent(json) : new StreamContent(new MemoryStream(json));
+        content.Headers.ContentType = new("application/json");
+        if (!declaresItsLength)
+        {
+            content.Headers.ContentLength = null; // sent chunked: the limit is only met while the body is copied
+        }
+
+        using var response = await gateway.CreateClient().PostAsync("/v1beta/models/gemini-3.1-pro-preview:generateContent", content, TestContext.Current.CancellationToken);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        HttpHelpers.AssertGoogleError(body, 413, "INVALID_ARGUMENT");
+        Assert.Contains("larger than", body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        if (declaresItsLength)
+        {
+            Assert.Empty(gateway.Upstream.Received);
+        }
+    }
+
     [Fact]
     public async Task UpstreamUnreachable_Returns502InTheClientsProtocol()
     {

@@ -1,6 +1,7 @@
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MixProxy.Proxy;
 
@@ -31,6 +32,17 @@ internal sealed class ForwardingErrorMiddleware(RequestDelegate next, ILogger<Fo
             RateLimiting.RateLimitHeaders.ApplyRetryAfter(context.Response.Headers, comeback);
         }
 
-        return ClientErrors.WriteAsync(context, request.Api, new ClientError(status, $"The upstream for model '{request.Request.Model}' could not be reached ({error.Error})."));
+        var model = request.Request.Model;
+        var message = error.Error switch
+        {
+            // The client's side of the copy: its body broke off or ran past the size limit (Kestrel's status says which).
+            ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled => status == 413
+                ? "The request body is larger than this gateway accepts."
+                : "The request body could not be read to the end.",
+            ForwarderError.RequestTimedOut => $"The upstream for model '{model}' did not answer in time.",
+            ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination => $"The upstream for model '{model}' broke off its answer.",
+            _ => $"The upstream for model '{model}' could not be reached.",
+        };
+        return ClientErrors.WriteAsync(context, request.Api, new ClientError(status, message));
     }
 }
