@@ -67,6 +67,26 @@ public sealed class AuthAndRoutingTests
         Assert.Empty(gateway.Upstream.Received);
     }
 
+    /// <summary>One request, one credential: which of two keys would count is not the gateway's to guess.</summary>
+    [Theory]
+    [InlineData("x-goog-api-key", null)]
+    [InlineData(null, "?key=")]
+    public async Task TwoDifferentKeysInOneRequest_Are400InTheClientsProtocol_AndTheSameKeyTwiceIsFine(string? header, string? query)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+        string Path(string key) => "/v1beta/models/gemini-3.1-pro-preview:generateContent" + (query is null ? string.Empty : query + key);
+        (string, string)[] Headers(string key) => header is null ? [] : [(header, key)];
+
+        var (status, body, _) = await client.PostJsonAsync(Path(GatewayFixture.RestrictedKey), Generate, Headers(GatewayFixture.RestrictedKey));
+        var (same, _, _) = await client.PostJsonAsync(Path(GatewayFixture.ClientKey), Generate, Headers(GatewayFixture.ClientKey));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        HttpHelpers.AssertGoogleError(body, 400, "INVALID_ARGUMENT");
+        Assert.Equal(HttpStatusCode.OK, same);
+        Assert.Single(gateway.Upstream.Received);
+    }
+
     [Fact]
     public async Task ModelNamedTwice_ARestrictedKeyCannotSmuggleAnotherModel_400AndNoUpstreamCall()
     {

@@ -9,11 +9,10 @@ internal sealed class ClientAuthenticationMiddleware(RequestDelegate next, Proto
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
-        var presented = ClientKeyAuthenticator.ReadPresentedKey(request.Head, protocols);
-        if (ClientKeyAuthenticator.Authenticate(presented, request.Config) is not { } key)
+        var (key, refusal) = ClientKeyAuthenticator.Authenticate(request.Head, protocols, request.Config);
+        if (key is null)
         {
-            var message = presented is null ? $"Missing API key: send it as {protocols.DescribeClientCredentials()}." : "Invalid API key.";
-            return ClientErrors.WriteAsync(context, request.Api, new ClientError(401, message, Kind: ClientErrorKind.InvalidKey));
+            return ClientErrors.WriteAsync(context, request.Api, refusal!);
         }
 
         request.Key = key;

@@ -9,17 +9,38 @@ namespace MixProxy.Auth;
 /// </summary>
 internal static class ClientKeyAuthenticator
 {
-    public static string? ReadPresentedKey(IRequestHead head, ProtocolRegistry protocols)
+    /// <summary>
+    /// The client's key for this request, or the error it gets: none presented or an unknown one (401), or two
+    /// different ones in two places (400: one request, one credential, as RFC 6750 §2 has it; which one would count
+    /// is not for the gateway to guess).
+    /// </summary>
+    public static (ClientKey? Key, ClientError? Error) Authenticate(IRequestHead head, ProtocolRegistry protocols, GatewaySnapshot config)
     {
+        string? presented = null;
         foreach (var source in protocols.ClientCredentialSources)
         {
-            if (source.Read(head) is { } key)
+            if (source.Read(head) is not { } key)
             {
-                return key;
+                continue;
+            }
+
+            if (presented is null)
+            {
+                presented = key;
+            }
+            else if (!string.Equals(presented, key, StringComparison.Ordinal))
+            {
+                return (null, new ClientError(400, $"The request carries two different API keys; send one, as {protocols.DescribeClientCredentials()}."));
             }
         }
 
-        return null;
+        if (Authenticate(presented, config) is { } known)
+        {
+            return (known, null);
+        }
+
+        var message = presented is null ? $"Missing API key: send it as {protocols.DescribeClientCredentials()}." : "Invalid API key.";
+        return (null, new ClientError(401, message, Kind: ClientErrorKind.InvalidKey));
     }
 
     /// <summary>The configured key for a presented secret, or null when none was presented or it is unknown.</summary>

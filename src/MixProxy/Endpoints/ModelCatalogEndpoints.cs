@@ -62,9 +62,10 @@ internal static class ModelCatalogEndpoints
         var config = context.RequestServices.GetRequiredService<GatewayConfigStore>().Current;
         var head = new HttpRequestHead(context.Request);
         var api = protocols.ClientApiFor(head, candidates);
-        if (ClientKeyAuthenticator.Authenticate(ClientKeyAuthenticator.ReadPresentedKey(head, protocols), config) is not { } key)
+        var (key, refusal) = ClientKeyAuthenticator.Authenticate(head, protocols, config);
+        if (key is null)
         {
-            await ClientErrors.WriteAsync(context, api, new ClientError(401, "Missing or invalid API key.", Kind: ClientErrorKind.InvalidKey)).ConfigureAwait(false);
+            await ClientErrors.WriteAsync(context, api, refusal!).ConfigureAwait(false);
             return;
         }
 
