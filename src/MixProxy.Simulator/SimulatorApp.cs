@@ -13,11 +13,16 @@ namespace MixProxy.Simulator;
 
 /// <summary>
 /// A small upstream that answers like the provider page's backend: Gemini <c>generateContent</c> /
-/// <c>streamGenerateContent</c> (SSE framed as Google frames it, or a streamed JSON array) and OpenAI
-/// Chat Completions, with settable latency, pace and injected errors.
+/// <c>streamGenerateContent</c> (SSE framed as Google frames it, or a streamed JSON array), OpenAI
+/// Chat Completions and the OpenAI Responses API, with settable latency, pace and injected errors.
 /// </summary>
-public static class SimulatorApp
+public static partial class SimulatorApp
 {
+    /// <summary>The arguments of every function call the simulated model makes (it calls the first tool offered).</summary>
+    private const string ToolCallArguments = """{"query":"weather in Paris"}""";
+
+    private const string OpenAIInvalidKey = """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""";
+
     /// <summary>Builds (does not start) a simulator listening on <paramref name="url"/>, e.g. <c>http://127.0.0.1:0</c>.</summary>
     public static WebApplication Build(string url, SimulatorOptions options, SimulatorState? state = null)
     {
@@ -31,6 +36,8 @@ public static class SimulatorApp
         var app = builder.Build();
         app.MapPost("/{version}/models/{action}", (HttpContext c, string version, string action, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleGeminiAsync(c, version, action, o, s)));
         app.MapPost("/v1/chat/completions", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleChatAsync(c, o, s)));
+        app.MapPost("/v1/responses", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleResponsesAsync(c, o, s)));
+        app.MapGet("/v1/responses/{responseId}", (HttpContext c, string responseId, SimulatorOptions o, SimulatorState s) => GetStoredResponseAsync(c, responseId, o, s));
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/{version}/models", (HttpContext c, SimulatorOptions o, SimulatorState s) => ListModelsAsync(c, o, s));
         return app;
@@ -190,7 +197,7 @@ public static class SimulatorApp
         var body = await RecordAsync(context, state).ConfigureAwait(false);
         if (!Authorized(context, options, allowQueryKey: false))
         {
-            await WriteJsonAsync(context, 401, """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""").ConfigureAwait(false);
+            await WriteJsonAsync(context, 401, OpenAIInvalidKey).ConfigureAwait(false);
             return;
         }
 
@@ -301,7 +308,6 @@ public static class SimulatorApp
 
     private static async Task ReplyWithToolCallAsync(HttpContext context, JsonNode request, string id, long created, string model, string toolName, int promptTokens, SimulatorOptions options)
     {
-        const string Arguments = """{"query":"weather in Paris"}""";
         var callId = "call_sim" + RandomNumberGenerator.GetHexString(8, lowercase: true);
         var usage = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = 7, ["total_tokens"] = promptTokens + 7 };
         if (request["stream"]?.GetValue<bool>() != true)
@@ -319,7 +325,7 @@ public static class SimulatorApp
                     {
                         ["role"] = "assistant",
                         ["content"] = null,
-                        ["tool_calls"] = new JsonArray(new JsonObject { ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = toolName, ["arguments"] = Arguments } }),
+                        ["tool_calls"] = new JsonArray(new JsonObject { ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = toolName, ["arguments"] = ToolCallArguments } }),
                     },
                     ["finish_reason"] = "tool_calls",
                 }),
@@ -346,12 +352,12 @@ public static class SimulatorApp
                 ? new JsonObject { ["index"] = 0, ["function"] = function }
                 : new JsonObject { ["index"] = 0, ["id"] = callIdentifier, ["type"] = "function", ["function"] = function }),
         };
-        var half = Arguments.Length / 2;
+        var half = ToolCallArguments.Length / 2;
         await WriteEventAsync(context, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = null }, null).ToJsonString()).ConfigureAwait(false);
         await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["name"] = toolName, ["arguments"] = string.Empty }, callId), null).ToJsonString()).ConfigureAwait(false);
         await Task.Delay(options.ChunkInterval, context.RequestAborted).ConfigureAwait(false);
-        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = Arguments[..half] }, null), null).ToJsonString()).ConfigureAwait(false);
-        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = Arguments[half..] }, null), null).ToJsonString()).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = ToolCallArguments[..half] }, null), null).ToJsonString()).ConfigureAwait(false);
+        await WriteEventAsync(context, Chunk(Fragment(new JsonObject { ["arguments"] = ToolCallArguments[half..] }, null), null).ToJsonString()).ConfigureAwait(false);
         await WriteEventAsync(context, Chunk(new JsonObject(), "tool_calls").ToJsonString()).ConfigureAwait(false);
         if (request["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
         {
@@ -367,7 +373,11 @@ public static class SimulatorApp
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task<bool> TryScriptedAsync(HttpContext context, SimulatorState state)
+    /// <summary>
+    /// Sends the next scripted reply, if any. With <paramref name="namedEvents"/> (the Responses stream) an event whose
+    /// data is a JSON object with a <c>type</c> is preceded by <c>event: &lt;type&gt;</c>.
+    /// </summary>
+    private static async Task<bool> TryScriptedAsync(HttpContext context, SimulatorState state, bool namedEvents = false)
     {
         if (!state.TryDequeue(out var reply))
         {
@@ -404,7 +414,8 @@ public static class SimulatorApp
             }
 
             first = false;
-            await context.Response.WriteAsync("data: " + data + reply.EventDelimiter, context.RequestAborted).ConfigureAwait(false);
+            var name = namedEvents && EventType(data) is { } type ? "event: " + type + LineEnding(reply.EventDelimiter) : string.Empty;
+            await context.Response.WriteAsync(name + "data: " + data + reply.EventDelimiter, context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
 
@@ -422,6 +433,22 @@ public static class SimulatorApp
 
         return true;
     }
+
+    /// <summary>The <c>type</c> of an event's JSON object; null for anything else (a test may script malformed data on purpose).</summary>
+    private static string? EventType(string data)
+    {
+        try
+        {
+            return JsonNode.Parse(data) is JsonObject o && o["type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string LineEnding(string delimiter) =>
+        delimiter.StartsWith("\r\n", StringComparison.Ordinal) ? "\r\n" : delimiter.StartsWith('\r') ? "\r" : "\n";
 
     private static async Task<bool> TryInjectedErrorAsync(HttpContext context, SimulatorOptions options, bool gemini)
     {
@@ -490,8 +517,8 @@ public static class SimulatorApp
     private static string GoogleError(int code, string message, string status) =>
         new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["status"] = status } }.ToJsonString();
 
-    private static string OpenAIError(string message) =>
-        new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = null, ["code"] = null } }.ToJsonString();
+    private static string OpenAIError(string message, string? param = null, string? code = null) =>
+        new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = param, ["code"] = code } }.ToJsonString();
 
     private static string LastText(JsonArray contents)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 
 namespace MixProxy.Simulator;
 
@@ -7,7 +8,8 @@ public sealed record RecordedRequest(string Method, string Path, string Query, I
 
 /// <summary>
 /// A reply a test wants the next request to get, verbatim: a JSON body, or SSE <c>data:</c> payloads
-/// sent one by one with <see cref="EventInterval"/> between them.
+/// sent one by one with <see cref="EventInterval"/> between them. On the Responses endpoint a payload that is a JSON
+/// object with a <c>type</c> also gets the <c>event:</c> line naming it, as OpenAI frames that stream.
 /// </summary>
 public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n")
 {
@@ -29,11 +31,17 @@ public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadO
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }
 
-/// <summary>Recorded traffic and scripted replies; one per simulator instance.</summary>
+/// <summary>A response the Responses endpoint kept (<c>store</c>): its JSON, and the conversation items up to and including its output.</summary>
+internal sealed record StoredResponse(string Json, string Conversation);
+
+/// <summary>Recorded traffic, scripted replies and stored Responses API responses; one per simulator instance.</summary>
 public sealed class SimulatorState
 {
     private readonly ConcurrentQueue<ScriptedReply> _script = new();
     private readonly ConcurrentQueue<RecordedRequest> _received = new();
+
+    // Kept for the simulator's lifetime, never evicted: a load run that should not grow it sends store:false.
+    private readonly ConcurrentDictionary<string, StoredResponse> _responses = new(StringComparer.Ordinal);
 
     private int _aborted;
 
@@ -41,6 +49,9 @@ public sealed class SimulatorState
 
     /// <summary>Responses the simulator stopped because the caller went away (the gateway cancelled its upstream call).</summary>
     public int Aborted => Volatile.Read(ref _aborted);
+
+    /// <summary>The ids of the Responses API responses kept so far (what <c>previous_response_id</c> can name).</summary>
+    public IReadOnlyCollection<string> StoredResponseIds => _responses.Keys.ToArray();
 
     internal void RecordAbort() => Interlocked.Increment(ref _aborted);
 
@@ -50,9 +61,14 @@ public sealed class SimulatorState
     {
         _script.Clear();
         _received.Clear();
+        _responses.Clear();
     }
 
     internal bool TryDequeue(out ScriptedReply reply) => _script.TryDequeue(out reply!);
 
     internal void Record(RecordedRequest request) => _received.Enqueue(request);
+
+    internal void Store(string id, StoredResponse response) => _responses[id] = response;
+
+    internal bool TryGetStored(string id, [MaybeNullWhen(false)] out StoredResponse response) => _responses.TryGetValue(id, out response);
 }
