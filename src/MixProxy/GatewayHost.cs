@@ -9,6 +9,7 @@ using MixProxy.Endpoints;
 using MixProxy.Proxy;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
+using MixProxy.State;
 using MixProxy.Telemetry;
 using MixProxy.Upstreams;
 using MixProxy.Translation.Protocols;
@@ -167,6 +168,7 @@ public static class GatewayHost
         app.MapHealth();
         app.MapUpstreamStatus(IsOperator);
         app.MapModelCatalog(protocols);
+        app.MapStoredResults(protocols);
         app.MapReverseProxy(proxy =>
         {
             // One middleware per job, in this order; each fills its part of the request's GatewayRequest.
@@ -202,6 +204,10 @@ public static class GatewayHost
         services.AddSingleton<InMemoryLimiterStore>();
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<ThoughtSignatureCache>();
+        services.AddOptions<StoredResultOptions>().BindConfiguration(StoredResultOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoredResultOptions>, StoredResultOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<StoredResultOptions>>().Value);
+        services.AddSingleton<StoredResultStore>();
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var options = sp.GetRequiredService<RateLimitingOptions>();

@@ -33,7 +33,10 @@ public sealed partial class ArchitectureTests
     {
         // Guards the test below against passing vacuously.
         Assert.Equal(
-            ["MixProxy.Translation.Gemini", "MixProxy.Translation.GeminiToOpenAIChat", "MixProxy.Translation.OpenAIChat", "MixProxy.Translation.OpenAIChatToGemini"],
+            [
+                "MixProxy.Translation.Gemini", "MixProxy.Translation.GeminiToOpenAIChat", "MixProxy.Translation.OpenAIChat", "MixProxy.Translation.OpenAIChatToGemini",
+                "MixProxy.Translation.OpenAIResponses", "MixProxy.Translation.OpenAIResponsesToGemini", "MixProxy.Translation.OpenAIResponsesToOpenAIChat",
+            ],
             ProtocolNamespaces());
     }
 

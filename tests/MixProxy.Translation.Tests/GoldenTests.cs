@@ -242,10 +242,40 @@ public sealed class GoldenTests
             return;
         }
 
+        if (clientProtocol == "OpenAIResponses")
+        {
+            AssertResponsesEventFraming(actualText);
+            return;
+        }
+
         var endsWithError = actual.Count > 0 && actual[^1].StartsWith("{\"error\"", StringComparison.Ordinal);
         Assert.Equal(endsWithError ? 0 : 1, actual.Count(e => e == "[DONE]"));
         Assert.True(!actual.Contains("[DONE]") || actual[^1] == "[DONE]");
         Assert.True(actual.Where(e => e != "[DONE]").Select(e => JsonNode.Parse(e)!["id"]?.GetValue<string>()).Where(id => id is not null).Distinct().Count() <= 1, "chunk ids change within one stream");
+    }
+
+    /// <summary>
+    /// A Responses stream names every event twice (its <c>event:</c> line and its <c>type</c>), numbers them from 0 with
+    /// no gap, has no <c>[DONE]</c>, and ends with exactly one terminal event carrying the whole response.
+    /// </summary>
+    private static void AssertResponsesEventFraming(string actualText)
+    {
+        Assert.DoesNotContain("[DONE]", actualText, StringComparison.Ordinal);
+        var events = actualText.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < events.Length; i++)
+        {
+            var lines = events[i].Split('\n');
+            Assert.Equal(2, lines.Length);
+            Assert.StartsWith("event: ", lines[0], StringComparison.Ordinal);
+            Assert.StartsWith("data: ", lines[1], StringComparison.Ordinal);
+            var data = JsonNode.Parse(lines[1]["data: ".Length..])!;
+            Assert.Equal(lines[0]["event: ".Length..], data["type"]!.GetValue<string>());
+            Assert.Equal(i, data["sequence_number"]!.GetValue<int>());
+        }
+
+        var terminal = events.Count(e => e.StartsWith("event: response.completed", StringComparison.Ordinal) || e.StartsWith("event: response.incomplete", StringComparison.Ordinal) || e.StartsWith("event: response.failed", StringComparison.Ordinal));
+        Assert.Equal(1, terminal);
+        Assert.True(events[^1].StartsWith("event: response.completed", StringComparison.Ordinal) || events[^1].StartsWith("event: response.incomplete", StringComparison.Ordinal) || events[^1].StartsWith("event: response.failed", StringComparison.Ordinal), "the terminal event is last");
     }
 
     private static void AssertErrorReply(JsonNode expected, TranslatedError actual)

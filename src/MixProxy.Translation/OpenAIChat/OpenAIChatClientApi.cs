@@ -105,7 +105,12 @@ public sealed class OpenAIChatClientApi : ClientApi
         return OpenAIChatErrors.Body(refusal.Message, type, refusal.Param, code);
     }
 
-    protected override void WriteModelList(Utf8JsonWriter writer, IEnumerable<string> models)
+    protected override void WriteModelList(Utf8JsonWriter writer, IEnumerable<string> models) => WriteOpenAIModelList(writer, models);
+
+    protected override void WriteModel(Utf8JsonWriter writer, string model) => WriteOpenAIModel(writer, model);
+
+    /// <summary>OpenAI's model list, which its other APIs (Responses) share.</summary>
+    internal static void WriteOpenAIModelList(Utf8JsonWriter writer, IEnumerable<string> models)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(models);
@@ -115,14 +120,14 @@ public sealed class OpenAIChatClientApi : ClientApi
         writer.WriteStartArray();
         foreach (var model in models)
         {
-            WriteModel(writer, model);
+            WriteOpenAIModel(writer, model);
         }
 
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
-    protected override void WriteModel(Utf8JsonWriter writer, string model)
+    internal static void WriteOpenAIModel(Utf8JsonWriter writer, string model)
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();

@@ -34,6 +34,9 @@ public abstract class ClientApi
     /// </summary>
     public abstract ModelCatalog Catalog { get; }
 
+    /// <summary>The operations on results the gateway stored for its clients; null when the API stores none.</summary>
+    public virtual StoredResultApi? StoredResults => null;
+
     /// <summary>
     /// Whether a request outside its routes (a model listing, an unknown path) looks like one of its clients', so the
     /// answer comes in a shape that client reads. The registry's first API answers those nobody claims.

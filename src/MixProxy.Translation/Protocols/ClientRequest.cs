@@ -22,6 +22,19 @@ public class ClientRequest
     /// <summary>The output cap the request sets; null when it sets none (or its body was not read).</summary>
     public long? MaxOutputTokens { get; init; }
 
+    /// <summary>
+    /// The id of a result the gateway stored that this request continues (the Responses API's
+    /// <c>previous_response_id</c>): the host loads it for exchanges that use stored results
+    /// (<see cref="Exchange.UsesStoredResults"/>) and hands it over in <see cref="ExchangeSettings.PriorResult"/>.
+    /// </summary>
+    public string? PriorResultId { get; init; }
+
+    /// <summary>
+    /// Whether the answer may be replayed from the response cache. Not when answering creates something the client
+    /// can name later (a stored response with its own id): a replay would hand out that id again without storing.
+    /// </summary>
+    public bool Cacheable { get; init; } = true;
+
     /// <summary>The body's size in bytes (declared when it was not read): the admission estimate of the input.</summary>
     public long BodyBytes { get; init; }
 

@@ -28,6 +28,12 @@ public abstract class Exchange(ClientApi client, WireProtocol upstream)
     public virtual IReadOnlyList<string> SignaturesToRecall(ClientRequest request) => [];
 
     /// <summary>
+    /// Whether the exchange itself keeps the results the client asks to store and continues them
+    /// (<see cref="ClientRequest.PriorResultId"/>); a passthrough leaves that to the upstream, which stores its own.
+    /// </summary>
+    public virtual bool UsesStoredResults => false;
+
+    /// <summary>
     /// Prepares the upstream request. Throws <see cref="TranslationException"/> when the request cannot be served
     /// on this upstream (bad input: 400; an operation the upstream lacks: 501).
     /// </summary>
@@ -63,6 +69,12 @@ public readonly record struct ExchangeSettings
     /// need not recall any.
     /// </summary>
     public bool ReplaySignatures { get; init; } = true;
+
+    /// <summary>
+    /// The stored result <see cref="ClientRequest.PriorResultId"/> names, as the host found it under the client's key;
+    /// null when the request names none or none was found (the exchange then refuses the request).
+    /// </summary>
+    public StoredResult? PriorResult { get; init; }
 }
 
 /// <summary>The upstream side of a request: what replaces the client's body, path and query; null keeps the client's.</summary>

@@ -7,9 +7,21 @@ namespace MixProxy.Translation.Protocols;
 /// side decided (the model the client asked for, whether it streams, what Google Search may cite). Whatever the
 /// response side learns goes into <see cref="Outcome"/>.
 /// </summary>
-public abstract class ExchangeCall(UpstreamRequest request)
+public abstract class ExchangeCall
 {
-    private UpstreamRequest? _request = request;
+    private UpstreamRequest? _request;
+
+    protected ExchangeCall(UpstreamRequest request)
+        : this(request, new ExchangeOutcome())
+    {
+    }
+
+    /// <summary>A call that reports into another call's outcome: one exchange built on another (a bridge) shares it.</summary>
+    protected ExchangeCall(UpstreamRequest request, ExchangeOutcome outcome)
+    {
+        _request = request;
+        Outcome = outcome ?? throw new ArgumentNullException(nameof(outcome));
+    }
 
     /// <summary>What the upstream gets instead of the client's body, path and query.</summary>
     public UpstreamRequest Request => _request ?? throw new InvalidOperationException("The upstream request was sent and released.");
@@ -17,7 +29,7 @@ public abstract class ExchangeCall(UpstreamRequest request)
     /// <summary>Lets go of the upstream request (its body can be megabytes) once it is sent; the response side needs none of it.</summary>
     public void ReleaseRequest() => _request = null;
 
-    public ExchangeOutcome Outcome { get; } = new();
+    public ExchangeOutcome Outcome { get; }
 
     /// <summary>Whether upstream errors are restated (their body must then be read whole) or passed through as they are.</summary>
     public abstract bool RestatesErrors { get; }

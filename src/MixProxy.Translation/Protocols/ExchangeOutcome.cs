@@ -24,6 +24,34 @@ public sealed class ExchangeOutcome
 
     public bool HasIssuedSignatures => _issuedSignatures is { Items.Count: > 0 };
 
+    /// <summary>
+    /// The result to keep for the client (it asked to store it), set once the answer is complete; the host stores it
+    /// under the client's key when the response is over.
+    /// </summary>
+    public StoredResult? ResultToStore { get; set; }
+
+    /// <summary>
+    /// The host's way to store <see cref="ResultToStore"/> before the client reads the end of the answer: a client that
+    /// continues a response as soon as it has it must find it stored. A stream awaits it before handing out the event
+    /// that completes the answer; null where the host keeps results once the response is over.
+    /// </summary>
+    public Func<StoredResult, Task>? ResultKeeper { get; set; }
+
+    /// <summary><see cref="ResultToStore"/> went to <see cref="ResultKeeper"/> already.</summary>
+    public bool ResultKept { get; set; }
+
+    /// <summary>Hands <see cref="ResultToStore"/> to <see cref="ResultKeeper"/>, once; done at once when there is nothing to keep.</summary>
+    public Task KeepResultAsync()
+    {
+        if (ResultToStore is not { } result || ResultKept || ResultKeeper is not { } keeper)
+        {
+            return Task.CompletedTask;
+        }
+
+        ResultKept = true;
+        return keeper(result);
+    }
+
     /// <summary>Time spent in a stream's event translator, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
     public long TranslationTicks { get; set; }
 

@@ -2,6 +2,9 @@ using MixProxy.Translation.Gemini;
 using MixProxy.Translation.GeminiToOpenAIChat;
 using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.OpenAIChatToGemini;
+using MixProxy.Translation.OpenAIResponses;
+using MixProxy.Translation.OpenAIResponsesToGemini;
+using MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 
 namespace MixProxy.Translation.Protocols;
 
@@ -12,10 +15,16 @@ namespace MixProxy.Translation.Protocols;
 /// </summary>
 public sealed class ProtocolRegistry
 {
-    /// <summary>What MixProxy ships: OpenAI Chat Completions and Gemini, each way and passed through.</summary>
+    /// <summary>
+    /// What MixProxy ships: OpenAI Chat Completions and Gemini, each way and passed through; the OpenAI Responses API
+    /// on Gemini and Chat Completions upstreams, and passed through.
+    /// </summary>
     public static ProtocolRegistry Default { get; } = new(
-        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance],
-        [new OpenAIChatPassthroughExchange(), new GeminiPassthroughExchange(), new OpenAIChatToGeminiExchange(), new GeminiToOpenAIChatExchange()],
+        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance, OpenAIResponsesClientApi.Instance],
+        [
+            new OpenAIChatPassthroughExchange(), new GeminiPassthroughExchange(), new OpenAIChatToGeminiExchange(), new GeminiToOpenAIChatExchange(),
+            new OpenAIResponsesPassthroughExchange(), new OpenAIResponsesToGeminiExchange(), new OpenAIResponsesToOpenAIChatExchange(),
+        ],
         new Dictionary<string, CredentialSource>(StringComparer.Ordinal)
         {
             ["Bearer"] = CredentialSource.BearerToken,

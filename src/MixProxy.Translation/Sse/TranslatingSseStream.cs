@@ -115,6 +115,9 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             _outcome.TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _outcome.TranslatedBytes += _pending.WrittenCount;
             _outcome.Faulted = _translator.Faulted || _outcome.TranslationFault is not null || _outcome.UpstreamFault is not null;
+
+            // A result the answer completed is stored before the client reads the event that completes it.
+            await _outcome.KeepResultAsync().ConfigureAwait(false);
         }
     }
 

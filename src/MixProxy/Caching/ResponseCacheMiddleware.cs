@@ -20,7 +20,8 @@ internal sealed class ResponseCacheMiddleware(RequestDelegate next, ResponseCach
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetGatewayRequest();
-        return request.WantsCache ? LookUpAsync(context, request) : next(context);
+        // A request whose answer creates something the client can name later (a stored response) is not replayed.
+        return request.WantsCache && request.Request.Cacheable ? LookUpAsync(context, request) : next(context);
     }
 
     private async Task LookUpAsync(HttpContext context, GatewayRequest request)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MixProxy.Caching;
+using MixProxy.State;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
 
@@ -8,10 +9,12 @@ namespace MixProxy.Proxy;
 /// <summary>
 /// Begins the request's exchange: restores the thought signatures the client dropped from the gateway's memory and
 /// prepares the upstream request (translated, rewritten or untouched; bad input is a 400 here, before anything is
-/// charged). Once the response is over it remembers the signatures the upstream issued and logs a stream translation
-/// that failed inside the gateway or a stream whose upstream broke off.
+/// charged). A request that continues a result the gateway stored (<see cref="ClientRequest.PriorResultId"/>) gets it
+/// from the store first, under the client's key. Once the response is over it remembers the signatures the upstream
+/// issued, stores the result the client asked to keep, and logs a stream translation that failed inside the gateway or
+/// a stream whose upstream broke off.
 /// </summary>
-internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureCache signatures, GatewayMetrics metrics, TimeProvider time, ILogger<ExchangeMiddleware> logger)
+internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureCache signatures, StoredResultStore stored, GatewayMetrics metrics, TimeProvider time, ILogger<ExchangeMiddleware> logger)
     : IRequestCompletion
 {
     private static readonly KeyValuePair<string, object?> RequestDirection = new("mixproxy.translation.direction", "request");
@@ -22,16 +25,31 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
 
         // Signatures the client dropped (SDKs that rebuild the history from their own types) come from the cache.
         var unsigned = request.Exchange.SignaturesToRecall(request.Request);
-        return unsigned.Count == 0 ? BeginAsync(context, request, known: null) : RecallThenBeginAsync(context, request, unsigned);
+        var continues = request.Request.PriorResultId is not null && request.Exchange.UsesStoredResults;
+        return unsigned.Count == 0 && !continues ? BeginAsync(context, request, known: null, prior: null) : LoadThenBeginAsync(context, request, unsigned, continues);
     }
 
-    private async Task RecallThenBeginAsync(HttpContext context, GatewayRequest request, IReadOnlyList<string> unsigned)
+    private async Task LoadThenBeginAsync(HttpContext context, GatewayRequest request, IReadOnlyList<string> unsigned, bool continues)
     {
-        var known = await signatures.RecallAsync(request.Key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
-        await BeginAsync(context, request, known).ConfigureAwait(false);
+        StoredResult? prior = null;
+        if (continues)
+        {
+            var read = await stored.FindAsync(request.Key.Hash, request.Request.PriorResultId!, context.RequestAborted).ConfigureAwait(false);
+            if (read.Failed)
+            {
+                // "Not found" would send the client off to start its conversation again: this is a retry later.
+                await ClientErrors.WriteAsync(context, request.Api, new ClientError(503, "The stored conversation this request continues cannot be read right now; try again shortly.")).ConfigureAwait(false);
+                return;
+            }
+
+            prior = read.Result;
+        }
+
+        var known = unsigned.Count == 0 ? null : await signatures.RecallAsync(request.Key.Hash, unsigned, context.RequestAborted).ConfigureAwait(false);
+        await BeginAsync(context, request, known, prior).ConfigureAwait(false);
     }
 
-    private Task BeginAsync(HttpContext context, GatewayRequest request, ThoughtSignatureBag? known)
+    private Task BeginAsync(HttpContext context, GatewayRequest request, ThoughtSignatureBag? known, StoredResult? prior)
     {
         var exchange = request.Exchange;
         var client = request.Request;
@@ -41,6 +59,7 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
             Created = time.GetUtcNow().ToUnixTimeSeconds(),
             OutputText = request.Route.OutputText,
             KnownSignatures = known,
+            PriorResult = prior,
         };
 
         ExchangeCall call;
@@ -86,6 +105,14 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
 
         // Signatures a fallback's endpoint issued are not remembered: recalled into the next turn, they would go to the
         // model's own endpoint, which refuses another endpoint's signatures.
-        return outcome.HasIssuedSignatures && !request.Attempts.OnFallback ? signatures.RememberAsync(request.Key.Hash, outcome.IssuedSignatures) : Task.CompletedTask;
+        var remembering = outcome.HasIssuedSignatures && !request.Attempts.OnFallback ? signatures.RememberAsync(request.Key.Hash, outcome.IssuedSignatures) : Task.CompletedTask;
+        // A result is stored before its answer ends (ResponseTranslationTransform); one that was not is stored now.
+        return outcome.ResultToStore is { } result && !outcome.ResultKept ? StoreAfterAsync(remembering, request.Key.Hash, result) : remembering;
+    }
+
+    private async Task StoreAfterAsync(Task remembering, string keyHash, StoredResult result)
+    {
+        await remembering.ConfigureAwait(false);
+        await stored.SaveAsync(keyHash, result).ConfigureAwait(false);
     }
 }

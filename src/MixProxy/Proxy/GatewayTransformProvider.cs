@@ -1,4 +1,5 @@
 using MixProxy.Caching;
+using MixProxy.State;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
 using MixProxy.Upstreams;
@@ -14,7 +15,7 @@ namespace MixProxy.Proxy;
 /// client noted, the response recorded for the cache. They act on the request's <see cref="GatewayRequest"/>, so they
 /// never parse the request again.
 /// </summary>
-internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, GatewayMetrics metrics, UpstreamRouter router, ILoggerFactory loggers) : ITransformProvider
+internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, StoredResultStore stored, GatewayMetrics metrics, UpstreamRouter router, ILoggerFactory loggers) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -38,7 +39,7 @@ internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, Respo
 
         context.ResponseTransforms.Add(new UpstreamResponseObserver(metrics));
         context.ResponseTransforms.Add(new UpstreamAttemptTransform(router));
-        context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, loggers.CreateLogger<ResponseTranslationTransform>()));
+        context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, stored, loggers.CreateLogger<ResponseTranslationTransform>()));
         context.ResponseTransforms.Add(new FirstChunkObserver());
         context.ResponseTransforms.Add(new CacheRecordingTransform(cache));
     }

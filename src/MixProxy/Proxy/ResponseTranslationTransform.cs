@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using MixProxy.State;
 using MixProxy.Telemetry;
 using MixProxy.Translation.Protocols;
 using Yarp.ReverseProxy.Transforms;
@@ -15,7 +16,7 @@ namespace MixProxy.Proxy;
 /// client's protocol; anything else the exchange throws is a gateway bug, logged, and a 500 in the client's protocol
 /// (YARP would otherwise report it as an unreachable upstream).
 /// </summary>
-internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogger<ResponseTranslationTransform> logger) : ResponseTransform
+internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, StoredResultStore stored, ILogger<ResponseTranslationTransform> logger) : ResponseTransform
 {
     // Upstream bodies the gateway must read whole (non-streaming responses, errors) are capped: a runaway
     // upstream must not exhaust the gateway's memory.
@@ -74,6 +75,9 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
                 return;
             }
 
+            // A result the client asked to keep is stored before the client has the whole answer: it may continue it at once.
+            var keyHash = request.Key.Hash;
+            call.Outcome.ResultKeeper = result => stored.SaveAsync(keyHash, result);
             if (request.Stream)
             {
                 var inner = await upstream.Content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
@@ -104,6 +108,7 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, ILogg
                 metrics.TranslationBytes.Record(output.WrittenCount, ResponseDirection);
             }
 
+            await call.Outcome.KeepResultAsync().ConfigureAwait(false);
             Replace(context, written is null ? original : output.WrittenMemory, written ?? upstreamContentType ?? "application/json");
         }
         catch (UpstreamResponseException e)

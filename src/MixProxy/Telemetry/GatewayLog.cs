@@ -53,6 +53,9 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Thought-signature cache {Operation} failed ({Reason}).")]
     public static partial void SignatureCacheFailed(ILogger logger, string operation, string reason);
 
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Stored results {Operation} failed ({Reason}).")]
+    public static partial void StoredResultsFailed(ILogger logger, string operation, string reason);
+
     // 500-599: upstream health, retries and fallbacks.
     [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Upstream {Destination} is out of rotation ({Reason}, status {Status}) for {Seconds} s.")]
     public static partial void DestinationCooledDown(ILogger logger, string destination, CooldownReason reason, int status, double seconds);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.Tests.Protocols;
@@ -24,6 +25,9 @@ public static class ExchangeHarness
         ["gemini-to-openai-chat"] = (GeminiClientApi.Instance, OpenAIChatVocabulary.Protocol),
         ["openai-chat-passthrough"] = (OpenAIChatClientApi.Instance, OpenAIChatVocabulary.Protocol),
         ["gemini-passthrough"] = (GeminiClientApi.Instance, GeminiVocabulary.Protocol),
+        ["openai-responses-to-gemini"] = (OpenAIResponsesClientApi.Instance, GeminiVocabulary.Protocol),
+        ["openai-responses-to-openai-chat"] = (OpenAIResponsesClientApi.Instance, OpenAIChatVocabulary.Protocol),
+        ["openai-responses-passthrough"] = (OpenAIResponsesClientApi.Instance, OpenAIResponsesVocabulary.Protocol),
     };
 
     public static Exchange ExchangeFor(string pair)
@@ -61,6 +65,8 @@ public static class ExchangeHarness
     public static ClientRequest MinimalRequest(string pair, bool stream, bool includeUsage = false, bool sse = true) =>
         Pairs[pair].Client is GeminiClientApi
             ? Parse(pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}""", stream, sse)
+            : Pairs[pair].Client is OpenAIResponsesClientApi
+            ? Parse(pair, $$"""{"model":"{{GeminiClientModel}}","input":"Hi","store":false,"stream":{{(stream ? "true" : "false")}}}""")
             : Parse(pair, $$"""{"model":"{{GeminiClientModel}}","messages":[{"role":"user","content":"Hi"}],"stream":{{(stream ? "true" : "false")}}{{(includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")}}}""");
 
     public static ExchangeCall Begin(string pair, ClientRequest request, UpstreamModelProfile profile) => Begin(pair, request, Settings(profile));

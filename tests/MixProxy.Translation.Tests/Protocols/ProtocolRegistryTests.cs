@@ -1,5 +1,6 @@
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.Tests.Protocols;
@@ -12,11 +13,11 @@ public sealed class ProtocolRegistryTests
     private static readonly WireProtocol OpenAI = OpenAIChatVocabulary.Protocol;
 
     [Fact]
-    public void Default_HasAnExchangeForEveryClientApiOnEveryUpstreamProtocol()
+    public void Default_HasAnExchangeForEveryClientApiOnGeminiAndChatCompletionsUpstreams()
     {
         foreach (var client in Registry.ClientApis)
         {
-            foreach (var upstream in Registry.UpstreamProtocols)
+            foreach (var upstream in new[] { Gemini, OpenAI, client.Protocol })
             {
                 var exchange = Registry.FindExchange(client, [upstream]);
                 Assert.NotNull(exchange);
@@ -25,6 +26,20 @@ public sealed class ProtocolRegistryTests
                 Assert.Equal(client.Protocol != upstream, exchange.Translates);
             }
         }
+    }
+
+    [Fact]
+    public void Default_AnUpstreamThatSpeaksOnlyTheResponsesApi_ServesOnlyResponsesClients()
+    {
+        // Chat and Gemini clients would need the reverse translators; such a model lists "OpenAI" too (OpenAI's
+        // upstreams speak both), and a model that lists only "OpenAIResponses" is a clear 501 for those clients.
+        var responses = OpenAIResponsesVocabulary.Protocol;
+
+        Assert.Null(Registry.FindExchange(OpenAIChatClientApi.Instance, [responses]));
+        Assert.Null(Registry.FindExchange(GeminiClientApi.Instance, [responses]));
+        Assert.False(Registry.FindExchange(OpenAIResponsesClientApi.Instance, [responses])!.Translates);
+        Assert.False(Registry.FindExchange(OpenAIResponsesClientApi.Instance, [OpenAI, responses])!.Translates);
+        Assert.Same(OpenAI, Registry.FindExchange(OpenAIChatClientApi.Instance, [responses, OpenAI])!.Upstream);
     }
 
     [Fact]

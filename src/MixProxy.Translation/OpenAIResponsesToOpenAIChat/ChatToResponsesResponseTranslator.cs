@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Text.Json;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
+
+/// <summary>
+/// A whole Chat Completions answer as a Responses API response: the first choice's reasoning, text (with its
+/// citations) and refusal, then its tool calls as <c>function_call</c> items, each signed one preceded by a reasoning
+/// item that carries its thought signature; the finish reason as the status; the usage in the Responses' names.
+/// </summary>
+internal static class ChatToResponsesResponseTranslator
+{
+    public static ResponsesReply Translate(ReadOnlySpan<byte> chatBody, ResponsesReplyContext context, IBufferWriter<byte> output)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(chatBody);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new UpstreamResponseException("The upstream's response is not valid JSON: " + e.Message);
+        }
+
+        using (document)
+        {
+            var root = UpstreamFields.RequireObject(document.RootElement, "response");
+            var reply = new ResponsesReply { Usage = OpenAIChatUsage.Read(root) };
+            var choices = UpstreamFields.Field(root, "choices");
+            if (choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+            {
+                throw new UpstreamResponseException("The upstream's response has no choices.");
+            }
+
+            var choice = UpstreamFields.RequireObject(choices[0], "choices[0]");
+            var message = UpstreamFields.RequireObject(UpstreamFields.Field(choice, "message"), "choices[0].message");
+
+            if (UpstreamFields.String(UpstreamFields.Field(message, "reasoning_content"), "message.reasoning_content") is { Length: > 0 } thoughts)
+            {
+                reply.Add(new ReasoningItem(ItemIds.Reasoning(), visible: true) { Summary = new(thoughts), Done = true });
+            }
+
+            var text = UpstreamFields.String(UpstreamFields.Field(message, "content"), "message.content");
+            var refusal = UpstreamFields.String(UpstreamFields.Field(message, "refusal"), "message.refusal");
+            if (text is { Length: > 0 } || refusal is not null)
+            {
+                var item = reply.Add(new MessageItem(ItemIds.Message()) { Done = true, HasTextPart = text is { Length: > 0 } || refusal is null });
+                item.Text.Append(text);
+                if (refusal is not null)
+                {
+                    item.Refusal = new(refusal);
+                }
+
+                ChatChunks.ReadAnnotations(UpstreamFields.Field(message, "annotations"), item.Annotations);
+            }
+
+            var calls = UpstreamFields.Field(message, "tool_calls");
+            if (calls.ValueKind == JsonValueKind.Array)
+            {
+                var i = 0;
+                foreach (var call in calls.EnumerateArray())
+                {
+                    var read = ChatChunks.ReadToolCall(call, $"message.tool_calls[{i++}]");
+                    if (read.Signature is { } signature)
+                    {
+                        reply.Add(new ReasoningItem(ItemIds.Reasoning(), context.IncludeEncryptedReasoning) { Signature = signature, Done = true });
+                    }
+
+                    var item = reply.Add(new FunctionCallItem(ItemIds.FunctionCall(), read.Id ?? throw new UpstreamResponseException("The upstream's tool call has no id."), read.Name ?? string.Empty) { Done = true });
+                    item.Arguments.Append(read.Arguments);
+                }
+            }
+            else if (calls.ValueKind != JsonValueKind.Undefined && calls.ValueKind != JsonValueKind.Null)
+            {
+                throw UpstreamFields.WrongType("message.tool_calls");
+            }
+
+            ChatChunks.Finish(reply, UpstreamFields.String(UpstreamFields.Field(choice, "finish_reason"), "finish_reason"));
+            using (var writer = new Utf8JsonWriter(output, WireJson.WriterOptions))
+            {
+                ResponsesWriting.WriteResponse(writer, context, reply);
+            }
+
+            return reply;
+        }
+    }
+}
+
+/// <summary>What both translators read from Chat Completions messages and chunks.</summary>
+internal static class ChatChunks
+{
+    /// <summary>A tool call (or a streamed fragment of one): what it carries of each field.</summary>
+    public readonly record struct ToolCall(int? Index, string? Id, string? Name, string? Arguments, string? Signature);
+
+    public static ToolCall ReadToolCall(JsonElement call, string what)
+    {
+        UpstreamFields.RequireObject(call, what);
+        var index = UpstreamFields.Int32(UpstreamFields.Field(call, "index"), what + ".index");
+        var id = UpstreamFields.String(UpstreamFields.Field(call, "id"), what + ".id");
+        string? name = null, arguments = null;
+        if (UpstreamFields.Field(call, "function") is { ValueKind: JsonValueKind.Object } function)
+        {
+            name = UpstreamFields.String(UpstreamFields.Field(function, "name"), what + ".function.name");
+            arguments = UpstreamFields.String(UpstreamFields.Field(function, "arguments"), what + ".function.arguments");
+        }
+
+        string? signature = null;
+        if (UpstreamFields.Field(call, "extra_content") is { ValueKind: JsonValueKind.Object } extra
+            && UpstreamFields.Field(extra, "google") is { ValueKind: JsonValueKind.Object } google)
+        {
+            signature = UpstreamFields.StringOrNone(UpstreamFields.Field(google, "thought_signature"));
+        }
+
+        return new ToolCall(index, id, name, arguments, signature);
+    }
+
+    /// <summary>Chat's <c>annotations</c> (<c>{"type":"url_citation","url_citation":{…}}</c>); others carry nothing Responses shows.</summary>
+    public static void ReadAnnotations(JsonElement annotations, List<UrlCitation> into)
+    {
+        if (annotations.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var annotation in annotations.EnumerateArray())
+        {
+            if (annotation.ValueKind == JsonValueKind.Object
+                && UpstreamFields.StringOrNone(UpstreamFields.Field(annotation, "type")) == "url_citation"
+                && UpstreamFields.Field(annotation, "url_citation") is { ValueKind: JsonValueKind.Object } citation
+                && UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "url")) is { } url)
+            {
+                into.Add(new UrlCitation(
+                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "start_index")) ?? 0,
+                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "end_index")) ?? 0,
+                    url,
+                    UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "title")) ?? string.Empty));
+            }
+        }
+    }
+
+    /// <summary>The status a finish reason gives: cut by the output cap or the content filter is <c>incomplete</c>.</summary>
+    public static void Finish(ResponsesReply reply, string? finishReason)
+    {
+        (reply.Status, reply.IncompleteReason) = finishReason switch
+        {
+            "length" => ("incomplete", "max_output_tokens"),
+            "content_filter" => ("incomplete", "content_filter"),
+            _ => ("completed", (string?)null),
+        };
+    }
+}

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Text.Json;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIResponses;
+
+namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
+
+/// <summary>What of the request a translated response repeats, and the request's input as a stored response lists it.</summary>
+internal static class ResponsesEcho
+{
+    /// <summary>The settings a response object repeats, with OpenAI's defaults for those the request left out.</summary>
+    private static readonly (string Name, string Default)[] Settings =
+    [
+        ("instructions", "null"),
+        ("max_output_tokens", "null"),
+        ("max_tool_calls", "null"),
+        ("metadata", "{}"),
+        ("parallel_tool_calls", "true"),
+        ("previous_response_id", "null"),
+        ("prompt_cache_key", "null"),
+        ("reasoning", """{"effort":null,"summary":null}"""),
+        ("safety_identifier", "null"),
+        ("service_tier", "\"default\""),
+        ("temperature", "null"),
+        ("text", """{"format":{"type":"text"}}"""),
+        ("tool_choice", "\"auto\""),
+        ("tools", "[]"),
+        ("top_logprobs", "0"),
+        ("top_p", "null"),
+        ("truncation", "\"disabled\""),
+        ("user", "null"),
+    ];
+
+    /// <summary>An object of the settings (a standalone element: it outlives the request's parsed body).</summary>
+    public static JsonElement Of(JsonElement request, bool store)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, fallback) in Settings)
+            {
+                writer.WritePropertyName(name);
+                if (request.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+                {
+                    value.WriteTo(writer);
+                }
+                else
+                {
+                    writer.WriteRawValue(fallback, skipInputValidation: true);
+                }
+            }
+
+            writer.WriteBoolean(OpenAIResponsesVocabulary.Store, store);
+            writer.WriteEndObject();
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    /// <summary>
+    /// The request's input as a list of items, each with an id (OpenAI gives input items ids too; the stored response
+    /// lists them by it): a string input is one user message.
+    /// </summary>
+    public static ReadOnlyMemory<byte> InputItems(JsonElement request)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            writer.WriteStartArray();
+            var input = request.TryGetProperty(OpenAIResponsesVocabulary.Input, out var value) ? value : default;
+            if (input.ValueKind == JsonValueKind.String)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id"u8, ItemIds.Message());
+                writer.WriteString("type"u8, "message");
+                writer.WriteString("role"u8, "user");
+                writer.WritePropertyName("content"u8);
+                writer.WriteStartArray();
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "input_text");
+                writer.WritePropertyName("text"u8);
+                input.WriteTo(writer);
+                writer.WriteEndObject();
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            else if (input.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in input.EnumerateArray())
+                {
+                    WriteWithId(writer, item);
+                }
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    private static void WriteWithId(Utf8JsonWriter writer, JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object || item.TryGetProperty("id"u8, out _))
+        {
+            item.WriteTo(writer);
+            return;
+        }
+
+        var type = item.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : "message";
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, type switch
+        {
+            "function_call" => ItemIds.FunctionCall(),
+            "function_call_output" => ResponsesRecord.NewId("fco_"),
+            "reasoning" => ItemIds.Reasoning(),
+            _ => ItemIds.Message(),
+        });
+        foreach (var property in item.EnumerateObject())
+        {
+            property.WriteTo(writer);
+        }
+
+        writer.WriteEndObject();
+    }
+}

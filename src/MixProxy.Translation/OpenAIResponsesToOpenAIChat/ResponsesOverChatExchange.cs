@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
+using MixProxy.Translation.OpenAIResponses;
+using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
+
+namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
+
+/// <summary>
+/// A Responses client on an upstream reached through Chat Completions. The request becomes a Chat Completions request
+/// (<see cref="ResponsesToChatRequestTranslator"/>), which the Chat client's own exchange for that upstream takes on
+/// (<paramref name="chat"/>: passed through to a Chat upstream, or translated to Gemini); its answer, a Chat response,
+/// stream or error, becomes the Responses one. So every fidelity rule of the Chat pairs (thought signatures, grounding,
+/// structured output, refusals of what an upstream lacks) holds here by construction, at the cost of a second, cheap
+/// rewrite of each body and event. The gateway stores the responses (<c>store</c>) and continues them
+/// (<c>previous_response_id</c>), since no upstream behind this bridge can.
+/// </summary>
+public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAIResponsesClientApi.Instance, chat.Upstream)
+{
+    private static readonly KeyValuePair<string, string>[] NoQuery = [];
+
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
+
+    public override bool UsesStoredResults => true;
+
+    public override IReadOnlyList<string> SignaturesToRecall(ClientRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+
+        // A continued conversation's own items were stored with their signatures; only the request's need recalling.
+        return request.Document is { } document ? ResponsesToChatRequestTranslator.UnsignedCallIds(document.RootElement, prior: null) : [];
+    }
+
+    public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var responses = (ResponsesClientRequest)request;
+        var root = request.Document!.RootElement;
+
+        JsonDocument? prior = null;
+        if (request.PriorResultId is { } previous)
+        {
+            var found = settings.PriorResult ?? throw new TranslationException(OpenAIResponsesVocabulary.PreviousResponseId, $"Previous response with id '{previous}' not found.");
+            prior = ResponsesRecord.Parse(found.Record.Span);
+        }
+
+        using (prior)
+        {
+            var priorContext = prior?.RootElement.GetProperty(ResponsesRecord.Context);
+            var chatBody = new ArrayBufferWriter<byte>(request.Body.Length + 256);
+            var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody);
+
+            ExchangeCall inner;
+            var chatDocument = JsonDocument.Parse(chatBody.WrittenMemory);
+            try
+            {
+                var chatRequest = new ClientRequest
+                {
+                    Endpoint = OpenAIChatClientApi.Instance.Chat,
+                    Model = request.Model,
+                    Stream = request.Stream,
+                    WantsStreamUsage = request.Stream,
+                    MaxOutputTokens = request.MaxOutputTokens,
+                    BodyBytes = chatBody.WrittenCount,
+                    Body = chatBody.WrittenMemory,
+                    Document = chatDocument,
+                    BodyRead = true,
+                };
+
+                // output.text has no place in a Chat body that is only read again here; the response gets output_text.
+                inner = chat.Begin(chatRequest, settings with { OutputText = false, PriorResult = null });
+            }
+            catch (TranslationException e)
+            {
+                // The Chat side names fields as Chat Completions does, which this client never wrote: the message
+                // says so rather than pointing at a field the client cannot find.
+                throw new TranslationException(
+                    null,
+                    $"{e.Message} (This request is served through Chat Completions; that form of it was refused{(e.Param is null ? string.Empty : $" at '{e.Param}'")}.)",
+                    e.StatusCode);
+            }
+            finally
+            {
+                chatDocument.Dispose();
+            }
+
+            // A Chat passthrough keeps "the client's" body, path and query where it changes nothing: here those are the
+            // Chat request's, not the Responses request's.
+            var upstream = inner.Request;
+            var request2 = new UpstreamRequest(upstream.Body ?? chatBody.WrittenMemory, upstream.Path ?? OpenAIChatVocabulary.ChatCompletionsPath, upstream.Query ?? NoQuery);
+            inner.ReleaseRequest();
+
+            var context = new ResponsesReplyContext
+            {
+                ResponseId = ResponsesRecord.NewId(ResponsesRecord.ResponseIdPrefix),
+                CreatedAt = settings.Created,
+                ClientModel = request.Model,
+                Echo = ResponsesEcho.Of(root, responses.Store),
+                IncludeEncryptedReasoning = responses.IncludeEncryptedReasoning,
+                OutputText = settings.OutputText,
+                StoredInput = responses.Store ? ResponsesEcho.InputItems(root) : null,
+                PriorContext = priorContext is { } context2 ? JsonMarshal.GetRawUtf8Value(context2).ToArray() : (ReadOnlyMemory<byte>?)null,
+                WebSearch = facts.WebSearch,
+            };
+            return new Call(request2, inner, context);
+        }
+    }
+
+    private sealed class Call(UpstreamRequest request, ExchangeCall chat, ResponsesReplyContext context) : ExchangeCall(request, chat.Outcome)
+    {
+        public override bool RestatesErrors => chat.RestatesErrors;
+
+        // OpenAI's error shape is the same for both APIs: the Chat side's errors are already this client's.
+        public override TranslatedError TranslateError(int status, ReadOnlySpan<byte> body) => chat.TranslateError(status, body);
+
+        public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
+        {
+            var translated = new ArrayBufferWriter<byte>(body.Length + 256);
+            var chatBody = chat.TranslateResponse(body, upstreamContentType, translated) is null ? body : translated.WrittenSpan;
+            var reply = ChatToResponsesResponseTranslator.Translate(chatBody, context, output);
+            if (context.StoredInput is not null && reply.Status != "failed")
+            {
+                Outcome.ResultToStore = ResponsesWriting.Record(context, reply);
+            }
+
+            return "application/json";
+        }
+
+        public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken)
+        {
+            var chatStream = chat.TranslateStream(upstream, upstreamMediaType, cancellationToken);
+            var translating = new TranslatingSseStream(chatStream.Body, new ChatToResponsesStreamTranslator(context, Outcome), Outcome, cancellationToken);
+            return new StreamReply(translating, OpenAIResponsesVocabulary.EventStreamMediaType + "; charset=utf-8", NoCache: true);
+        }
+    }
+}
+
+/// <summary>Responses client, Chat Completions upstream: the Responses request is sent as the Chat request it translates to.</summary>
+public sealed class OpenAIResponsesToOpenAIChatExchange() : ResponsesOverChatExchange(new OpenAIChatPassthroughExchange());

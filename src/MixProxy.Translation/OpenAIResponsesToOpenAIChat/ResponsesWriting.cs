@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.Text.Json;
+using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIResponses;
+using MixProxy.Translation.Protocols;
+
+namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
+
+/// <summary>Writes Responses API objects: the response, its output items and usage, and the record of a stored one.</summary>
+internal static class ResponsesWriting
+{
+    /// <summary>The response object as the client sees it: its visible items, with signatures where the client asked for them.</summary>
+    public static void WriteResponse(Utf8JsonWriter writer, ResponsesReplyContext context, ResponsesReply reply)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, context.ResponseId);
+        writer.WriteString("object"u8, "response");
+        writer.WriteNumber("created_at"u8, context.CreatedAt);
+        writer.WriteString("status"u8, reply.Status);
+        writer.WriteBoolean("background"u8, false);
+        writer.WritePropertyName("error"u8);
+        if (reply.Error is { } error)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("code"u8, error.Code);
+            writer.WriteString("message"u8, error.Message);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+
+        writer.WritePropertyName("incomplete_details"u8);
+        if (reply.IncompleteReason is { } reason)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("reason"u8, reason);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+
+        writer.WriteString("model"u8, context.ClientModel);
+        writer.WritePropertyName("output"u8);
+        writer.WriteStartArray();
+        foreach (var item in reply.Items)
+        {
+            if (item.Visible)
+            {
+                WriteItem(writer, item, context.IncludeEncryptedReasoning);
+            }
+        }
+
+        writer.WriteEndArray();
+        foreach (var setting in context.Echo.EnumerateObject())
+        {
+            setting.WriteTo(writer);
+        }
+
+        writer.WritePropertyName("usage"u8);
+        if (reply.Usage is { } usage)
+        {
+            WriteUsage(writer, usage);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+
+        if (context.OutputText && reply.Status != "in_progress")
+        {
+            writer.WriteString("output_text"u8, reply.Text());
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("input_tokens"u8, usage.Input);
+        writer.WritePropertyName("input_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("cached_tokens"u8, usage.Cached);
+        writer.WriteEndObject();
+        writer.WriteNumber("output_tokens"u8, usage.Output);
+        writer.WritePropertyName("output_tokens_details"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
+        writer.WriteEndObject();
+        writer.WriteNumber("total_tokens"u8, usage.Total);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>One output item as it stands. <paramref name="withSignatures"/>: reasoning items show their sealed signature.</summary>
+    public static void WriteItem(Utf8JsonWriter writer, OutputItem item, bool withSignatures)
+    {
+        var status = item.Done ? "completed" : "in_progress";
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, item.Id);
+        switch (item)
+        {
+            case ReasoningItem reasoning:
+                writer.WriteString("type"u8, "reasoning");
+                writer.WritePropertyName("summary"u8);
+                writer.WriteStartArray();
+                if (reasoning.Summary is { } summary && (item.Done || summary.Length > 0))
+                {
+                    WriteSummaryPart(writer, summary.ToString());
+                }
+
+                writer.WriteEndArray();
+                if (withSignatures && reasoning.Signature is { } signature)
+                {
+                    writer.WriteString("encrypted_content"u8, ResponsesReasoning.Seal(signature));
+                }
+
+                break;
+            case MessageItem message:
+                writer.WriteString("type"u8, "message");
+                writer.WriteString("status"u8, status);
+                writer.WriteString("role"u8, "assistant");
+                writer.WritePropertyName("content"u8);
+                writer.WriteStartArray();
+                if (message.HasTextPart)
+                {
+                    WriteTextPart(writer, message.Text.ToString(), message.Annotations);
+                }
+
+                if (message.Refusal is { } refusal)
+                {
+                    WriteRefusalPart(writer, refusal.ToString());
+                }
+
+                writer.WriteEndArray();
+                break;
+            case FunctionCallItem call:
+                writer.WriteString("type"u8, "function_call");
+                writer.WriteString("status"u8, status);
+                writer.WriteString("arguments"u8, call.Arguments.ToString());
+                writer.WriteString("call_id"u8, call.CallId);
+                writer.WriteString("name"u8, call.Name);
+                break;
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<UrlCitation> annotations)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "output_text");
+        writer.WritePropertyName("annotations"u8);
+        writer.WriteStartArray();
+        foreach (var annotation in annotations)
+        {
+            WriteAnnotation(writer, annotation);
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("logprobs"u8);
+        writer.WriteStartArray();
+        writer.WriteEndArray();
+        writer.WriteString("text"u8, text);
+        writer.WriteEndObject();
+    }
+
+    public static void WriteRefusalPart(Utf8JsonWriter writer, string refusal)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "refusal");
+        writer.WriteString("refusal"u8, refusal);
+        writer.WriteEndObject();
+    }
+
+    public static void WriteSummaryPart(Utf8JsonWriter writer, string text)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "summary_text");
+        writer.WriteString("text"u8, text);
+        writer.WriteEndObject();
+    }
+
+    public static void WriteAnnotation(Utf8JsonWriter writer, UrlCitation annotation)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "url_citation");
+        writer.WriteNumber("start_index"u8, annotation.Start);
+        writer.WriteNumber("end_index"u8, annotation.End);
+        writer.WriteString("url"u8, annotation.Url);
+        writer.WriteString("title"u8, annotation.Title);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The record of a stored response (<see cref="ResponsesRecord"/>): the response as the client got it, its input,
+    /// and the conversation so far, this response's output included with every signature.
+    /// </summary>
+    public static StoredResult Record(ResponsesReplyContext context, ResponsesReply reply)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(ResponsesRecord.Response);
+            WriteResponse(writer, context, reply);
+            writer.WritePropertyName(ResponsesRecord.Input);
+            writer.WriteRawValue(context.StoredInput!.Value.Span, skipInputValidation: true);
+            writer.WritePropertyName(ResponsesRecord.Context);
+            writer.WriteStartArray();
+            if (context.PriorContext is { } prior)
+            {
+                WriteElements(writer, prior.Span);
+            }
+
+            WriteElements(writer, context.StoredInput.Value.Span);
+            foreach (var item in reply.Items)
+            {
+                WriteItem(writer, item, withSignatures: true);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return new StoredResult(context.ResponseId, buffer.WrittenMemory);
+    }
+
+    private static void WriteElements(Utf8JsonWriter writer, ReadOnlySpan<byte> array)
+    {
+        var reader = new Utf8JsonReader(array);
+        using var document = JsonDocument.ParseValue(ref reader);
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            element.WriteTo(writer);
+        }
+    }
+}
