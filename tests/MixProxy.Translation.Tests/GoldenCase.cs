@@ -46,8 +46,8 @@ public static class GoldenCase
 
         if (Environment.GetEnvironmentVariable("GOLDEN_DRAFTS") is { Length: > 0 } drafts)
         {
-            Directory.CreateDirectory(Path.Combine(drafts, name));
-            File.WriteAllText(Path.Combine(drafts, name, file), actual);
+            Directory.CreateDirectory(Path.Combine(drafts, kind, name));
+            File.WriteAllText(Path.Combine(drafts, kind, name, file), actual);
         }
 
         Assert.Fail($"{kind}/{name} has no {file}.");

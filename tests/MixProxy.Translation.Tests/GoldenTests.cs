@@ -18,7 +18,7 @@ public sealed class GoldenTests
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The model a stage case's upstream serves when the case brings no <c>profile.json</c>.</summary>
-    internal static UpstreamModelProfile DefaultProfile(string pair) => pair == "gemini-to-openai-chat"
+    internal static UpstreamModelProfile DefaultProfile(string pair) => pair is "gemini-to-openai-chat" or "openai-responses-to-openai-chat" or "openai-responses-passthrough"
         ? new UpstreamModelProfile { UpstreamModel = "gpt-x", Thinking = ThinkingStyle.Level }
         : new UpstreamModelProfile { UpstreamModel = ExchangeHarness.GeminiClientModel, Thinking = ThinkingStyle.Level, ThinkingLevels = ["low", "high"], SupportsSearchWithFunctions = true };
 
@@ -78,16 +78,20 @@ public sealed class GoldenTests
                 }
 
                 var call = ExchangeHarness.Begin(pair, request, profile);
+                GoldenCase.RequireExpected(kind, name, "expected.json", Pretty(call.Request.Body!.Value.Span));
                 GoldenCase.AssertJsonMatches(GoldenCase.ReadJson(kind, name, "expected.json"), JsonNode.Parse(call.Request.Body!.Value.Span));
                 return;
             case "response":
                 var whole = ExchangeHarness.Begin(pair, ExchangeHarness.MinimalRequest(pair, stream: false), profile);
-                GoldenCase.AssertJsonMatches(GoldenCase.ReadJson(kind, name, "expected.json"), JsonNode.Parse(ExchangeHarness.TranslateResponse(whole, GoldenCase.Read(kind, name, "input.json"))));
+                var reply = ExchangeHarness.TranslateResponse(whole, GoldenCase.Read(kind, name, "input.json"));
+                GoldenCase.RequireExpected(kind, name, "expected.json", Pretty(reply));
+                GoldenCase.AssertJsonMatches(GoldenCase.ReadJson(kind, name, "expected.json"), JsonNode.Parse(reply));
                 return;
             case "stream":
                 var includeUsage = options["IncludeUsage"]?.GetValue<bool>() ?? false;
                 var streamed = ExchangeHarness.Begin(pair, ExchangeHarness.MinimalRequest(pair, stream: true, includeUsage, sse), profile);
                 var actual = await ExchangeHarness.TranslateStreamAsync(streamed, GoldenCase.Read(kind, name, "input.sse"), TestContext.Current.CancellationToken);
+                GoldenCase.RequireExpected(kind, name, "expected.sse", actual);
                 AssertSameStream(GoldenCase.Read(kind, name, "expected.sse"), actual, ExchangeHarness.Pairs[pair].Client.Protocol.Name, sse);
                 return;
             default:
@@ -96,6 +100,7 @@ public sealed class GoldenTests
                 var failing = ExchangeHarness.Begin(pair, ExchangeHarness.MinimalRequest(pair, stream: false), profile);
                 Assert.True(failing.RestatesErrors);
                 var translated = failing.TranslateError(input["status"]!.GetValue<int>(), Encoding.UTF8.GetBytes(body));
+                GoldenCase.RequireExpected(kind, name, "expected.json", ErrorDraft(translated));
                 AssertErrorReply(GoldenCase.ReadJson(kind, name, "expected.json"), translated);
                 return;
         }

@@ -104,6 +104,11 @@ public sealed class OpenAIResponsesClientApi : ClientApi
             Cacheable = !store,
             Store = store,
             IncludeEncryptedReasoning = encrypted,
+
+            // A translated response repeats the request's settings (metadata, instructions, tools…) and shows what
+            // include asked for, none of which reaches the upstream: two requests with the same upstream body may
+            // still get different answers, so the whole body is part of a cached answer's key.
+            BodyDigest = !store && body.Read ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body.Bytes.Span)) : string.Empty,
         };
     }
 
@@ -126,4 +131,9 @@ public sealed class ResponsesClientRequest : ClientRequest
 
     /// <summary><c>include</c> asks for <c>reasoning.encrypted_content</c>.</summary>
     public bool IncludeEncryptedReasoning { get; init; }
+
+    /// <summary>The SHA-256 of the client's body (hex).</summary>
+    internal string BodyDigest { get; init; } = string.Empty;
+
+    public override string ResponseShape => BodyDigest;
 }

@@ -9,4 +9,4 @@ namespace MixProxy.Translation.OpenAIResponsesToGemini;
 /// (<see cref="ResponsesOverChatExchange"/>), so Gemini's thought signatures, Google Search grounding and structured
 /// output work as they do for Chat clients.
 /// </summary>
-public sealed class OpenAIResponsesToGeminiExchange() : ResponsesOverChatExchange(new OpenAIChatToGeminiExchange());
+public sealed class OpenAIResponsesToGeminiExchange() : ResponsesOverChatExchange(new OpenAIChatToGeminiExchange(), towardsGemini: true);

@@ -56,6 +56,7 @@ internal static class ChatToResponsesResponseTranslator
                 }
 
                 ChatChunks.ReadAnnotations(UpstreamFields.Field(message, "annotations"), item.Annotations);
+                ChatChunks.ReadLogprobs(choice, item.Logprobs);
             }
 
             var calls = UpstreamFields.Field(message, "tool_calls");
@@ -138,6 +139,24 @@ internal static class ChatChunks
                     UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "end_index")) ?? 0,
                     url,
                     UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "title")) ?? string.Empty));
+            }
+        }
+    }
+
+    /// <summary>A choice's token logprobs (<c>logprobs.content</c>), each entry's JSON as it came.</summary>
+    public static void ReadLogprobs(JsonElement choice, List<string> into)
+    {
+        if (UpstreamFields.Field(choice, "logprobs") is { ValueKind: JsonValueKind.Object } logprobs
+            && UpstreamFields.Field(logprobs, "content") is { ValueKind: JsonValueKind.Array } content)
+        {
+            foreach (var entry in content.EnumerateArray())
+            {
+                if (entry.ValueKind != JsonValueKind.Object)
+                {
+                    throw UpstreamFields.WrongType("logprobs.content[]");
+                }
+
+                into.Add(entry.GetRawText());
             }
         }
     }

@@ -165,6 +165,8 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
             }
 
             var finish = UpstreamFields.String(UpstreamFields.Field(choice, "finish_reason"), "finish_reason");
+            var logprobs = new List<string>();
+            ChatChunks.ReadLogprobs(choice, logprobs);
 
             Start(output);
             if (reasoning is { Length: > 0 })
@@ -174,7 +176,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
             if (text is { Length: > 0 })
             {
-                AppendText(text, output);
+                AppendText(text, logprobs, output);
             }
 
             if (refusal is { Length: > 0 })
@@ -245,7 +247,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
         return _message;
     }
 
-    private void AppendText(string delta, IBufferWriter<byte> output)
+    private void AppendText(string delta, List<string> logprobs, IBufferWriter<byte> output)
     {
         var message = OpenMessage(output);
         if (message.Refusal is not null)
@@ -263,19 +265,18 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                 ItemFields(w, message);
                 w.WriteNumber("content_index"u8, 0);
                 w.WritePropertyName("part"u8);
-                ResponsesWriting.WriteTextPart(w, string.Empty, []);
+                ResponsesWriting.WriteTextPart(w, string.Empty, [], []);
             });
         }
 
         message.Text.Append(delta);
+        message.Logprobs.AddRange(logprobs);
         WriteEvent(output, "response.output_text.delta", w =>
         {
             ItemFields(w, message);
             w.WriteNumber("content_index"u8, 0);
             w.WriteString("delta"u8, delta);
-            w.WritePropertyName("logprobs"u8);
-            w.WriteStartArray();
-            w.WriteEndArray();
+            ResponsesWriting.WriteLogprobs(w, logprobs);
         });
     }
 
@@ -312,7 +313,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
             CloseReasoningAndMessage(output);
             if (call.Signature is { } signature)
             {
-                var carrier = _reply.Add(new ReasoningItem(ItemIds.Reasoning(), context.IncludeEncryptedReasoning) { Signature = signature, Summary = new StringBuilder() });
+                var carrier = _reply.Add(new ReasoningItem(ItemIds.Reasoning(), context.IncludeEncryptedReasoning) { Signature = signature });
                 if (carrier.Visible)
                 {
                     ItemAdded(output, carrier);
@@ -413,16 +414,14 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                     ItemFields(w, message);
                     w.WriteNumber("content_index"u8, 0);
                     w.WriteString("text"u8, text);
-                    w.WritePropertyName("logprobs"u8);
-                    w.WriteStartArray();
-                    w.WriteEndArray();
+                    ResponsesWriting.WriteLogprobs(w, message.Logprobs);
                 });
                 WriteEvent(output, "response.content_part.done", w =>
                 {
                     ItemFields(w, message);
                     w.WriteNumber("content_index"u8, 0);
                     w.WritePropertyName("part"u8);
-                    ResponsesWriting.WriteTextPart(w, text, message.Annotations);
+                    ResponsesWriting.WriteTextPart(w, text, message.Annotations, message.Logprobs);
                 });
             }
 

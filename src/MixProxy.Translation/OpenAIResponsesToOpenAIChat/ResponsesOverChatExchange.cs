@@ -16,9 +16,11 @@ namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 /// stream or error, becomes the Responses one. So every fidelity rule of the Chat pairs (thought signatures, grounding,
 /// structured output, refusals of what an upstream lacks) holds here by construction, at the cost of a second, cheap
 /// rewrite of each body and event. The gateway stores the responses (<c>store</c>) and continues them
-/// (<c>previous_response_id</c>), since no upstream behind this bridge can.
+/// (<c>previous_response_id</c>), since no upstream behind this bridge can. <paramref name="towardsGemini"/>: the Chat
+/// side goes on to Gemini, which shows thought summaries (<c>reasoning.summary</c>) through Google's extension and
+/// needs its thought signatures back (recalled from the host's memory where the client dropped them).
 /// </summary>
-public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAIResponsesClientApi.Instance, chat.Upstream)
+public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemini) : Exchange(OpenAIResponsesClientApi.Instance, chat.Upstream)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
 
@@ -30,8 +32,9 @@ public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAI
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        // A continued conversation's own items were stored with their signatures; only the request's need recalling.
-        return request.Document is { } document ? ResponsesToChatRequestTranslator.UnsignedCallIds(document.RootElement, prior: null) : [];
+        // A continued conversation's own items were stored with their signatures; only the request's need recalling,
+        // and only for Gemini: a Chat upstream is not given recalled signatures.
+        return towardsGemini && request.Document is { } document ? ResponsesToChatRequestTranslator.UnsignedCallIds(document.RootElement, prior: null) : [];
     }
 
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
@@ -51,7 +54,7 @@ public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAI
         {
             var priorContext = prior?.RootElement.GetProperty(ResponsesRecord.Context);
             var chatBody = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-            var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody);
+            var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody, googleThoughts: towardsGemini);
 
             ExchangeCall inner;
             var chatDocument = JsonDocument.Parse(chatBody.WrittenMemory);
@@ -101,7 +104,8 @@ public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAI
                 Echo = ResponsesEcho.Of(root, responses.Store),
                 IncludeEncryptedReasoning = responses.IncludeEncryptedReasoning,
                 OutputText = settings.OutputText,
-                StoredInput = responses.Store ? ResponsesEcho.InputItems(root) : null,
+                // Cast: a bare null would convert through byte[] to an empty memory, not to "none".
+                StoredInput = responses.Store ? ResponsesEcho.InputItems(root) : (ReadOnlyMemory<byte>?)null,
                 PriorContext = priorContext is { } context2 ? JsonMarshal.GetRawUtf8Value(context2).ToArray() : (ReadOnlyMemory<byte>?)null,
                 WebSearch = facts.WebSearch,
             };
@@ -139,4 +143,4 @@ public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAI
 }
 
 /// <summary>Responses client, Chat Completions upstream: the Responses request is sent as the Chat request it translates to.</summary>
-public sealed class OpenAIResponsesToOpenAIChatExchange() : ResponsesOverChatExchange(new OpenAIChatPassthroughExchange());
+public sealed class OpenAIResponsesToOpenAIChatExchange() : ResponsesOverChatExchange(new OpenAIChatPassthroughExchange(), towardsGemini: false);

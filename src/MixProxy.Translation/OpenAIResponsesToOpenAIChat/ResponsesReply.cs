@@ -109,6 +109,9 @@ internal sealed class MessageItem(string id) : OutputItem(id, visible: true)
 
     public List<UrlCitation> Annotations { get; } = [];
 
+    /// <summary>The text's token logprobs, each entry as JSON (Chat's entries have the Responses' shape already).</summary>
+    public List<string> Logprobs { get; } = [];
+
     /// <summary>Whether the text part was opened (a refusal-only message has none).</summary>
     public bool HasTextPart { get; set; }
 

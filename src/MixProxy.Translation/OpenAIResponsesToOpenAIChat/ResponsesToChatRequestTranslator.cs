@@ -43,9 +43,11 @@ internal static class ResponsesToChatRequestTranslator
     /// <paramref name="prior"/> is null or a JSON array of Responses items (same notation as <c>input</c> list items)
     /// of the conversation the request continues via <c>previous_response_id</c>; they go before the request's own
     /// input. <paramref name="model"/> is the model name to write. Throws <see cref="TranslationException"/> on bad or
-    /// unsupported input.
+    /// unsupported input. <paramref name="googleThoughts"/>: the Chat request goes on to Gemini, which takes a request
+    /// for thought summaries (<c>reasoning.summary</c>) as Google's <c>extra_body.google.thinking_config.include_thoughts</c>;
+    /// a real Chat Completions upstream would refuse that field and has no summaries to give.
     /// </summary>
-    public static ResponsesRequestFacts Translate(JsonElement request, JsonElement? prior, string model, IBufferWriter<byte> chatBody)
+    public static ResponsesRequestFacts Translate(JsonElement request, JsonElement? prior, string model, IBufferWriter<byte> chatBody, bool googleThoughts = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (request.ValueKind != JsonValueKind.Object)
@@ -115,6 +117,20 @@ internal static class ResponsesToChatRequestTranslator
         // 'metadata' parameter is only allowed when 'store' is enabled"), and storing is the gateway's job on this
         // route. It is bookkeeping the response side echoes from the request; the answer does not depend on it.
         OptionalObject(Get(request, "metadata"), "metadata");
+
+        if (googleThoughts && summary is not null)
+        {
+            writer.WritePropertyName("extra_body"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("google"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("thinking_config"u8);
+            writer.WriteStartObject();
+            writer.WriteBoolean("include_thoughts"u8, true);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
 
         writer.WriteEndObject();
         writer.Flush();

@@ -127,7 +127,7 @@ internal static class ResponsesWriting
                 writer.WriteStartArray();
                 if (message.HasTextPart)
                 {
-                    WriteTextPart(writer, message.Text.ToString(), message.Annotations);
+                    WriteTextPart(writer, message.Text.ToString(), message.Annotations, message.Logprobs);
                 }
 
                 if (message.Refusal is { } refusal)
@@ -149,7 +149,7 @@ internal static class ResponsesWriting
         writer.WriteEndObject();
     }
 
-    public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<UrlCitation> annotations)
+    public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<UrlCitation> annotations, IReadOnlyList<string> logprobs)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "output_text");
@@ -161,11 +161,22 @@ internal static class ResponsesWriting
         }
 
         writer.WriteEndArray();
-        writer.WritePropertyName("logprobs"u8);
-        writer.WriteStartArray();
-        writer.WriteEndArray();
+        WriteLogprobs(writer, logprobs);
         writer.WriteString("text"u8, text);
         writer.WriteEndObject();
+    }
+
+    /// <summary><c>logprobs</c>: the entries as they came (Chat's <c>{token, logprob, bytes, top_logprobs}</c> is the Responses' shape).</summary>
+    public static void WriteLogprobs(Utf8JsonWriter writer, IReadOnlyList<string> logprobs)
+    {
+        writer.WritePropertyName("logprobs"u8);
+        writer.WriteStartArray();
+        foreach (var entry in logprobs)
+        {
+            writer.WriteRawValue(entry, skipInputValidation: true);
+        }
+
+        writer.WriteEndArray();
     }
 
     public static void WriteRefusalPart(Utf8JsonWriter writer, string refusal)
