@@ -117,6 +117,9 @@ public sealed class GoldenTests
         ["gemini-client"] = "gemini-to-openai-chat",
         ["openai-passthrough"] = "openai-chat-passthrough",
         ["gemini-passthrough"] = "gemini-passthrough",
+        ["responses-client"] = "openai-responses-to-gemini",
+        ["responses-chat-client"] = "openai-responses-to-openai-chat",
+        ["responses-passthrough"] = "openai-responses-passthrough",
     };
 
     /// <summary>

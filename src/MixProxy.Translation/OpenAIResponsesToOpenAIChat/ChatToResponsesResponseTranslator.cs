@@ -28,6 +28,11 @@ internal static class ChatToResponsesResponseTranslator
 
         using (document)
         {
+            if (!JsonText.IsValid(chatBody))
+            {
+                throw new UpstreamResponseException("The upstream's response holds text that is not valid Unicode.");
+            }
+
             var root = UpstreamFields.RequireObject(document.RootElement, "response");
             var reply = new ResponsesReply { Usage = OpenAIChatUsage.Read(root) };
             var choices = UpstreamFields.Field(root, "choices");

@@ -68,6 +68,13 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
         using (document)
         {
+            if (!JsonText.IsValid(trimmed))
+            {
+                // A lone surrogate cannot be read as text, let alone passed on as it.
+                Fail(output, "bad_upstream_response", "The upstream sent an event whose text is not valid Unicode; the stream was stopped.");
+                return;
+            }
+
             try
             {
                 Translate(document.RootElement, output);

@@ -78,10 +78,10 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
             }
             catch (TranslationException e)
             {
-                // The Chat side names fields as Chat Completions does, which this client never wrote: the message
-                // says so rather than pointing at a field the client cannot find.
+                // The Chat side names fields as Chat Completions does, which this client never wrote: the error points
+                // at the Responses field they came from, and the message keeps the Chat name.
                 throw new TranslationException(
-                    null,
+                    ResponsesParam(e.Param),
                     $"{e.Message} (This request is served through Chat Completions; that form of it was refused{(e.Param is null ? string.Empty : $" at '{e.Param}'")}.)",
                     e.StatusCode);
             }
@@ -112,6 +112,25 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
             return new Call(request2, inner, context);
         }
     }
+
+    /// <summary>
+    /// The Responses field a Chat Completions field was written from: <c>tools[i].function.name</c> from
+    /// <c>tools[i].name</c>, <c>response_format</c> from <c>text.format</c>; a message (which may merge several items)
+    /// from <c>input</c>; a field both APIs name alike, itself.
+    /// </summary>
+    internal static string? ResponsesParam(string? chatParam) => chatParam switch
+    {
+        null => null,
+        _ when chatParam.StartsWith("messages", StringComparison.Ordinal) => OpenAIResponsesVocabulary.Input,
+        _ when chatParam.StartsWith("tools[", StringComparison.Ordinal) && chatParam.Contains("].function", StringComparison.Ordinal) =>
+            chatParam.Replace("].function.", "].", StringComparison.Ordinal).Replace("].function", "]", StringComparison.Ordinal),
+        _ when chatParam.StartsWith("response_format", StringComparison.Ordinal) => "text.format" + chatParam["response_format".Length..].Replace(".json_schema", string.Empty, StringComparison.Ordinal),
+        "reasoning_effort" => "reasoning.effort",
+        "max_completion_tokens" or "max_tokens" => OpenAIResponsesVocabulary.MaxOutputTokens,
+        "verbosity" => "text.verbosity",
+        _ when chatParam.StartsWith("extra_body", StringComparison.Ordinal) => "reasoning",
+        _ => chatParam,
+    };
 
     private sealed class Call(UpstreamRequest request, ExchangeCall chat, ResponsesReplyContext context) : ExchangeCall(request, chat.Outcome)
     {

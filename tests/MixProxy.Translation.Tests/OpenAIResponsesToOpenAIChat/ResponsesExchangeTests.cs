@@ -161,6 +161,27 @@ public sealed class ResponsesExchangeTests
     }
 
     [Fact]
+    public void RefusedByTheChatSide_TheErrorNamesTheResponsesField_AndTheMessageTheChatOne()
+    {
+        var request = ExchangeHarness.Parse(Pair, """{"model":"gemini-3.1-pro-preview","input":"Hi","tools":[{"type":"function","name":"9lives"}]}""");
+
+        var error = Assert.Throws<TranslationException>(() => ExchangeHarness.Begin(Pair, request, ExchangeHarness.Settings(Gemini3)));
+
+        Assert.Equal("tools[0].name", error.Param);
+        Assert.Contains("tools[0].function.name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("messages[3].content", "input")]
+    [InlineData("tools[1].function.parameters.properties", "tools[1].parameters.properties")]
+    [InlineData("response_format.json_schema.schema", "text.format.schema")]
+    [InlineData("reasoning_effort", "reasoning.effort")]
+    [InlineData("max_completion_tokens", "max_output_tokens")]
+    [InlineData("temperature", "temperature")]
+    public void ChatFieldNames_MapBackToTheResponsesFieldsTheyCameFrom(string chat, string responses) =>
+        Assert.Equal(responses, MixProxy.Translation.OpenAIResponsesToOpenAIChat.ResponsesOverChatExchange.ResponsesParam(chat));
+
+    [Fact]
     public void StoredAnswers_AreNotCacheable_AndUnstoredOnesAreKeyedByTheirWholeBody()
     {
         var stored = ExchangeHarness.Parse(Pair, """{"model":"m","input":"Hi"}""");
