@@ -31,6 +31,7 @@ public sealed class MetricsTests
         "mixproxy_upstream_responses_total",
         "mixproxy_gateway_overhead_seconds",
         "mixproxy_cache_lookups_total",
+        "mixproxy_stored_results_operations_total",
         "mixproxy_config_reloads_total",
         "mixproxy_config_generation",
         "http_server_request_duration_seconds",
@@ -55,6 +56,7 @@ public sealed class MetricsTests
         await geminiStream.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostJsonAsync("/v1/chat/completions", Chat, ("x-simulator-error", "503"))).Status);
         Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/v1/chat/completions", Chat, ("x-mixproxy-cache", "on"))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/v1/responses", """{"model":"gemini-3.1-pro-preview","input":"Hi"}""")).Status);
         gateway.Upstream.Enqueue(new MixProxy.Simulator.ScriptedReply(Events: ["""{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}""", """{"error":{"code":500,"message":"boom","status":"INTERNAL"}}"""]));
         var (_, _, broken) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hi"}],"stream":true}""");
         await broken.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
