@@ -101,7 +101,7 @@ public abstract class ResponsesOverChatExchange(Exchange chat) : Exchange(OpenAI
                 Echo = ResponsesEcho.Of(root, responses.Store),
                 IncludeEncryptedReasoning = responses.IncludeEncryptedReasoning,
                 OutputText = settings.OutputText,
-                StoredInput = responses.Store ? ResponsesEcho.InputItems(root) : null,
+                StoredInput = responses.Store ? ResponsesEcho.InputItems(root) : (ReadOnlyMemory<byte>?)null,
                 PriorContext = priorContext is { } context2 ? JsonMarshal.GetRawUtf8Value(context2).ToArray() : (ReadOnlyMemory<byte>?)null,
                 WebSearch = facts.WebSearch,
             };
