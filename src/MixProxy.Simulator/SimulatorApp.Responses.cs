@@ -65,7 +65,9 @@ public static partial class SimulatorApp
         // The earlier turns count as input, as they do upstream: a chained request is dearer than its body.
         var last = input[^1]!;
         var inputTokens = Math.Max(1, (Encoding.UTF8.GetByteCount(body) + (history.Count > 0 ? Encoding.UTF8.GetByteCount(history.ToJsonString()) : 0)) / 4);
-        var words = Reply(StringOf(last["type"]) == "function_call_output" ? "tool result " + ItemText(last) : ItemText(last));
+        var words = request["text"]?["format"] is JsonObject format && StructuredOutput(format["type"], format["schema"]) is { } json
+            ? JsonPieces(json)
+            : Reply(StringOf(last["type"]) == "function_call_output" ? "tool result " + ItemText(last) : ItemText(last));
 
         // With function tools on offer and a user message last, the simulated model calls the first function.
         var toolName = IsUserMessage(last) && request["tools"] is JsonArray tools

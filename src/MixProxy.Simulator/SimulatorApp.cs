@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -14,7 +15,9 @@ namespace MixProxy.Simulator;
 /// <summary>
 /// A small upstream that answers like the provider page's backend: Gemini <c>generateContent</c> /
 /// <c>streamGenerateContent</c> (SSE framed as Google frames it, or a streamed JSON array), OpenAI
-/// Chat Completions and the OpenAI Responses API, with settable latency, pace and injected errors.
+/// Chat Completions and the OpenAI Responses API, with settable latency, pace and injected errors. It calls the first
+/// tool offered, signs its function calls and checks the signatures come back as Gemini 3 does, and answers a request
+/// for structured output with an instance of its schema.
 /// </summary>
 public static partial class SimulatorApp
 {
@@ -22,6 +25,9 @@ public static partial class SimulatorApp
     private const string ToolCallArguments = """{"query":"weather in Paris"}""";
 
     private const string OpenAIInvalidKey = """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""";
+
+    // Google writes its messages' backticks and quotes as they are, not as \u0060 escapes.
+    private static readonly JsonSerializerOptions GoogleJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Builds (does not start) a simulator listening on <paramref name="url"/>, e.g. <c>http://127.0.0.1:0</c>.</summary>
     public static WebApplication Build(string url, SimulatorOptions options, SimulatorState? state = null)
@@ -96,14 +102,24 @@ public static partial class SimulatorApp
             return;
         }
 
-        var prompt = LastText(contents);
+        var generates = method is "generateContent" or "streamGenerateContent";
+        if (generates && SignsFunctionCalls(model) && MissingThoughtSignature(contents) is { } missing)
+        {
+            await WriteJsonAsync(context, 400, GoogleError(400, missing, "INVALID_ARGUMENT")).ConfigureAwait(false);
+            return;
+        }
+
         var promptTokens = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4);
-        var words = Reply(prompt);
+        var words = GeminiStructuredOutput(request) is { } json ? JsonPieces(json) : Reply(GeminiPrompt(contents));
+        var function = generates && SignsFunctionCalls(model) ? FunctionToCall(request, contents) : null;
         var delay = Setting(context, "x-simulator-latency-ms", options.FirstByteDelay);
         await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
 
         switch (method)
         {
+            case "generateContent" or "streamGenerateContent" when function is not null:
+                await ReplyWithFunctionCallAsync(context, options, state, model, function, promptTokens, stream: method == "streamGenerateContent").ConfigureAwait(false);
+                break;
             case "generateContent":
                 await WriteJsonAsync(context, 200, GeminiResponse(model, string.Concat(words), promptTokens, words.Length, finished: true).ToJsonString()).ConfigureAwait(false);
                 break;
@@ -132,11 +148,18 @@ public static partial class SimulatorApp
         await WriteJsonAsync(context, 200, """{"models":[{"name":"models/gemini-3.1-pro-preview"},{"name":"models/gemini-2.5-flash"}]}""").ConfigureAwait(false);
     }
 
-    private static async Task StreamGeminiAsync(HttpContext context, SimulatorOptions options, string model, string[] words, int promptTokens)
+    private static Task StreamGeminiAsync(HttpContext context, SimulatorOptions options, string model, string[] words, int promptTokens)
+    {
+        var emitted = 0;
+        var chunks = Split(words, Setting(context, "x-simulator-chunks", options.StreamChunks));
+        var events = chunks.Select((chunk, i) => GeminiResponse(model, string.Concat(chunk), promptTokens, emitted += chunk.Length, finished: i == chunks.Count - 1)).ToList();
+        return WriteGeminiStreamAsync(context, events, Setting(context, "x-simulator-chunk-interval-ms", options.ChunkInterval));
+    }
+
+    /// <summary>Gemini's stream: SSE with <c>alt=sse</c> (framed with CRLF, as Google frames it), else one JSON array written piece by piece.</summary>
+    private static async Task WriteGeminiStreamAsync(HttpContext context, List<JsonObject> events, TimeSpan interval)
     {
         var sse = context.Request.Query["alt"] == "sse";
-        var chunks = Split(words, Setting(context, "x-simulator-chunks", options.StreamChunks));
-        var interval = Setting(context, "x-simulator-chunk-interval-ms", options.ChunkInterval);
         context.Response.StatusCode = 200;
         context.Response.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
         if (!sse)
@@ -144,17 +167,14 @@ public static partial class SimulatorApp
             await context.Response.WriteAsync("[", context.RequestAborted).ConfigureAwait(false);
         }
 
-        var emitted = 0;
-        for (var i = 0; i < chunks.Count; i++)
+        for (var i = 0; i < events.Count; i++)
         {
             if (i > 0)
             {
                 await Task.Delay(interval, context.RequestAborted).ConfigureAwait(false);
             }
 
-            emitted += chunks[i].Length;
-            var last = i == chunks.Count - 1;
-            var json = GeminiResponse(model, string.Concat(chunks[i]), promptTokens, emitted, last).ToJsonString();
+            var json = events[i].ToJsonString();
             var frame = sse ? "data: " + json + "\r\n\r\n" : (i > 0 ? ",\r\n" : string.Empty) + json;
             await context.Response.WriteAsync(frame, context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
@@ -166,13 +186,20 @@ public static partial class SimulatorApp
         }
     }
 
-    private static JsonObject GeminiResponse(string model, string text, int promptTokens, int candidateTokens, bool finished)
+    private static JsonObject GeminiResponse(string model, string text, int promptTokens, int candidateTokens, bool finished) =>
+        GeminiResponse(model, new JsonArray(new JsonObject { ["text"] = text }), promptTokens, candidateTokens, finished);
+
+    /// <summary>One candidate with these parts; without parts (the last event of a stream that said it all) it has no content, only its finish.</summary>
+    private static JsonObject GeminiResponse(string model, JsonArray? parts, int promptTokens, int candidateTokens, bool finished)
     {
-        var candidate = new JsonObject
+        var candidate = new JsonObject();
+        if (parts is not null)
         {
-            ["content"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = text }), ["role"] = "model" },
-            ["index"] = 0,
-        };
+            candidate["content"] = new JsonObject { ["parts"] = parts, ["role"] = "model" };
+        }
+
+        candidate["index"] = 0;
+
         if (finished)
         {
             candidate["finishReason"] = "STOP";
@@ -231,7 +258,9 @@ public static partial class SimulatorApp
             _ => string.Empty,
         };
         var promptTokens = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4);
-        var words = Reply(last?["role"]?.GetValue<string>() == "tool" ? "tool result " + prompt : prompt);
+        var words = ChatStructuredOutput(request) is { } json
+            ? JsonPieces(json)
+            : Reply(last?["role"]?.GetValue<string>() == "tool" ? "tool result " + prompt : prompt);
 
         // With tools on offer and a user turn last, the simulated model calls the first function.
         var toolName = last?["role"]?.GetValue<string>() == "user" && request["tools"] is JsonArray { Count: > 0 } tools
@@ -515,7 +544,7 @@ public static partial class SimulatorApp
     }
 
     private static string GoogleError(int code, string message, string status) =>
-        new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["status"] = status } }.ToJsonString();
+        new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["status"] = status } }.ToJsonString(GoogleJson);
 
     private static string OpenAIError(string message, string? param = null, string? code = null) =>
         new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = param, ["code"] = code } }.ToJsonString();
@@ -524,6 +553,29 @@ public static partial class SimulatorApp
     {
         var parts = contents[^1]?["parts"] as JsonArray;
         return parts?.Select(p => p?["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null).LastOrDefault(s => s is not null) ?? string.Empty;
+    }
+
+    /// <summary>
+    /// The JSON the simulated model answers when the request asks for structured output: an instance of the
+    /// <c>json_schema</c> format's schema, <c>{}</c> for <c>json_object</c>; null for a plain text answer.
+    /// </summary>
+    private static string? ChatStructuredOutput(JsonNode request) => request["response_format"] is JsonObject format
+        ? StructuredOutput(format["type"], format["json_schema"]?["schema"])
+        : null;
+
+    /// <summary>An answer in the format OpenAI names (<c>json_schema</c> with its schema, <c>json_object</c>); null for text.</summary>
+    private static string? StructuredOutput(JsonNode? type, JsonNode? schema) => (type is JsonValue v && v.TryGetValue<string>(out var t) ? t : null) switch
+    {
+        "json_schema" => SchemaInstance.For(schema)?.ToJsonString() ?? "null",
+        "json_object" => "{}",
+        _ => null,
+    };
+
+    /// <summary>JSON as pieces that end after each comma, so a stream carries it in several deltas that concatenate back.</summary>
+    private static string[] JsonPieces(string json)
+    {
+        var pieces = json.Split(',');
+        return pieces.Select((p, i) => i < pieces.Length - 1 ? p + "," : p).ToArray();
     }
 
     /// <summary>The reply as words with their trailing space, so chunks concatenate back to the exact text.</summary>

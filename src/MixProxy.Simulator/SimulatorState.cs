@@ -34,11 +34,12 @@ public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadO
 /// <summary>A response the Responses endpoint kept (<c>store</c>): its JSON, and the conversation items up to and including its output.</summary>
 internal sealed record StoredResponse(string Json, string Conversation);
 
-/// <summary>Recorded traffic, scripted replies and stored Responses API responses; one per simulator instance.</summary>
+/// <summary>Recorded traffic, scripted replies, stored Responses API responses and issued thought signatures; one per simulator instance.</summary>
 public sealed class SimulatorState
 {
     private readonly ConcurrentQueue<ScriptedReply> _script = new();
     private readonly ConcurrentQueue<RecordedRequest> _received = new();
+    private readonly ConcurrentQueue<string> _issuedSignatures = new();
 
     // Kept for the simulator's lifetime, never evicted: a load run that should not grow it sends store:false.
     private readonly ConcurrentDictionary<string, StoredResponse> _responses = new(StringComparer.Ordinal);
@@ -46,6 +47,9 @@ public sealed class SimulatorState
     private int _aborted;
 
     public IReadOnlyCollection<RecordedRequest> Received => _received;
+
+    /// <summary>The thought signatures the simulated Gemini 3 put on its function calls, in the order it issued them.</summary>
+    public IReadOnlyCollection<string> IssuedThoughtSignatures => _issuedSignatures;
 
     /// <summary>Responses the simulator stopped because the caller went away (the gateway cancelled its upstream call).</summary>
     public int Aborted => Volatile.Read(ref _aborted);
@@ -61,12 +65,15 @@ public sealed class SimulatorState
     {
         _script.Clear();
         _received.Clear();
+        _issuedSignatures.Clear();
         _responses.Clear();
     }
 
     internal bool TryDequeue(out ScriptedReply reply) => _script.TryDequeue(out reply!);
 
     internal void Record(RecordedRequest request) => _received.Enqueue(request);
+
+    internal void RecordIssuedSignature(string signature) => _issuedSignatures.Enqueue(signature);
 
     internal void Store(string id, StoredResponse response) => _responses[id] = response;
 
