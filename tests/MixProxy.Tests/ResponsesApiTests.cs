@@ -177,6 +177,34 @@ public sealed class ResponsesApiTests
         HttpHelpers.AssertOpenAIError(chatError);
     }
 
+    [Theory]
+    [InlineData("""{"model":"gemini-3.1-pro-preview","input":"Count me","stream":true}""")]
+    [InlineData("""{"model":"gemini-3.1-pro-preview","input":"Count me","max_output_tokens":64}""")]
+    [InlineData("""{"model":"gpt-4o-mini","input":"Count me","stream":true,"store":false}""")]
+    [InlineData("""{"model":"house-responses","input":"Count me","stream":true,"store":false}""")]
+    public async Task EveryRoute_IsChargedExactlyTheUsageTheClientIsShown(string json)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var key = new LimitedKey(new JsonObject { ["TokensPerMinute"] = 1_000_000 });
+        await using var gateway = await GatewayFixture.StartAsync(
+            config =>
+            {
+                key.AddTo(config);
+                config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "house-responses", ["Cluster"] = "sim", ["Protocols"] = new JsonArray("OpenAIResponses") });
+            },
+            redis.ConnectionString);
+        using var client = gateway.CreateClient(key.Value);
+
+        var (status, _, response) = await client.PostJsonAsync("/v1/responses", json);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var shown = System.Text.RegularExpressions.Regex.Matches(text, "\"total_tokens\":(\\d+)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Last();
+        Assert.True(shown > 0);
+        await using var connection = await redis.ConnectAsync();
+        Assert.Equal(shown, (long)await connection.GetDatabase().StringGetAsync(key.TokenCounterKey));
+    }
+
     [Fact]
     public async Task Cache_ReplaysUnstoredAnswers_ButNeverAStoredOne()
     {
