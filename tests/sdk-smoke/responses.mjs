@@ -4,6 +4,7 @@
 // Prints one line per check and exits 1 if any failed. On a Gemini 3 model every tool loop must bring the thought
 // signature of the call back upstream, or Google (and the simulator playing it) refuses the second request.
 import OpenAI from "openai";
+import { expect, runChecks } from "./checks.mjs";
 
 const baseURL = process.env.MIXPROXY_BASE_URL ?? "http://127.0.0.1:8080";
 const apiKey = process.env.MIXPROXY_KEY ?? "mixproxy-demo-key";
@@ -166,19 +167,4 @@ const checks = {
   },
 };
 
-function expect(condition, what) {
-  if (!condition) throw new Error(`expected ${what}`);
-}
-
-let failed = 0;
-for (const [name, check] of Object.entries(checks)) {
-  try {
-    await check();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
-console.log(`${Object.keys(checks).length - failed} passed, ${failed} failed (${model})`);
-process.exit(failed ? 1 : 0);
+await runChecks(checks, model);

@@ -2,6 +2,7 @@
 // usage: MIXPROXY_BASE_URL=http://127.0.0.1:8080 MIXPROXY_KEY=... [MIXPROXY_MODEL=...] node smoke.mjs
 // Prints one line per check and exits 1 if any failed.
 import OpenAI from "openai";
+import { expect, runChecks } from "./checks.mjs";
 import { GoogleGenAI } from "@google/genai";
 
 const baseURL = process.env.MIXPROXY_BASE_URL ?? "http://127.0.0.1:8080";
@@ -102,19 +103,4 @@ const checks = {
   },
 };
 
-function expect(condition, what) {
-  if (!condition) throw new Error(`expected ${what}`);
-}
-
-let failed = 0;
-for (const [name, check] of Object.entries(checks)) {
-  try {
-    await check();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
-console.log(`${Object.keys(checks).length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runChecks(checks);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.GeminiToOpenAIChat;
@@ -195,15 +196,7 @@ public static class GeminiToChatRequestTranslator
             writer.WriteStartArray();
             foreach (var (id, name, arguments) in calls)
             {
-                writer.WriteStartObject();
-                writer.WriteString("id"u8, id);
-                writer.WriteString("type"u8, "function");
-                writer.WritePropertyName("function"u8);
-                writer.WriteStartObject();
-                writer.WriteString("name"u8, name);
-                writer.WriteString("arguments"u8, arguments);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
+                ChatToolCallWriter.Write(writer, id, name, arguments);
             }
 
             writer.WriteEndArray();

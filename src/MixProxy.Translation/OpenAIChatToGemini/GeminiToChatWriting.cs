@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.OpenAIChatToGemini;
@@ -91,34 +92,15 @@ internal static class GeminiToChatWriting
 
     public static void WriteFunctionCall(Utf8JsonWriter writer, JsonElement functionCall, JsonElement part, string id, int? index, ThoughtSignatureBag? signatures)
     {
-        writer.WriteStartObject();
-        if (index is { } i)
+        // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it on the tool call.
+        var signature = UpstreamFields.StringOrNone(UpstreamFields.Field(part, "thoughtSignature")) is { Length: > 0 } sig ? sig : null;
+        if (signature is not null)
         {
-            writer.WriteNumber("index"u8, i);
+            signatures?.Add(id, signature);
         }
 
-        writer.WriteString("id"u8, id);
-        writer.WriteString("type"u8, "function");
-        writer.WritePropertyName("function"u8);
-        writer.WriteStartObject();
-        writer.WriteString("name"u8, FunctionName(functionCall));
-        writer.WriteString("arguments"u8, functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? CompactJson(args) : "{}");
-        writer.WriteEndObject();
-
-        // Gemini 3 wants this signature back on the next turn; Google's own OpenAI layer puts it here.
-        if (UpstreamFields.StringOrNone(UpstreamFields.Field(part, "thoughtSignature")) is { Length: > 0 } sig)
-        {
-            signatures?.Add(id, sig);
-            writer.WritePropertyName("extra_content"u8);
-            writer.WriteStartObject();
-            writer.WritePropertyName("google"u8);
-            writer.WriteStartObject();
-            writer.WriteString("thought_signature"u8, sig);
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
+        var arguments = functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? CompactJson(args) : "{}";
+        ChatToolCallWriter.Write(writer, id, FunctionName(functionCall), arguments, signature, index);
     }
 
     /// <summary>

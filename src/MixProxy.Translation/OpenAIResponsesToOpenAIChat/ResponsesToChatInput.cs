@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 using static MixProxy.Translation.OpenAIResponsesToOpenAIChat.ResponsesToChatFields;
@@ -229,26 +230,7 @@ internal static class ResponsesToChatInput
                 writer.WriteStartArray();
                 foreach (var (id, name, arguments, signature) in _turnCalls)
                 {
-                    writer.WriteStartObject();
-                    writer.WriteString("id"u8, id);
-                    writer.WriteString("type"u8, "function");
-                    writer.WritePropertyName("function"u8);
-                    writer.WriteStartObject();
-                    writer.WriteString("name"u8, name);
-                    writer.WriteString("arguments"u8, arguments);
-                    writer.WriteEndObject();
-                    if (signature is not null)
-                    {
-                        writer.WritePropertyName("extra_content"u8);
-                        writer.WriteStartObject();
-                        writer.WritePropertyName("google"u8);
-                        writer.WriteStartObject();
-                        writer.WriteString("thought_signature"u8, signature);
-                        writer.WriteEndObject();
-                        writer.WriteEndObject();
-                    }
-
-                    writer.WriteEndObject();
+                    ChatToolCallWriter.Write(writer, id, name, arguments, signature);
                 }
 
                 writer.WriteEndArray();
