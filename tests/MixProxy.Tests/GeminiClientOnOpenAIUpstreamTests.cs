@@ -14,6 +14,36 @@ public sealed class GeminiClientOnOpenAIUpstreamTests
         """;
 
     [Fact]
+    public async Task GeminiCliDefaults_TopKIsDroppedAndReported_InAHeaderAndAMetric()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        // Google's Gemini CLI sends topK: 64 on every request; Chat Completions has no such knob.
+        var (status, _, response) = await client.PostJsonAsync("/v1beta/models/gpt-4o-mini:generateContent", """{"contents":[{"role":"user","parts":[{"text":"Hello"}]}],"generationConfig":{"temperature":1,"topP":0.95,"topK":64}}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("generationConfig.topK", response.Headers.GetValues("x-mixproxy-dropped").Single());
+        Assert.False(JsonNode.Parse(gateway.Upstream.Received.Single().Body)!.AsObject().ContainsKey("top_k"));
+        var page = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Contains("mixproxy_translation_dropped_total{", page, StringComparison.Ordinal);
+        Assert.Contains("mixproxy_field=\"generationConfig.topK\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StrictModel_RefusesTopK_InGooglesShape()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(config => config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "strict-gpt", ["Cluster"] = "sim", ["UpstreamModel"] = "gpt-4o-mini", ["Protocols"] = new JsonArray("OpenAI"), ["StrictTranslation"] = true }));
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1beta/models/strict-gpt:generateContent", """{"contents":[{"role":"user","parts":[{"text":"Hello"}]}],"generationConfig":{"topK":64}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        HttpHelpers.AssertGoogleError(body, 400, "INVALID_ARGUMENT");
+        Assert.Empty(gateway.Upstream.Received);
+    }
+
+    [Fact]
     public async Task GenerateContent_IsTranslatedToChatCompletionsAndBack()
     {
         await using var gateway = await GatewayFixture.StartAsync();

@@ -14,8 +14,13 @@ namespace MixProxy.Translation.GeminiToOpenAIChat;
 /// </summary>
 public static class GeminiToChatRequestTranslator
 {
-    public static void Translate(JsonElement request, UpstreamModelProfile profile, bool stream, IBufferWriter<byte> output)
+    /// <summary>
+    /// Writes the Chat Completions request for a Gemini <paramref name="request"/>; fields the upstream has no place for
+    /// and that do not change the question go to <paramref name="dropped"/> (none are dropped silently).
+    /// </summary>
+    public static void Translate(JsonElement request, UpstreamModelProfile profile, bool stream, IBufferWriter<byte> output, DroppedFields? dropped = null)
     {
+        dropped ??= new DroppedFields(profile?.StrictTranslation ?? false);
         ArgumentNullException.ThrowIfNull(profile);
         if (request.ValueKind != JsonValueKind.Object)
         {
@@ -28,7 +33,7 @@ public static class GeminiToChatRequestTranslator
         writer.WriteStartObject();
         writer.WriteString("model"u8, profile.UpstreamModel);
         WriteMessages(writer, request);
-        WriteGenerationConfig(writer, request, profile);
+        WriteGenerationConfig(writer, request, profile, dropped);
         WriteTools(writer, request);
         if (stream)
         {
@@ -416,7 +421,7 @@ public static class GeminiToChatRequestTranslator
 
     // :: Generation config and tools --------------------------------------------------------------
 
-    private static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    private static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile, DroppedFields dropped)
     {
         if (!TryGet(request, "generationConfig", "generation_config", out var config, out var configName) || config.ValueKind == JsonValueKind.Null)
         {
@@ -473,7 +478,14 @@ public static class GeminiToChatRequestTranslator
 
         if (TryGet(config, "topK", "top_k", out var topK, out var topKName) && topK.ValueKind != JsonValueKind.Null)
         {
-            throw new TranslationException($"{configName}.{topKName}", "OpenAI-protocol models have no topK.");
+            // A sampling hint, not part of the question: dropped and reported (Google's Gemini CLI sends it always).
+            var param = $"{configName}.{topKName}";
+            if (topK.ValueKind != JsonValueKind.Number || !topK.TryGetInt32(out _))
+            {
+                throw new TranslationException(param, $"'{topKName}' must be an integer.");
+            }
+
+            dropped.Drop(param, "OpenAI-protocol models have no topK.");
         }
 
         if (TryGet(config, "stopSequences", "stop_sequences", out var stops, out var stopsName) && stops.ValueKind != JsonValueKind.Null)

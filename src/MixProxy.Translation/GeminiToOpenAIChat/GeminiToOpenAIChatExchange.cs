@@ -38,10 +38,11 @@ public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Inst
         }
 
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-        GeminiToChatRequestTranslator.Translate(document.RootElement, settings.Model, request.Stream, body);
+        var dropped = new DroppedFields(settings.Model.StrictTranslation);
+        GeminiToChatRequestTranslator.Translate(document.RootElement, settings.Model, request.Stream, body, dropped);
         var upstream = new UpstreamRequest(body.WrittenMemory, OpenAIChatVocabulary.ChatCompletionsPath, Query: []);
         var context = new ResponseContext { ClientModel = request.Model, Created = settings.Created, IncludeOutputText = settings.OutputText };
-        return new Call(upstream, context, ((GeminiClientRequest)request).Sse);
+        return new Call(upstream, context, ((GeminiClientRequest)request).Sse) { Dropped = dropped.Names };
     }
 
     private sealed class Call(UpstreamRequest request, ResponseContext context, bool sse) : ExchangeCall(request)

@@ -31,6 +31,12 @@ public abstract class ExchangeCall
 
     public ExchangeOutcome Outcome { get; }
 
+    /// <summary>
+    /// Fields of the client's request the upstream request goes without (<see cref="DroppedFields"/>), in the client's
+    /// notation: the host reports them to the client and in its metrics.
+    /// </summary>
+    public IReadOnlyList<string> Dropped { get; init; } = [];
+
     /// <summary>Whether upstream errors are restated (their body must then be read whole) or passed through as they are.</summary>
     public abstract bool RestatesErrors { get; }
 

@@ -62,6 +62,12 @@ public sealed record UpstreamModelProfile
     /// </summary>
     public bool SupportsSearchWithFunctions { get; init; }
 
+    /// <summary>
+    /// Refuse the request fields the upstream has no place for, instead of dropping them and reporting it
+    /// (<see cref="DroppedFields"/>): for teams that want a request answered exactly as asked or not at all.
+    /// </summary>
+    public bool StrictTranslation { get; init; }
+
     /// <summary>OpenAI's own ceiling for <c>top_logprobs</c>.</summary>
     public const int OpenAIMaxTopLogprobs = 20;
 

@@ -115,6 +115,9 @@ internal sealed class ModelDocument
 
     /// <summary>The most alternatives per token the model returns (<c>top_logprobs</c> is clamped to it).</summary>
     public int? MaxTopLogprobs { get; set; }
+
+    /// <summary>Refuse request fields the upstream has no place for instead of dropping and reporting them; defaults to false.</summary>
+    public bool? StrictTranslation { get; set; }
 }
 
 internal sealed class ThinkingDocument

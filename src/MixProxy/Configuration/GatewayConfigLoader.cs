@@ -485,6 +485,7 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
                 MaxTopLogprobs = maxTopLogprobs,
                 FunctionCallIds = m.FunctionCallIds ?? false,
                 SearchWithFunctions = m.SearchWithFunctions ?? thinking == ThinkingStyle.Level,
+                StrictTranslation = m.StrictTranslation ?? false,
             }.WithProfile());
         }
 

@@ -93,6 +93,11 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
     public Task CompleteAsync(HttpContext context, GatewayRequest request)
     {
         var outcome = request.Call!.Outcome;
+        foreach (var field in request.Call.Dropped)
+        {
+            metrics.DroppedFields.Add(1, new KeyValuePair<string, object?>("mixproxy.field", DroppedFields.Shape(field)), new KeyValuePair<string, object?>("gen_ai.operation.name", request.Endpoint.OperationName));
+        }
+
         if (outcome.TranslationFault is { } fault)
         {
             GatewayLog.StreamTranslationFailed(logger, request.Exchange.ToString(), fault);

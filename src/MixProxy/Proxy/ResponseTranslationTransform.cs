@@ -22,6 +22,9 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
     // upstream must not exhaust the gateway's memory.
     private const int MaxBufferedResponseBytes = 64 * 1024 * 1024;
 
+    /// <summary>The gateway's header listing the request fields its upstream went without (docs/translation.md).</summary>
+    public const string DroppedHeader = "x-mixproxy-dropped";
+
     private static readonly KeyValuePair<string, object?> ResponseDirection = new("mixproxy.translation.direction", "response");
     private static readonly KeyValuePair<string, object?> StreamDirection = new("mixproxy.translation.direction", "stream");
 
@@ -36,6 +39,12 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
         var request = context.HttpContext.GetGatewayRequest();
         var call = request.Call!;
         var response = context.HttpContext.Response;
+        if (call.Dropped.Count > 0)
+        {
+            // What the upstream went without, said before the answer (a stream's headers go first).
+            response.Headers[DroppedHeader] = string.Join(", ", call.Dropped);
+        }
+
         try
         {
             if (!upstream.IsSuccessStatusCode)

@@ -26,6 +26,9 @@ internal sealed record ModelRoute(
     /// <summary>Whether Google Search may share a request with function tools.</summary>
     public bool SearchWithFunctions { get; init; }
 
+    /// <summary>Whether fields the upstream has no place for are refused rather than dropped and reported.</summary>
+    public bool StrictTranslation { get; init; }
+
     /// <summary>Models tried in order when this one's destinations are all unavailable or failing (each with its own cluster and protocols).</summary>
     public IReadOnlyList<ModelRoute> Fallbacks { get; init; } = [];
 
@@ -54,6 +57,7 @@ internal sealed record ModelRoute(
         MaxTopLogprobs = MaxTopLogprobs,
         SupportsFunctionCallIds = FunctionCallIds,
         SupportsSearchWithFunctions = SearchWithFunctions,
+        StrictTranslation = StrictTranslation,
     };
 }
 
