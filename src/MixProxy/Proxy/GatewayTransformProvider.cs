@@ -39,6 +39,7 @@ internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, Respo
 
         context.ResponseTransforms.Add(new UpstreamResponseObserver(metrics));
         context.ResponseTransforms.Add(new UpstreamAttemptTransform(router));
+        context.ResponseTransforms.Add(new UpstreamResponseHeadersTransform(protocols));
         context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, stored, loggers.CreateLogger<ResponseTranslationTransform>()));
         context.ResponseTransforms.Add(new FirstChunkObserver());
         context.ResponseTransforms.Add(new CacheRecordingTransform(cache));

@@ -49,6 +49,7 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
         {
             if (!upstream.IsSuccessStatusCode)
             {
+                var secret = request.Attempts.Destination?.Credential.Secret;
                 if (call.RestatesErrors)
                 {
                     var body = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
@@ -59,7 +60,8 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
                         response.Headers.RetryAfter = Math.Ceiling(retry.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                     }
 
-                    Replace(context, error.Body, "application/json");
+                    // An upstream that quotes the key it was given ("Incorrect API key provided: …") quotes the gateway's.
+                    Replace(context, Redacted(error.Body, secret), "application/json");
                 }
                 else if (request.Attempts.LastFailure == Upstreams.AttemptFailure.Credential)
                 {
@@ -73,6 +75,12 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
                     // what the gateway sent: the client gets the status in its own protocol, not the page.
                     var kind = upstream.Content.Headers.ContentType?.MediaType ?? "body without a content type";
                     Replace(context, request.Api.ErrorBody(new ClientError((int)upstream.StatusCode, $"The upstream answered {(int)upstream.StatusCode} with a {kind} instead of an error of its protocol.")), "application/json");
+                }
+                else if (secret is { Length: > 0 })
+                {
+                    // A passed-through error goes on as the upstream wrote it, but for the gateway's key if it quotes it.
+                    var body = await ReadCappedAsync(upstream.Content, context.CancellationToken).ConfigureAwait(false);
+                    Replace(context, Redacted(body, secret), upstream.Content.Headers.ContentType?.ToString() ?? "application/json");
                 }
 
                 // The request gave up with destinations cooling down: the client may come back when the first is back.
@@ -137,6 +145,34 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
             response.Headers.CacheControl = default;
             Replace(context, request.Api.ErrorBody(new ClientError(500, "The gateway failed while handling this request; the failure is logged.")), "application/json");
         }
+    }
+
+    /// <summary><paramref name="body"/> with every occurrence of <paramref name="secret"/> replaced by <c>[redacted]</c>.</summary>
+    internal static byte[] Redacted(byte[] body, string? secret)
+    {
+        if (secret is not { Length: > 0 })
+        {
+            return body;
+        }
+
+        var needle = System.Text.Encoding.UTF8.GetBytes(secret);
+        var at = body.AsSpan().IndexOf(needle);
+        if (at < 0)
+        {
+            return body;
+        }
+
+        var redacted = new List<byte>(body.Length);
+        var rest = body.AsSpan();
+        while ((at = rest.IndexOf(needle)) >= 0)
+        {
+            redacted.AddRange(rest[..at]);
+            redacted.AddRange("[redacted]"u8);
+            rest = rest[(at + needle.Length)..];
+        }
+
+        redacted.AddRange(rest);
+        return [.. redacted];
     }
 
     private static bool IsJson(string? mediaType) =>
