@@ -55,10 +55,7 @@ internal static class ResponsesWriting
         }
 
         writer.WriteEndArray();
-        foreach (var setting in context.Echo.EnumerateObject())
-        {
-            setting.WriteTo(writer);
-        }
+        ResponsesEcho.WriteMembers(writer, context.Echo.Span);
 
         writer.WritePropertyName("usage"u8);
         if (reply.Usage is { } usage)
