@@ -15,8 +15,8 @@ namespace MixProxy.Benchmarks;
 /// back Gemini → Chat → Responses. Each category pairs the two clients (Chat is the baseline) and drives the shipped
 /// registry's exchanges through the public seam the host uses: the client API parses, the registry picks the
 /// exchange, <c>Begin</c> prepares the upstream request, the call translates the whole response or the stream.
-/// Responses requests say <c>store: false</c>; <see cref="ResponsesStreamStored"/> shows what building the stored
-/// record adds to a stream.
+/// Responses requests say <c>store: false</c>; <see cref="ResponsesRequestStored"/> and <see cref="ResponsesStreamStored"/>
+/// show what keeping the input and building the stored record add.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -40,6 +40,7 @@ public class ResponsesTranslationBenchmarks
     private readonly byte[] _readBuffer = new byte[16 * 1024];
     private byte[] _chatRequest = [];
     private byte[] _responsesRequest = [];
+    private byte[] _responsesStoredRequest = [];
     private byte[] _geminiResponse = [];
     private byte[] _geminiStream = [];
     private ExchangeCall _chatCall = null!;
@@ -56,6 +57,7 @@ public class ResponsesTranslationBenchmarks
             "{\"role\":\"" + (i % 2 == 0 ? "user" : "assistant") + "\",\"content\":\"Message number " + i + " of a conversation about gateways, rate limits and streaming translation.\"}"));
         _chatRequest = ChatBody(history, stream: false);
         _responsesRequest = ResponsesBody(history, stream: false, store: false);
+        _responsesStoredRequest = ResponsesBody(history, stream: false, store: true);
 
         // A whole Gemini answer: ~250 bytes of text, usage with thoughts.
         _geminiResponse = Encoding.UTF8.GetBytes("""
@@ -106,6 +108,11 @@ public class ResponsesTranslationBenchmarks
     [Benchmark]
     [BenchmarkCategory("request")]
     public int ResponsesRequest() => BeginOnce(ResponsesExchange, OpenAIResponsesClientApi.Instance.Responses, _responsesRequest);
+
+    /// <summary>The same with <c>store: true</c>: the input is kept for the record, each input item given an id.</summary>
+    [Benchmark]
+    [BenchmarkCategory("request")]
+    public int ResponsesRequestStored() => BeginOnce(ResponsesExchange, OpenAIResponsesClientApi.Instance.Responses, _responsesStoredRequest);
 
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("response")]
