@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIResponses;
@@ -87,7 +86,8 @@ internal static class ResponsesEcho
     /// </summary>
     public static ReadOnlyMemory<byte> InputItems(JsonElement request)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        // Pooled, then an exact copy: the response holds the input until it is stored.
+        using var buffer = new PooledBufferWriter();
         using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartArray();
@@ -119,7 +119,7 @@ internal static class ResponsesEcho
             writer.WriteEndArray();
         }
 
-        return buffer.WrittenMemory;
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteWithId(Utf8JsonWriter writer, JsonElement item)
