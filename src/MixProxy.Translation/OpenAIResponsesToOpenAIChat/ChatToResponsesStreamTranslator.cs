@@ -24,6 +24,11 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
     private readonly ResponsesReply _reply = new();
     private readonly Dictionary<int, FunctionCallItem> _openCalls = [];
+
+    // What one choice of a chunk carries, read before anything of it is written; reused from chunk to chunk.
+    private readonly List<ChatChunks.ToolCall> _calls = [];
+    private readonly List<UrlCitation> _citations = [];
+    private readonly List<string> _logprobs = [];
     private ReasoningItem? _reasoning;
     private MessageItem? _message;
     private string? _finishReason;
@@ -155,7 +160,8 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
             var reasoning = delta.ValueKind == JsonValueKind.Object ? UpstreamFields.String(UpstreamFields.Field(delta, "reasoning_content"), "delta.reasoning_content") : null;
             var text = delta.ValueKind == JsonValueKind.Object ? UpstreamFields.String(UpstreamFields.Field(delta, "content"), "delta.content") : null;
             var refusal = delta.ValueKind == JsonValueKind.Object ? UpstreamFields.String(UpstreamFields.Field(delta, "refusal"), "delta.refusal") : null;
-            var calls = new List<ChatChunks.ToolCall>();
+            var calls = _calls;
+            calls.Clear();
             if (delta.ValueKind == JsonValueKind.Object && UpstreamFields.Field(delta, "tool_calls") is { ValueKind: JsonValueKind.Array } toolCalls)
             {
                 var i = 0;
@@ -165,14 +171,16 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                 }
             }
 
-            var citations = new List<UrlCitation>();
+            var citations = _citations;
+            citations.Clear();
             if (delta.ValueKind == JsonValueKind.Object)
             {
                 ChatChunks.ReadAnnotations(UpstreamFields.Field(delta, "annotations"), citations);
             }
 
             var finish = UpstreamFields.String(UpstreamFields.Field(choice, "finish_reason"), "finish_reason");
-            var logprobs = new List<string>();
+            var logprobs = _logprobs;
+            logprobs.Clear();
             ChatChunks.ReadLogprobs(choice, logprobs);
 
             Start(output);

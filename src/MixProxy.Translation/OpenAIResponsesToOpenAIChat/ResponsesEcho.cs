@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Text.Json;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIResponses;
+using MixProxy.Translation.Sse;
 
 namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 
@@ -31,10 +31,15 @@ internal static class ResponsesEcho
         ("user", "null"),
     ];
 
-    /// <summary>An object of the settings (a standalone element: it outlives the request's parsed body).</summary>
-    public static JsonElement Of(JsonElement request, bool store)
+    /// <summary>
+    /// An object of the settings, as UTF-8 bytes of its own: it outlives the request's parsed body, and a response
+    /// writes its members again for every event that carries the whole response (<see cref="WriteMembers"/>).
+    /// </summary>
+    public static ReadOnlyMemory<byte> Of(JsonElement request, bool store)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
+        // NOTE: kept as bytes, not as a parsed element: a standalone JsonElement is a copy of the bytes plus its own
+        // token table, several times the bytes, and a stream holds it for its whole life.
+        using var buffer = new PooledBufferWriter();
         using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
@@ -55,8 +60,24 @@ internal static class ResponsesEcho
             writer.WriteEndObject();
         }
 
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the members of an object <see cref="Of"/> made into the object <paramref name="writer"/> is in.</summary>
+    public static void WriteMembers(Utf8JsonWriter writer, ReadOnlySpan<byte> echo)
+    {
+        var reader = new Utf8JsonReader(echo);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            // The names are the fixed ones of Settings, never escaped; the values were written by the same writer
+            // options, so they go out as they are.
+            writer.WritePropertyName(reader.ValueSpan);
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            writer.WriteRawValue(echo[start..(int)reader.BytesConsumed], skipInputValidation: true);
+        }
     }
 
     /// <summary>
@@ -65,7 +86,8 @@ internal static class ResponsesEcho
     /// </summary>
     public static ReadOnlyMemory<byte> InputItems(JsonElement request)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        // Pooled, then an exact copy: the response holds the input until it is stored.
+        using var buffer = new PooledBufferWriter();
         using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartArray();
@@ -97,7 +119,7 @@ internal static class ResponsesEcho
             writer.WriteEndArray();
         }
 
-        return buffer.WrittenMemory;
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteWithId(Utf8JsonWriter writer, JsonElement item)

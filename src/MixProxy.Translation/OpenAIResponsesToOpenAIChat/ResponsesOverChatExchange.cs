@@ -141,7 +141,8 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
 
         public override string? TranslateResponse(ReadOnlySpan<byte> body, string? upstreamContentType, IBufferWriter<byte> output)
         {
-            var translated = new ArrayBufferWriter<byte>(body.Length + 256);
+            // The Chat body lives only until it is read again just below: its buffer comes from the pool.
+            using var translated = new PooledBufferWriter();
             var chatBody = chat.TranslateResponse(body, upstreamContentType, translated) is null ? body : translated.WrittenSpan;
             var reply = ChatToResponsesResponseTranslator.Translate(chatBody, context, output);
             if (context.StoredInput is not null && reply.Status != "failed")

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 
@@ -19,8 +18,8 @@ internal sealed class ResponsesReplyContext
 
     public required string ClientModel { get; init; }
 
-    /// <summary>The request's settings as the response object repeats them (<c>instructions</c>, <c>tools</c>, <c>text</c>…), an object.</summary>
-    public required JsonElement Echo { get; init; }
+    /// <summary>The request's settings as the response object repeats them (<c>instructions</c>, <c>tools</c>, <c>text</c>…), an object's UTF-8 bytes.</summary>
+    public required ReadOnlyMemory<byte> Echo { get; init; }
 
     public bool IncludeEncryptedReasoning { get; init; }
 
@@ -66,6 +65,23 @@ internal sealed class ResponsesReply
     /// <summary>The text of every message, joined: the SDKs' <c>output_text</c>.</summary>
     public string Text()
     {
+        // The usual answer has one message: its text as it is, without a second builder.
+        MessageItem? first = null;
+        var several = false;
+        foreach (var item in Items)
+        {
+            if (item is MessageItem message)
+            {
+                several |= first is not null;
+                first ??= message;
+            }
+        }
+
+        if (!several)
+        {
+            return first?.Text.ToString() ?? string.Empty;
+        }
+
         var text = new StringBuilder();
         foreach (var item in Items)
         {

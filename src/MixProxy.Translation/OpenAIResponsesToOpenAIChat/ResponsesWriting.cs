@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text.Json;
 using MixProxy.Translation.Json;
 using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
 
 namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 
@@ -55,10 +55,7 @@ internal static class ResponsesWriting
         }
 
         writer.WriteEndArray();
-        foreach (var setting in context.Echo.EnumerateObject())
-        {
-            setting.WriteTo(writer);
-        }
+        ResponsesEcho.WriteMembers(writer, context.Echo.Span);
 
         writer.WritePropertyName("usage"u8);
         if (reply.Usage is { } usage)
@@ -212,7 +209,9 @@ internal static class ResponsesWriting
     /// </summary>
     public static StoredResult Record(ResponsesReplyContext context, ResponsesReply reply)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        // Written in a pooled buffer and kept as an exact copy: a growing one would leave every size it passed
+        // through behind as garbage, and the host keeps the record as long as the response is stored.
+        using var buffer = new PooledBufferWriter();
         using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
@@ -237,7 +236,7 @@ internal static class ResponsesWriting
             writer.WriteEndObject();
         }
 
-        return new StoredResult(context.ResponseId, buffer.WrittenMemory);
+        return new StoredResult(context.ResponseId, buffer.WrittenSpan.ToArray());
     }
 
     private static void WriteElements(Utf8JsonWriter writer, ReadOnlySpan<byte> array)
