@@ -156,7 +156,7 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
         public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken)
         {
             var chatStream = chat.TranslateStream(upstream, upstreamMediaType, cancellationToken);
-            var translating = new TranslatingSseStream(chatStream.Body, new ChatToResponsesStreamTranslator(context, Outcome), Outcome, cancellationToken);
+            var translating = new TranslatingSseStream(chatStream.Body, new ChatToResponsesStreamTranslator(context, Outcome), Outcome, cancellationToken) { Outermost = true };
             return new StreamReply(translating, OpenAIResponsesVocabulary.EventStreamMediaType + "; charset=utf-8", NoCache: true);
         }
     }

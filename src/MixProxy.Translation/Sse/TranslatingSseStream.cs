@@ -17,6 +17,7 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
     private readonly PooledBufferWriter _pending = new();
     private readonly CancellationTokenSource _cancellation;
     private int _pendingOffset;
+    private long _ownBytes;
     private bool _completed;
     private bool _handedOut;
 
@@ -33,6 +34,13 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _events = SseParser.Create(upstream, static (_, data) => data.ToArray()).EnumerateAsync(_cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
     }
+
+    /// <summary>
+    /// This stream's output is what the client reads while another translating stream feeds it (a bridge, such as the
+    /// Responses API's over Chat Completions): the outcome's translated bytes are this stream's own, not the sum of both
+    /// stages, whose inner output never leaves the gateway.
+    /// </summary>
+    public bool Outermost { get; init; }
 
     /// <summary>Whether an output buffer is rented right now (none should be while waiting for the upstream).</summary>
     internal bool HoldsOutputBuffer => _pending.HoldsBuffer;
@@ -113,7 +121,15 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
             }
 
             _outcome.TranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
-            _outcome.TranslatedBytes += _pending.WrittenCount;
+            _ownBytes += _pending.WrittenCount;
+            if (Outermost)
+            {
+                _outcome.TranslatedBytes = _ownBytes;
+            }
+            else
+            {
+                _outcome.TranslatedBytes += _pending.WrittenCount;
+            }
             _outcome.Faulted = _translator.Faulted || _outcome.TranslationFault is not null || _outcome.UpstreamFault is not null;
 
             // A result the answer completed is stored before the client reads the event that completes it.

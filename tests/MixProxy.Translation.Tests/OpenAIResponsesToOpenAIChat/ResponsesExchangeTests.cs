@@ -149,6 +149,17 @@ public sealed class ResponsesExchangeTests
     }
 
     [Fact]
+    public async Task BridgedStream_CountsAsTranslatedOnlyTheBytesTheClientReads()
+    {
+        var call = Begin($$"""{"model":"gemini-3.1-pro-preview","input":"Weather?","stream":true,"store":false,"tools":[{{WeatherTool}}]}""");
+
+        var sse = await ExchangeHarness.TranslateStreamAsync(call, SignedCallStream, TestContext.Current.CancellationToken);
+
+        // The Chat chunks in between never leave the gateway.
+        Assert.Equal(Encoding.UTF8.GetByteCount(sse), call.Outcome.TranslatedBytes);
+    }
+
+    [Fact]
     public async Task StreamThatFails_StoresNothing()
     {
         var call = Begin("""{"model":"gemini-3.1-pro-preview","input":"Hi","stream":true}""");
