@@ -29,6 +29,13 @@ public static class GeminiToChatRequestTranslator
 
         // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
         // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        if (TryGet(request, "cachedContent", "cached_content", out var cached, out var cachedName) && cached.ValueKind != JsonValueKind.Null)
+        {
+            // The cache holds part of the question (a manual, a codebase) on Google's side: without it the upstream
+            // would answer another question, and bill for it.
+            throw new TranslationException(cachedName, "A cached context lives on Google's side, where an OpenAI-protocol model cannot read it: send its contents in the request instead.");
+        }
+
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("model"u8, profile.UpstreamModel);
@@ -518,6 +525,46 @@ public static class GeminiToChatRequestTranslator
 
         WriteResponseFormat(writer, config, configName);
         WriteReasoning(writer, config, configName, profile);
+        CheckOutputModalities(config, configName, dropped);
+    }
+
+    /// <summary>
+    /// <c>responseModalities</c> and <c>speechConfig</c>. Text, Chat's default, needs nothing. Chat can answer in
+    /// audio (<c>modalities</c>, <c>audio</c>), but the gateway does not carry an audio answer back to Gemini's
+    /// <c>inlineData</c> yet, and Chat has no image output: both are refused rather than answered in text. A voice for an
+    /// answer that has no audio changes nothing, and is dropped and reported.
+    /// </summary>
+    private static void CheckOutputModalities(JsonElement config, string configName, DroppedFields dropped)
+    {
+        if (TryGet(config, "responseModalities", "response_modalities", out var modalities, out var modalitiesName) && modalities.ValueKind != JsonValueKind.Null)
+        {
+            var param = $"{configName}.{modalitiesName}";
+            if (modalities.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException(param, $"'{modalitiesName}' must be an array.");
+            }
+
+            var i = 0;
+            foreach (var modality in modalities.EnumerateArray())
+            {
+                var itemParam = $"{param}[{i++}]";
+                switch (ClientFields.OptionalString(modality, itemParam)?.ToUpperInvariant())
+                {
+                    case "TEXT" or "MODALITY_UNSPECIFIED" or null:
+                        break;
+                    case "AUDIO":
+                        throw new TranslationException(itemParam, "AUDIO answers from an OpenAI-protocol model are not carried back to Gemini clients by this gateway yet: ask for TEXT.");
+                    case var other:
+                        throw new TranslationException(itemParam, $"An OpenAI-protocol model cannot answer in {other}: ask for TEXT.");
+                }
+            }
+        }
+
+        // Audio was refused above, so a voice here has no audio to speak.
+        if (TryGet(config, "speechConfig", "speech_config", out var speech, out var speechName) && speech.ValueKind != JsonValueKind.Null)
+        {
+            dropped.Drop($"{configName}.{speechName}", "A voice has nothing to say in an answer without audio.");
+        }
     }
 
     private static void WriteResponseFormat(Utf8JsonWriter writer, JsonElement config, string configName)
