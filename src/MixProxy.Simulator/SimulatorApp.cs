@@ -102,6 +102,15 @@ public static partial class SimulatorApp
             return;
         }
 
+        // Google's own API refuses the provider page's OpenAI-shaped tool; the Mix backend takes it. A request that asks
+        // the simulator to play Google (x-simulator-strict-google: 1) gets Google's refusal.
+        if (context.Request.Headers["x-simulator-strict-google"] == "1" && request["tools"] is JsonArray strictTools
+            && strictTools.Select((tool, i) => (tool, i)).FirstOrDefault(t => t.tool is JsonObject o && o.ContainsKey("function")) is { tool: not null } unknown)
+        {
+            await WriteJsonAsync(context, 400, GoogleError(400, $"Invalid JSON payload received. Unknown name \"function\" at 'tools[{unknown.i}]': Cannot find field.", "INVALID_ARGUMENT")).ConfigureAwait(false);
+            return;
+        }
+
         var generates = method is "generateContent" or "streamGenerateContent";
         if (generates && SignsFunctionCalls(model) && MissingThoughtSignature(contents) is { } missing)
         {

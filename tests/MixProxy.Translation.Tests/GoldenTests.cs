@@ -308,8 +308,8 @@ public sealed class GoldenTests
 
     /// <summary>
     /// What a round trip's <c>case.json</c> says: the matrix items it covers, its direction, mode and upstream, and the
-    /// host's settings where they differ from the defaults (<c>settings</c>: <c>ReplaySignatures</c>, and the
-    /// <c>KnownSignatures</c> the host recalled, by tool-call id).
+    /// host's settings where they differ from the defaults (<c>settings</c>: <c>ReplaySignatures</c>, the
+    /// <c>KnownSignatures</c> the host recalled, by tool-call id, and the cluster's <c>Dialect</c>).
     /// </summary>
     internal sealed record RoundTrip(int[] Matrix, string Direction, bool Stream, bool Sse, int? UpstreamStatus, UpstreamModelProfile Profile, ExchangeSettings Settings)
     {
@@ -345,6 +345,7 @@ public sealed class GoldenTests
             {
                 ReplaySignatures = settings["ReplaySignatures"]?.GetValue<bool>() ?? defaults.ReplaySignatures,
                 KnownSignatures = known,
+                Dialect = settings["Dialect"] is { } dialect ? Enum.Parse<UpstreamDialect>(dialect.GetValue<string>()) : defaults.Dialect,
             };
         }
     }

@@ -10,7 +10,9 @@ namespace MixProxy.Translation.Gemini;
 /// <summary>
 /// Gemini client, Gemini upstream. The body streams up untouched (the path changes only when an alias maps the
 /// model), but for a request that may not replay its thought signatures (a fallback from the endpoint that issued
-/// them), whose signatures are replaced by Google's bypass value; responses pass through with their usage read on
+/// them), whose signatures are replaced by Google's bypass value, and for one to an upstream that takes only Google's
+/// own spellings (<see cref="UpstreamDialect.Strict"/>), whose provider-page tools are rewritten
+/// (<see cref="GeminiToolSpellings"/>); responses pass through with their usage read on
 /// the way (streams byte for byte) and, on whole generation responses, <c>output.text</c> added; errors pass through
 /// as Google wrote them.
 /// </summary>
@@ -21,6 +23,10 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
 
     public override bool NeedsBody(ClientRequest request, bool replaySignatures) => !replaySignatures;
 
+    // A strict upstream (Google's own) may have the provider page's tool spelling to rewrite: the body is read.
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures, UpstreamDialect dialect) =>
+        !replaySignatures || dialect == UpstreamDialect.Strict;
+
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -30,6 +36,11 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
             ? null
             : GeminiVocabulary.Path(upstreamModel, GeminiClientApi.Instance.MethodOf(request.Endpoint), gemini.Version);
         var body = settings.ReplaySignatures ? null : WithoutSignatures(request);
+        if (settings.Dialect == UpstreamDialect.Strict)
+        {
+            body = InGoogleSpelling(request, body) ?? body;
+        }
+
         var upstream = path is null && body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, path, Query: null);
         return new Call(upstream, settings.OutputText && request.Endpoint.Generates);
     }
@@ -43,6 +54,18 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
         }
 
         return request.Body.IsEmpty ? null : JsonStringSplice.ReplaceStrings(request.Body.Span, SignaturePath, ThoughtSignatures.BypassJson);
+    }
+
+    /// <summary>The body (<paramref name="body"/> when already rewritten, else the client's) with its tools in Google's own spelling; null when nothing changed.</summary>
+    private static ReadOnlyMemory<byte>? InGoogleSpelling(ClientRequest request, ReadOnlyMemory<byte>? body)
+    {
+        if (!request.BodyRead)
+        {
+            throw new InvalidOperationException("A request to a strict upstream needs its body read (NeedsBody says so).");
+        }
+
+        var json = body ?? request.Body;
+        return json.IsEmpty ? null : GeminiToolSpellings.ToGoogle(json.Span);
     }
 
     private sealed class Call(UpstreamRequest request, bool outputText) : ExchangeCall(request)

@@ -159,7 +159,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
                     }
 
                     ChatToGeminiResponseTranslator.EndModelParts(w);
-                    w.WriteString("finishReason"u8, ChatToGeminiResponseTranslator.MapFinishReason(state.FinishReason ?? "stop"));
+                    w.WriteString("finishReason"u8, ChatToGeminiResponseTranslator.MapFinishReason(state.Refused ? "content_filter" : state.FinishReason ?? "stop"));
                     w.WriteNumber("index"u8, index);
                     w.WriteEndObject();
                     state.Closed = true;
@@ -185,6 +185,15 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         {
             var reasoning = UpstreamFields.String(UpstreamFields.Field(delta, "reasoning_content"), "delta.reasoning_content");
             var text = UpstreamFields.String(UpstreamFields.Field(delta, "content"), "delta.content");
+
+            // A refusal is the model's answer, in words: Gemini has no field for it, so it is text, and the choice
+            // ends as a safety stop, as a whole response's refusal does (a client that ignored it would read "").
+            if (UpstreamFields.String(UpstreamFields.Field(delta, "refusal"), "delta.refusal") is { Length: > 0 } refused)
+            {
+                text += refused;
+                state.Refused = true;
+            }
+
             if (!string.IsNullOrEmpty(reasoning) || !string.IsNullOrEmpty(text))
             {
                 WriteEvent(output, w =>
@@ -302,6 +311,9 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         public SortedDictionary<int, CallState> Calls { get; } = [];
 
         public string? FinishReason { get; set; }
+
+        /// <summary>The choice refused: it finishes as <c>SAFETY</c> whatever finish reason the upstream gave.</summary>
+        public bool Refused { get; set; }
 
         public bool Closed { get; set; }
     }

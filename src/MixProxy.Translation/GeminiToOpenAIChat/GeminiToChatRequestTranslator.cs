@@ -29,6 +29,13 @@ public static class GeminiToChatRequestTranslator
 
         // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
         // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        if (TryGet(request, "cachedContent", "cached_content", out var cached, out var cachedName) && cached.ValueKind != JsonValueKind.Null)
+        {
+            // The cache holds part of the question (a manual, a codebase) on Google's side: without it the upstream
+            // would answer another question, and bill for it.
+            throw new TranslationException(cachedName, "A cached context lives on Google's side, where an OpenAI-protocol model cannot read it: send its contents in the request instead.");
+        }
+
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("model"u8, profile.UpstreamModel);
@@ -518,6 +525,46 @@ public static class GeminiToChatRequestTranslator
 
         WriteResponseFormat(writer, config, configName);
         WriteReasoning(writer, config, configName, profile);
+        CheckOutputModalities(config, configName, dropped);
+    }
+
+    /// <summary>
+    /// <c>responseModalities</c> and <c>speechConfig</c>. Text, Chat's default, needs nothing. Chat can answer in
+    /// audio (<c>modalities</c>, <c>audio</c>), but the gateway does not carry an audio answer back to Gemini's
+    /// <c>inlineData</c> yet, and Chat has no image output: both are refused rather than answered in text. A voice for an
+    /// answer that has no audio changes nothing, and is dropped and reported.
+    /// </summary>
+    private static void CheckOutputModalities(JsonElement config, string configName, DroppedFields dropped)
+    {
+        if (TryGet(config, "responseModalities", "response_modalities", out var modalities, out var modalitiesName) && modalities.ValueKind != JsonValueKind.Null)
+        {
+            var param = $"{configName}.{modalitiesName}";
+            if (modalities.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException(param, $"'{modalitiesName}' must be an array.");
+            }
+
+            var i = 0;
+            foreach (var modality in modalities.EnumerateArray())
+            {
+                var itemParam = $"{param}[{i++}]";
+                switch (ClientFields.OptionalString(modality, itemParam)?.ToUpperInvariant())
+                {
+                    case "TEXT" or "MODALITY_UNSPECIFIED" or null:
+                        break;
+                    case "AUDIO":
+                        throw new TranslationException(itemParam, "AUDIO answers from an OpenAI-protocol model are not carried back to Gemini clients by this gateway yet: ask for TEXT.");
+                    case var other:
+                        throw new TranslationException(itemParam, $"An OpenAI-protocol model cannot answer in {other}: ask for TEXT.");
+                }
+            }
+        }
+
+        // Audio was refused above, so a voice here has no audio to speak.
+        if (TryGet(config, "speechConfig", "speech_config", out var speech, out var speechName) && speech.ValueKind != JsonValueKind.Null)
+        {
+            dropped.Drop($"{configName}.{speechName}", "A voice has nothing to say in an answer without audio.");
+        }
     }
 
     private static void WriteResponseFormat(Utf8JsonWriter writer, JsonElement config, string configName)
@@ -710,8 +757,9 @@ public static class GeminiToChatRequestTranslator
 
     private static void WriteTools(Utf8JsonWriter writer, JsonElement request)
     {
-        var declarations = new List<JsonElement>();
-        var passthrough = new List<JsonElement>();
+        var choice = ReadFunctionCallingConfig(request);
+        var declarations = new List<(JsonElement Declaration, string Name)>();
+        var passthrough = new List<(JsonElement Tool, string Name)>();
         if (request.TryGetProperty("tools", out var tools) && tools.ValueKind != JsonValueKind.Null)
         {
             if (tools.ValueKind != JsonValueKind.Array)
@@ -744,13 +792,16 @@ public static class GeminiToChatRequestTranslator
                             throw new TranslationException(declarationParam + ".name", "A function declaration needs a 'name'.");
                         }
 
-                        declarations.Add(declaration);
+                        declarations.Add((declaration, name.GetString()!));
                     }
                 }
-                else if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("function"u8) && tool.TryGetProperty("function", out _))
+                else if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("function"u8) && tool.TryGetProperty("function", out var function))
                 {
                     // The provider page's own tool spelling is OpenAI's already.
-                    passthrough.Add(tool);
+                    var name = function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                        ? n.GetString()!
+                        : throw new TranslationException(param + ".function.name", "A function tool needs a 'name'.");
+                    passthrough.Add((tool, name));
                 }
                 else
                 {
@@ -760,17 +811,38 @@ public static class GeminiToChatRequestTranslator
             }
         }
 
+        // NOTE: Gemini's allowedFunctionNames leaves the other functions declared but uncallable. Chat's nearest field,
+        // tool_choice {type: "allowed_tools"}, is recent (OpenAI, 2025) and OpenAI-compatible upstreams (vLLM, Google's
+        // OpenAI layer, most gateways) refuse or ignore it; a function that is not sent cannot be called on any of them.
+        // So only the allowed functions go up, as the Responses API's allowed_tools goes to Chat (the model no longer
+        // reads the excluded ones' descriptions, which it was not to act on anyway).
+        if (choice.Allowed.Count > 0)
+        {
+            var declared = declarations.Select(d => d.Name).Concat(passthrough.Select(p => p.Name)).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < choice.Allowed.Count; i++)
+            {
+                if (!declared.Contains(choice.Allowed[i]))
+                {
+                    throw new TranslationException($"{choice.NamesParam}[{i}]", $"'{choice.Allowed[i]}' is not a function declared in 'tools'.");
+                }
+            }
+
+            var allowed = choice.Allowed.ToHashSet(StringComparer.Ordinal);
+            declarations.RemoveAll(d => !allowed.Contains(d.Name));
+            passthrough.RemoveAll(p => !allowed.Contains(p.Name));
+        }
+
         if (declarations.Count > 0 || passthrough.Count > 0)
         {
             writer.WritePropertyName("tools"u8);
             writer.WriteStartArray();
-            foreach (var declaration in declarations)
+            foreach (var (declaration, name) in declarations)
             {
                 writer.WriteStartObject();
                 writer.WriteString("type"u8, "function");
                 writer.WritePropertyName("function"u8);
                 writer.WriteStartObject();
-                writer.WriteString("name"u8, declaration.GetProperty("name").GetString());
+                writer.WriteString("name"u8, name);
                 if (declaration.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
                 {
                     writer.WriteString("description"u8, description.GetString());
@@ -791,7 +863,7 @@ public static class GeminiToChatRequestTranslator
                 writer.WriteEndObject();
             }
 
-            foreach (var tool in passthrough)
+            foreach (var (tool, _) in passthrough)
             {
                 tool.WriteTo(writer);
             }
@@ -799,49 +871,72 @@ public static class GeminiToChatRequestTranslator
             writer.WriteEndArray();
         }
 
-        if (TryGet(request, "toolConfig", "tool_config", out var toolConfig, out var toolConfigName)
-            && TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling, out var callingName) && calling.ValueKind == JsonValueKind.Object)
+        if (choice.Param is not { } modeParam)
         {
-            var param = $"{toolConfigName}.{callingName}";
-            var mode = calling.TryGetProperty("mode", out var m) ? ClientFields.OptionalString(m, param + ".mode")?.ToUpperInvariant() : "AUTO";
-            var allowed = new List<string>();
-            if (TryGet(calling, "allowedFunctionNames", "allowed_function_names", out var names, out var namesName) && names.ValueKind == JsonValueKind.Array)
+            return;
+        }
+
+        writer.WritePropertyName("tool_choice"u8);
+        switch (choice.Mode)
+        {
+            case "NONE":
+                writer.WriteStringValue("none");
+                break;
+            case "ANY" when choice.Allowed.Count == 1:
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "function");
+                writer.WritePropertyName("function"u8);
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, choice.Allowed[0]);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                break;
+            case "ANY":
+                writer.WriteStringValue("required");
+                break;
+            case "AUTO" or "VALIDATED" or "MODE_UNSPECIFIED" or null:
+                writer.WriteStringValue("auto");
+                break;
+            default:
+                throw new TranslationException(modeParam + ".mode", $"Mode '{choice.Mode}' is not one of AUTO, ANY, NONE, VALIDATED.");
+        }
+    }
+
+    /// <summary>
+    /// <c>toolConfig.functionCallingConfig</c>: its mode (upper case; null when absent), the functions it allows (empty:
+    /// all), and the params that name them as the client spelled them (<c>Param</c> null when there is no config).
+    /// </summary>
+    private static (string? Param, string? Mode, List<string> Allowed, string NamesParam) ReadFunctionCallingConfig(JsonElement request)
+    {
+        var allowed = new List<string>();
+        if (!TryGet(request, "toolConfig", "tool_config", out var toolConfig, out var toolConfigName)
+            || !TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling, out var callingName) || calling.ValueKind != JsonValueKind.Object)
+        {
+            return (null, null, allowed, string.Empty);
+        }
+
+        var param = $"{toolConfigName}.{callingName}";
+        var mode = calling.TryGetProperty("mode", out var m) ? ClientFields.OptionalString(m, param + ".mode")?.ToUpperInvariant() : "AUTO";
+        var namesParam = param + ".allowedFunctionNames";
+        if (TryGet(calling, "allowedFunctionNames", "allowed_function_names", out var names, out var namesName) && names.ValueKind != JsonValueKind.Null)
+        {
+            namesParam = $"{param}.{namesName}";
+            if (names.ValueKind != JsonValueKind.Array)
             {
-                var n = 0;
-                foreach (var name in names.EnumerateArray())
-                {
-                    allowed.Add(name.ValueKind == JsonValueKind.String
-                        ? name.GetString()!
-                        : throw new TranslationException($"{param}.{namesName}[{n}]", "Function names must be strings."));
-                    n++;
-                }
+                throw new TranslationException(namesParam, $"'{namesName}' must be an array of function names.");
             }
 
-            writer.WritePropertyName("tool_choice"u8);
-            switch (mode)
+            var n = 0;
+            foreach (var name in names.EnumerateArray())
             {
-                case "NONE":
-                    writer.WriteStringValue("none");
-                    break;
-                case "ANY" when allowed.Count == 1:
-                    writer.WriteStartObject();
-                    writer.WriteString("type"u8, "function");
-                    writer.WritePropertyName("function"u8);
-                    writer.WriteStartObject();
-                    writer.WriteString("name"u8, allowed[0]);
-                    writer.WriteEndObject();
-                    writer.WriteEndObject();
-                    break;
-                case "ANY":
-                    writer.WriteStringValue("required");
-                    break;
-                case "AUTO" or "VALIDATED" or "MODE_UNSPECIFIED" or null:
-                    writer.WriteStringValue("auto");
-                    break;
-                default:
-                    throw new TranslationException(param + ".mode", $"Mode '{mode}' is not one of AUTO, ANY, NONE, VALIDATED.");
+                allowed.Add(name.ValueKind == JsonValueKind.String
+                    ? name.GetString()!
+                    : throw new TranslationException($"{namesParam}[{n}]", "Function names must be strings."));
+                n++;
             }
         }
+
+        return (param, mode, allowed, namesParam);
     }
 
     private static string Compact(JsonElement value)

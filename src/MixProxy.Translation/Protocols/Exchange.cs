@@ -22,6 +22,12 @@ public abstract class Exchange(ClientApi client, WireProtocol upstream)
     public abstract bool NeedsBody(ClientRequest request, bool replaySignatures);
 
     /// <summary>
+    /// As <see cref="NeedsBody(ClientRequest, bool)"/>, on an upstream of <paramref name="dialect"/>: a passthrough to a
+    /// <see cref="UpstreamDialect.Strict"/> upstream may have spellings to rewrite (<see cref="ExchangeSettings.Dialect"/>).
+    /// </summary>
+    public virtual bool NeedsBody(ClientRequest request, bool replaySignatures, UpstreamDialect dialect) => NeedsBody(request, replaySignatures);
+
+    /// <summary>
     /// Tool-call ids whose Gemini thought signatures the client did not send back (SDKs that rebuild the history
     /// from their own types): the host looks them up in its memory and hands them to <see cref="Begin"/>.
     /// </summary>
@@ -75,6 +81,12 @@ public readonly record struct ExchangeSettings
     /// null when the request names none or none was found (the exchange then refuses the request).
     /// </summary>
     public StoredResult? PriorResult { get; init; }
+
+    /// <summary>
+    /// Which spellings the upstream takes, from the cluster this attempt goes to (a fallback's may differ): on a
+    /// <see cref="UpstreamDialect.Strict"/> one, a passthrough rewrites or refuses what only the provider page spells.
+    /// </summary>
+    public UpstreamDialect Dialect { get; init; }
 }
 
 /// <summary>The upstream side of a request: what replaces the client's body, path and query; null keeps the client's.</summary>

@@ -185,7 +185,8 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
                 cluster.ClusterId,
                 ReadDestinations(cluster, errors),
                 new HeaderAllowList(cluster.Metadata?.GetValueOrDefault(MetadataKeys.ForwardHeaders)),
-                resilience[cluster.ClusterId]);
+                resilience[cluster.ClusterId],
+                ReadDialect(cluster, errors));
         }
 
         var models = ReadModels(document.Models, clusterIds, errors);
@@ -356,6 +357,27 @@ internal sealed class GatewayConfigLoader(IConfigValidator yarpValidator, Protoc
         }
 
         return destinations;
+    }
+
+    /// <summary>
+    /// Which spellings the cluster's upstream takes. Lenient unless the file says Strict: the gateway does not guess it
+    /// from the address, since the same service is also reached through egress proxies and API gateways under other
+    /// names, and a guess that an operator cannot see is worse than a setting the shipped configs show.
+    /// </summary>
+    private static UpstreamDialect ReadDialect(ClusterConfig cluster, List<string> errors)
+    {
+        if (cluster.Metadata?.GetValueOrDefault(MetadataKeys.UpstreamDialect) is not { } value)
+        {
+            return UpstreamDialect.Lenient;
+        }
+
+        if (Enum.TryParse<UpstreamDialect>(value, ignoreCase: false, out var dialect) && Enum.IsDefined(dialect) && !int.TryParse(value, out _))
+        {
+            return dialect;
+        }
+
+        errors.Add($"Cluster '{cluster.ClusterId}': Metadata '{MetadataKeys.UpstreamDialect}' must be one of {string.Join(", ", Enum.GetNames<UpstreamDialect>())}.");
+        return UpstreamDialect.Lenient;
     }
 
     /// <summary>The destination's credential: where its cluster's protocol takes it, the secret from its own variable or its cluster's.</summary>

@@ -21,6 +21,12 @@ internal static class MetadataKeys
     /// <summary>Cluster or destination: the environment variable that holds the upstream credential (a destination's overrides its cluster's).</summary>
     public const string CredentialEnv = "MixProxy.CredentialEnv";
 
+    /// <summary>
+    /// Cluster: which spellings of its protocol the upstream takes: <c>Lenient</c> (the default: the provider page's
+    /// too) or <c>Strict</c> (the protocol's published reference only, as the reference service itself).
+    /// </summary>
+    public const string UpstreamDialect = "MixProxy.UpstreamDialect";
+
     /// <summary>Cluster: extra client request headers this upstream may receive (comma-separated; a trailing <c>*</c> matches a prefix).</summary>
     public const string ForwardHeaders = "MixProxy.ForwardHeaders";
 

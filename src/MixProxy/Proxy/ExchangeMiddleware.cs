@@ -60,6 +60,7 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
             OutputText = request.Route.OutputText,
             KnownSignatures = known,
             PriorResult = prior,
+            Dialect = request.Config.Upstreams[request.Model.ClusterId].Dialect,
         };
 
         ExchangeCall call;

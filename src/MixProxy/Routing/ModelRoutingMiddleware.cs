@@ -45,7 +45,7 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayConfig
         }
 
         var attempts = new UpstreamAttempts(entry, config.Upstreams[entry.ClusterId]);
-        if ((exchange.NeedsBody(client, replaySignatures: true) || attempts.MayRetry) && !client.BodyRead)
+        if ((exchange.NeedsBody(client, replaySignatures: true, config.Upstreams[entry.ClusterId].Dialect) || attempts.MayRetry) && !client.BodyRead)
         {
             // A body left unread (its model is in the URL) is wanted after all, to translate it or to send it again
             // on another attempt: read it, then route again on the generation in force once it is in. Only this path

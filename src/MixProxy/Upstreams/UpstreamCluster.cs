@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using MixProxy.Configuration;
+using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Upstreams;
 
@@ -108,8 +109,9 @@ internal sealed class UpstreamCluster
     private readonly Dictionary<string, UpstreamDestination> _byId;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Routing.ModelRoute Model, Translation.Protocols.Exchange Exchange), AttemptPlan> _firstPlans = new(ByReference.Instance);
 
-    public UpstreamCluster(string id, IReadOnlyList<UpstreamDestination> destinations, HeaderAllowList forwardHeaders, ResilienceSettings resilience)
+    public UpstreamCluster(string id, IReadOnlyList<UpstreamDestination> destinations, HeaderAllowList forwardHeaders, ResilienceSettings resilience, UpstreamDialect dialect = UpstreamDialect.Lenient)
     {
+        Dialect = dialect;
         Id = id;
         Destinations = [.. destinations.OrderBy(d => d.Priority)];
         _byId = destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
@@ -126,6 +128,9 @@ internal sealed class UpstreamCluster
     public HeaderAllowList ForwardHeaders { get; }
 
     public ResilienceSettings Resilience { get; }
+
+    /// <summary>Which spellings of its protocol the upstream takes (<c>MixProxy.UpstreamDialect</c>), for the exchanges of the attempts that go here.</summary>
+    public UpstreamDialect Dialect { get; }
 
     /// <summary>Weights differ: the gateway picks by weight; otherwise the cluster's load-balancing policy picks.</summary>
     public bool Weighted { get; }

@@ -69,6 +69,7 @@ internal sealed class UpstreamRouter(UpstreamHealth health, ProtocolRegistry pro
                 Model = route.ProfileFor(route.Name),
                 KnownSignatures = null,
                 ReplaySignatures = false,
+                Dialect = cluster.Dialect,
             };
 
             try
