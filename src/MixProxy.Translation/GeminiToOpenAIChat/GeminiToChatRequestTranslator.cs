@@ -36,6 +36,34 @@ public static class GeminiToChatRequestTranslator
             throw new TranslationException(cachedName, "A cached context lives on Google's side, where an OpenAI-protocol model cannot read it: send its contents in the request instead.");
         }
 
+        // Chat Completions has no per-request safety thresholds (the upstream applies its own policy) and no billing
+        // labels: neither changes the question, so each is dropped and reported, as the policy says.
+        if (TryGet(request, "safetySettings", "safety_settings", out var safety, out var safetyName) && safety.ValueKind != JsonValueKind.Null)
+        {
+            if (safety.ValueKind != JsonValueKind.Array)
+            {
+                throw new TranslationException(safetyName, $"'{safetyName}' must be an array.");
+            }
+
+            if (safety.GetArrayLength() > 0)
+            {
+                dropped.Drop(safetyName, "OpenAI-protocol models take no safety thresholds.");
+            }
+        }
+
+        if (TryGet(request, "labels", "labels", out var labels, out var labelsName) && labels.ValueKind != JsonValueKind.Null)
+        {
+            if (labels.ValueKind != JsonValueKind.Object)
+            {
+                throw new TranslationException(labelsName, "'labels' must be an object.");
+            }
+
+            if (labels.EnumerateObject().Any())
+            {
+                dropped.Drop(labelsName, "OpenAI-protocol models take no billing labels.");
+            }
+        }
+
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("model"u8, profile.UpstreamModel);

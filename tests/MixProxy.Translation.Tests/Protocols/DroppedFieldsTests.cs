@@ -44,6 +44,20 @@ public sealed class DroppedFieldsTests
     }
 
     [Fact]
+    public void SafetySettingsAndLabels_AreDroppedAndReported_AndAWrongTypeIsRefused()
+    {
+        var request = ExchangeHarness.Parse(Pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"safetySettings":[{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_NONE"}],"labels":{"team":"search"}}""");
+
+        var call = ExchangeHarness.Begin(Pair, request, Chat);
+
+        Assert.Equal(["safetySettings", "labels"], call.Dropped);
+        var sent = JsonNode.Parse(call.Request.Body!.Value.Span)!.AsObject();
+        Assert.False(sent.ContainsKey("safetySettings") || sent.ContainsKey("labels"));
+        var wrong = ExchangeHarness.Parse(Pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"labels":"team"}""");
+        Assert.Equal("labels", Assert.Throws<TranslationException>(() => ExchangeHarness.Begin(Pair, wrong, Chat)).Param);
+    }
+
+    [Fact]
     public void NothingDropped_ReportsNothing()
     {
         var call = ExchangeHarness.Begin(Pair, ExchangeHarness.Parse(Pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}"""), Chat);
