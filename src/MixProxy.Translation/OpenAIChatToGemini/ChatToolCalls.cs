@@ -126,7 +126,7 @@ internal static class ChatToolCalls
                 var p = 0;
                 foreach (var part in content.EnumerateArray())
                 {
-                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && ChatMessages.IsNonEmptyString(t, $"messages[{index}].content[{p}].text"))
+                    if (ChatMessages.AssistantTextOf(part, $"messages[{index}].content[{p}]") is { } t)
                     {
                         ChatMessages.WriteTextPart(writer, t);
                     }
@@ -134,6 +134,13 @@ internal static class ChatToolCalls
                     p++;
                 }
             }
+        }
+
+        // A refusal the model gave is its answer in that turn: it goes up as the model's text (as the reverse
+        // direction turns Chat's refusal into Gemini text), or the turn would vanish and the user turns around it merge.
+        if (message.TryGetProperty("refusal", out var refusal) && ChatMessages.IsNonEmptyString(refusal, $"messages[{index}].refusal"))
+        {
+            ChatMessages.WriteTextPart(writer, refusal);
         }
 
         if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
