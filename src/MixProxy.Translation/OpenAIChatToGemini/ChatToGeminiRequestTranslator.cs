@@ -59,7 +59,11 @@ public static class ChatToGeminiRequestTranslator
         ChatGenerationConfig.WriteGenerationConfig(writer, request, profile);
         writer.WriteEndObject();
         writer.Flush();
-        return new GeminiRequestFacts(googleSearch);
+
+        // Gemini has no switch for one call per step and may call several functions at once: the response side keeps
+        // only each step's first call, the one Gemini 3 signs, so the history the client sends back stays valid.
+        var oneCallPerStep = ClientFields.OptionalBoolean(request.TryGetProperty("parallel_tool_calls", out var parallel) ? parallel : default, "parallel_tool_calls") == false;
+        return new GeminiRequestFacts(googleSearch, oneCallPerStep);
     }
 
     /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>
