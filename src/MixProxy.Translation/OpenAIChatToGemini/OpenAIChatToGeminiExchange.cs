@@ -28,7 +28,8 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
     {
         ArgumentNullException.ThrowIfNull(request);
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures, settings.ReplaySignatures);
+        var dropped = new DroppedFields(settings.Model.StrictTranslation);
+        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures, settings.ReplaySignatures, dropped);
         var method = request.Stream ? GeminiVocabulary.StreamGenerateContent : GeminiVocabulary.GenerateContent;
         var upstream = new UpstreamRequest(body.WrittenMemory, GeminiVocabulary.Path(settings.Model.UpstreamModel, method), request.Stream ? SseQuery : []);
         return new Call(upstream, new ResponseContext
@@ -38,7 +39,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
             IncludeOutputText = settings.OutputText,
             IncludeUsage = request.WantsStreamUsage,
             SearchGrounding = facts.GoogleSearch,
-        }, facts);
+        }, facts) { Dropped = dropped.Names };
     }
 
     private sealed class Call(UpstreamRequest request, ResponseContext context, GeminiRequestFacts facts) : ExchangeCall(request)
