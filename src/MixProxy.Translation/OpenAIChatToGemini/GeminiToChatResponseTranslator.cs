@@ -173,6 +173,9 @@ public static class GeminiToChatResponseTranslator
         if (partStarts is not null)
         {
             GroundingAnnotations.Write(writer, candidate, partStarts);
+            var suggestions = new GroundingAnnotations.SearchSuggestions();
+            suggestions.Read(candidate);
+            suggestions.Write(writer);
         }
 
         if (toolCalls is not null)

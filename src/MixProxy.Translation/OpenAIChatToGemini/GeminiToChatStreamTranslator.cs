@@ -222,6 +222,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             }
 
             GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
+            (state.Suggestions ??= new()).Read(candidate);
         }
 
         // A chunk with log probabilities but no text (the last tokens of a choice, say) still gets a content chunk.
@@ -281,6 +282,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             {
                 GroundingAnnotations.Write(w, st.Sources!, supports, st.Text?.ToString() ?? string.Empty);
             }
+
+            st.Suggestions?.Write(w);
         });
     }
 
@@ -382,5 +385,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         public List<GroundingAnnotations.Source>? Sources { get; set; }
 
         public List<GroundingAnnotations.Support>? Supports { get; set; }
+
+        /// <summary>Google's search suggestions so far, which go out with the finish chunk.</summary>
+        public GroundingAnnotations.SearchSuggestions? Suggestions { get; set; }
     }
 }
