@@ -56,7 +56,7 @@ public sealed class ModelCapabilityTests
     }
 
     [Fact]
-    public async Task FunctionCallIds_AreSentBackOnlyToUpstreamsConfiguredForThem()
+    public async Task FunctionCallIds_AreSentBackToGemini3_WhichIssuesThemAndToUpstreamsConfiguredForThem()
     {
         const string Replay = """
             {"model":"MODEL","messages":[{"role":"user","content":"Weather?"},
@@ -70,8 +70,10 @@ public sealed class ModelCapabilityTests
         await client.PostJsonAsync("/v1/chat/completions", Replay.Replace("MODEL", "alias-flash", StringComparison.Ordinal));
 
         var sent = gateway.Upstream.Received.Select(r => JsonNode.Parse(r.Body)!["contents"]!).ToList();
-        Assert.Null(sent[0][1]!["parts"]![0]!["functionCall"]!["id"]);
-        Assert.Null(sent[0][2]!["parts"]![0]!["functionResponse"]!["id"]);
+        // Gemini 3 pairs results with calls by the ids it issued; a model that issues none gets them only when
+        // configured (FunctionCallIdTests covers the ids the gateway mints, which never go back).
+        Assert.Equal("fc_1", sent[0][1]!["parts"]![0]!["functionCall"]!["id"]!.GetValue<string>());
+        Assert.Equal("fc_1", sent[0][2]!["parts"]![0]!["functionResponse"]!["id"]!.GetValue<string>());
         Assert.Equal("fc_1", sent[1][1]!["parts"]![0]!["functionCall"]!["id"]!.GetValue<string>());
         Assert.Equal("fc_1", sent[1][2]!["parts"]![0]!["functionResponse"]!["id"]!.GetValue<string>());
     }

@@ -15,8 +15,8 @@ public sealed class SimulatorGeminiTests : IAsyncDisposable
     private const string Gemini3 = "/v1beta/models/gemini-3.1-pro-preview:generateContent";
     private const string Tools = """[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"OBJECT","properties":{"query":{"type":"STRING"}}}}]}]""";
 
-    // Base64 of skip_thought_signature_validator: Google's documented bypass value, which the gateway sends.
-    private const string Bypass = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
+    // Google's documented bypass value, as the gateway sends it (the literal string, in the thoughtSignature field).
+    private const string Bypass = "skip_thought_signature_validator";
 
     private readonly SimulatorState _state = new();
     private WebApplication? _app;

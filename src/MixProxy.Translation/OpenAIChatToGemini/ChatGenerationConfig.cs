@@ -10,9 +10,10 @@ internal static class ChatGenerationConfig
 {
     internal static readonly (string OpenAI, string Gemini)[] Penalties = [("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty")];
 
-    internal static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile)
+    internal static void WriteGenerationConfig(Utf8JsonWriter writer, JsonElement request, UpstreamModelProfile profile, DroppedFields dropped)
     {
         var config = new LazyObject(writer, "generationConfig");
+        CheckOutputKinds(request, dropped);
 
         CopyNumber(request, "temperature", config, "temperature"u8, 0, 2);
         CopyNumber(request, "top_p", config, "topP"u8, 0, 1);
@@ -73,6 +74,43 @@ internal static class ChatGenerationConfig
         WriteResponseFormat(request, config, profile);
         ChatThinking.WriteThinking(request, profile, config);
         config.End();
+    }
+
+    /// <summary>
+    /// What the answer should look like beyond its text. <c>verbosity</c> is a hint about length, which Gemini has no
+    /// setting for and which does not change the question: dropped and reported. Audio output (<c>modalities</c> with
+    /// <c>audio</c>, the <c>audio</c> settings) is an output format this route cannot deliver: Gemini's speech models
+    /// answer in audio alone, and Chat's <c>message.audio</c> is not written from Gemini's parts; refused.
+    /// </summary>
+    internal static void CheckOutputKinds(JsonElement request, DroppedFields dropped)
+    {
+        if (request.TryGetProperty("verbosity", out var verbosity) && verbosity.ValueKind != JsonValueKind.Null)
+        {
+            if (ClientFields.OptionalString(verbosity, "verbosity") is not ("low" or "medium" or "high"))
+            {
+                throw new TranslationException("verbosity", "'verbosity' must be 'low', 'medium' or 'high'.");
+            }
+
+            dropped.Drop("verbosity", "Gemini has no setting for the verbosity of an answer.");
+        }
+
+        if (request.TryGetProperty("modalities", out var modalities) && modalities.ValueKind != JsonValueKind.Null)
+        {
+            if (modalities.ValueKind != JsonValueKind.Array || modalities.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String))
+            {
+                throw new TranslationException("modalities", "'modalities' must be an array of strings.");
+            }
+
+            if (modalities.EnumerateArray().Any(m => !m.ValueEquals("text"u8)))
+            {
+                throw new TranslationException("modalities", "Gemini models answer this route in text only; 'modalities' may hold only \"text\".");
+            }
+        }
+
+        if (request.TryGetProperty("audio", out var audio) && audio.ValueKind != JsonValueKind.Null)
+        {
+            throw new TranslationException("audio", "Gemini models answer this route in text only: audio output cannot be asked for.");
+        }
     }
 
     internal static void WriteStop(JsonElement request, LazyObject config)

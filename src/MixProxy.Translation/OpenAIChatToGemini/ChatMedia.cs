@@ -80,12 +80,18 @@ internal static class ChatMedia
 
         if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("gs://", StringComparison.Ordinal))
         {
-            var mime = MimeFromExtension(url) ?? defaultMime
-                ?? throw new TranslationException(param, "Cannot tell the media type of this URL from its extension; send it as a data: URI instead.");
+            // fileData.mimeType is optional in the Gemini API reference: a URL whose type its extension does not tell
+            // (an image service's ?id=42, a Files API URI) goes without one, and Gemini reads the type where it
+            // fetches it, as for YouTube links.
+            var mime = MimeFromExtension(url) ?? defaultMime;
             writer.WriteStartObject();
             writer.WritePropertyName("fileData"u8);
             writer.WriteStartObject();
-            writer.WriteString("mimeType"u8, mime);
+            if (mime is not null)
+            {
+                writer.WriteString("mimeType"u8, mime);
+            }
+
             writer.WriteString("fileUri"u8, url);
             writer.WriteEndObject();
             WriteMediaResolution(writer, mediaResolution);
@@ -169,6 +175,22 @@ internal static class ChatMedia
         writer.WriteEndObject();
     }
 
+    /// <summary>
+    /// The media type of raw base64 <c>file_data</c> (not a data: URI): the one its <c>filename</c>'s extension tells,
+    /// or PDF when it has no name, as OpenAI's file inputs were PDFs. A named file of a type the gateway cannot tell is
+    /// refused: labelling <c>notes.txt</c> a PDF would have Gemini reject it, or misread it.
+    /// </summary>
+    internal static string RawFileType(JsonElement file, string param)
+    {
+        if (ClientFields.OptionalString(file, "filename", param + ".file") is not { Length: > 0 } filename)
+        {
+            return "application/pdf";
+        }
+
+        return MimeFromExtension(filename)
+            ?? throw new TranslationException(param + ".file.filename", $"Cannot tell the media type of '{filename}' from its extension; send 'file_data' as a data: URI with its media type (data:<mime-type>;base64,<data>).");
+    }
+
     internal static void WriteFilePart(Utf8JsonWriter writer, JsonElement part, string param)
     {
         if (!part.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object)
@@ -178,7 +200,7 @@ internal static class ChatMedia
 
         if (ClientFields.OptionalString(file, "file_data", param + ".file") is { Length: > 0 } dataUri)
         {
-            WriteUrlAsPart(writer, dataUri.StartsWith("data:", StringComparison.Ordinal) ? dataUri : "data:application/pdf;base64," + dataUri, param + ".file.file_data", null);
+            WriteUrlAsPart(writer, dataUri.StartsWith("data:", StringComparison.Ordinal) ? dataUri : $"data:{RawFileType(file, param)};base64,{dataUri}", param + ".file.file_data", null);
             return;
         }
 

@@ -207,9 +207,21 @@ internal static class ChatMessages
             return true;
         }
 
+        if (role == "model" && message.TryGetProperty("refusal", out var refusal) && refusal.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) && (refusal.ValueKind != JsonValueKind.String || IsNonEmptyString(refusal)))
+        {
+            // A refusal is model text (a value of the wrong type counts, so that writing it refuses it by name).
+            return true;
+        }
+
         if (!message.TryGetProperty("content", out var content))
         {
             return false;
+        }
+
+        if (role == "model" && content.ValueKind == JsonValueKind.Array)
+        {
+            var p = 0;
+            return content.EnumerateArray().Any(part => AssistantTextOf(part, $"content[{p++}]", check: false) is not null || !IsAssistantPartType(part));
         }
 
         return content.ValueKind switch
@@ -232,6 +244,38 @@ internal static class ChatMessages
         text.WriteTo(writer);
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// The text of an assistant content part: a <c>text</c> part's <c>text</c>, or a <c>refusal</c> part's
+    /// <c>refusal</c> (the model's own words, kept as text); null when it is empty. Chat assistant messages hold no other
+    /// part types, and one that cannot reach Gemini is refused by name rather than left out.
+    /// </summary>
+    internal static JsonElement? AssistantTextOf(JsonElement part, string param, bool check = true)
+    {
+        if (!IsAssistantPartType(part))
+        {
+            return check ? throw new TranslationException(param, "Assistant messages can hold only text and refusal parts.") : null;
+        }
+
+        var field = part.GetProperty("type").ValueEquals("text"u8) ? "text" : "refusal";
+        if (!part.TryGetProperty(field, out var value))
+        {
+            return null;
+        }
+
+        if (!check)
+        {
+            return IsNonEmptyString(value) ? value : null;
+        }
+
+        return value.ValueKind is JsonValueKind.String or JsonValueKind.Null
+            ? (IsNonEmptyString(value) ? value : null)
+            : throw new TranslationException($"{param}.{field}", $"'{field}' must be a string.");
+    }
+
+    private static bool IsAssistantPartType(JsonElement part) =>
+        part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && (type.ValueEquals("text"u8) || type.ValueEquals("refusal"u8));
 
     /// <summary>Whether a content part's <c>type</c> is <c>text</c> (a type of any other JSON type is not).</summary>
     internal static bool IsTextType(JsonElement type) => type.ValueKind == JsonValueKind.String && type.ValueEquals("text"u8);

@@ -12,12 +12,13 @@ internal static class ChatThinking
         int? budget = null;
         bool? includeThoughts = null;
 
-        if (request.TryGetProperty("reasoning_effort", out var effortElement) && effortElement.ValueKind != JsonValueKind.Null)
+        var (effortElement, effortParam) = EffortOf(request);
+        if (effortElement.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
         {
             var effort = effortElement.ValueKind == JsonValueKind.String ? effortElement.GetString()! : string.Empty;
             if (effort is not ("none" or "minimal" or "low" or "medium" or "high" or "xhigh"))
             {
-                throw new TranslationException("reasoning_effort", $"reasoning_effort '{effort}' is not one of none, minimal, low, medium, high, xhigh.");
+                throw new TranslationException(effortParam, $"{effortParam} '{effort}' is not one of none, minimal, low, medium, high, xhigh.");
             }
 
             switch (profile.Thinking)
@@ -31,7 +32,7 @@ internal static class ChatThinking
                 default:
                     if (effort != "none")
                     {
-                        throw new TranslationException("reasoning_effort", $"Model '{profile.UpstreamModel}' does not support reasoning_effort.");
+                        throw new TranslationException(effortParam, $"Model '{profile.UpstreamModel}' does not support reasoning_effort.");
                     }
 
                     break;
@@ -102,6 +103,46 @@ internal static class ChatThinking
         }
 
         config.Writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>reasoning_effort</c>, or OpenRouter's spelling of it, <c>reasoning: {effort}</c>, which clients written for
+    /// OpenRouter send instead. Its other knobs (<c>max_tokens</c>, <c>exclude</c>, <c>enabled</c>) are refused by
+    /// name: they ask for a budget or for reasoning text in ways this route does not map, and leaving them out would
+    /// answer with other reasoning than asked for. Both spellings with different efforts → 400.
+    /// </summary>
+    internal static (JsonElement Effort, string Param) EffortOf(JsonElement request)
+    {
+        var effort = request.TryGetProperty("reasoning_effort", out var e) ? e : default;
+        if (!request.TryGetProperty("reasoning", out var reasoning) || reasoning.ValueKind == JsonValueKind.Null)
+        {
+            return (effort, "reasoning_effort");
+        }
+
+        if (reasoning.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException("reasoning", "'reasoning' must be an object.");
+        }
+
+        foreach (var property in reasoning.EnumerateObject())
+        {
+            if (property.Name != "effort")
+            {
+                throw new TranslationException("reasoning." + property.Name, $"Only 'reasoning.effort' is taken for Gemini models (as reasoning_effort); 'reasoning.{property.Name}' is not.");
+            }
+        }
+
+        if (!reasoning.TryGetProperty("effort", out var nested) || nested.ValueKind == JsonValueKind.Null)
+        {
+            return (effort, "reasoning_effort");
+        }
+
+        if (effort.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) && effort.GetRawText() != nested.GetRawText())
+        {
+            throw new TranslationException("reasoning.effort", "'reasoning.effort' and 'reasoning_effort' disagree; send one.");
+        }
+
+        return (nested, "reasoning.effort");
     }
 
     /// <summary>

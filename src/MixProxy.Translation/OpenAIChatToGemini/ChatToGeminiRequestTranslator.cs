@@ -27,9 +27,14 @@ public static class ChatToGeminiRequestTranslator
     /// step that needs one gets <see cref="ThoughtSignatures.Bypass"/> (<see cref="ExchangeSettings.ReplaySignatures"/>).
     /// </param>
     /// <returns>What the response translator must know about the request it sent.</returns>
-    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null, bool replaySignatures = true)
+    /// <param name="dropped">
+    /// Where fields Gemini has no place for and that do not change the question go (<see cref="DroppedFields"/>);
+    /// none is dropped silently. Null: a fresh one per the model's <c>StrictTranslation</c>.
+    /// </param>
+    public static GeminiRequestFacts Translate(JsonElement request, UpstreamModelProfile profile, IBufferWriter<byte> output, ThoughtSignatureBag? knownSignatures = null, bool replaySignatures = true, DroppedFields? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        dropped ??= new DroppedFields(profile.StrictTranslation);
         if (request.ValueKind != JsonValueKind.Object)
         {
             throw new TranslationException(null, "The request body must be a JSON object.");
@@ -56,10 +61,38 @@ public static class ChatToGeminiRequestTranslator
         ChatMessages.WriteSystemInstruction(writer, messages);
         var (googleSearch, withFunctions) = ChatTools.WriteTools(writer, request, profile);
         ChatTools.WriteToolConfig(writer, request, googleSearch && withFunctions);
-        ChatGenerationConfig.WriteGenerationConfig(writer, request, profile);
+        ChatGenerationConfig.WriteGenerationConfig(writer, request, profile, dropped);
+        WriteCachedContent(writer, request);
         writer.WriteEndObject();
         writer.Flush();
-        return new GeminiRequestFacts(googleSearch);
+
+        // Gemini has no switch for one call per step and may call several functions at once: the response side keeps
+        // only each step's first call, the one Gemini 3 signs, so the history the client sends back stays valid.
+        var oneCallPerStep = ClientFields.OptionalBoolean(request.TryGetProperty("parallel_tool_calls", out var parallel) ? parallel : default, "parallel_tool_calls") == false;
+        return new GeminiRequestFacts(googleSearch, oneCallPerStep);
+    }
+
+    /// <summary>
+    /// Google's OpenAI layer names a context cached with Gemini's caching API in <c>extra_body.google.cached_content</c>
+    /// (or top-level <c>google.cached_content</c>, where the OpenAI SDKs' extra_body lands): it becomes Gemini's
+    /// <c>cachedContent</c>, so the cached context is part of the question, as the client meant.
+    /// </summary>
+    private static void WriteCachedContent(Utf8JsonWriter writer, JsonElement request)
+    {
+        var (google, param) = request.TryGetProperty("extra_body", out var extra) && extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("google", out var nested)
+            ? (nested, "extra_body.google")
+            : request.TryGetProperty("google", out var top) ? (top, "google") : (default, string.Empty);
+        if (google.ValueKind != JsonValueKind.Object || !google.TryGetProperty("cached_content", out var cached) || cached.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        if (ClientFields.OptionalString(cached, param + ".cached_content") is not { Length: > 0 } name)
+        {
+            throw new TranslationException(param + ".cached_content", "'cached_content' must name a cached content (cachedContents/…).");
+        }
+
+        writer.WriteString("cachedContent"u8, name);
     }
 
     /// <summary>Ids of the assistant tool calls in a request that came back without a signature (to look up before translating).</summary>

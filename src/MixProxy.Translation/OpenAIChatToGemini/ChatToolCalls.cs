@@ -126,7 +126,7 @@ internal static class ChatToolCalls
                 var p = 0;
                 foreach (var part in content.EnumerateArray())
                 {
-                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && ChatMessages.IsNonEmptyString(t, $"messages[{index}].content[{p}].text"))
+                    if (ChatMessages.AssistantTextOf(part, $"messages[{index}].content[{p}]") is { } t)
                     {
                         ChatMessages.WriteTextPart(writer, t);
                     }
@@ -134,6 +134,13 @@ internal static class ChatToolCalls
                     p++;
                 }
             }
+        }
+
+        // A refusal the model gave is its answer in that turn: it goes up as the model's text (as the reverse
+        // direction turns Chat's refusal into Gemini text), or the turn would vanish and the user turns around it merge.
+        if (message.TryGetProperty("refusal", out var refusal) && ChatMessages.IsNonEmptyString(refusal, $"messages[{index}].refusal"))
+        {
+            ChatMessages.WriteTextPart(writer, refusal);
         }
 
         if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
@@ -158,7 +165,7 @@ internal static class ChatToolCalls
             writer.WriteStartObject();
             writer.WritePropertyName("functionCall"u8);
             writer.WriteStartObject();
-            if (profile.SupportsFunctionCallIds && ClientFields.OptionalString(call, "id", param) is { Length: > 0 } id)
+            if (ClientFields.OptionalString(call, "id", param) is { Length: > 0 } id && SendsId(profile, id))
             {
                 writer.WriteString("id"u8, id);
             }
@@ -182,6 +189,16 @@ internal static class ChatToolCalls
             writer.WriteEndObject();
         }
     }
+
+    /// <summary>
+    /// Whether a call's id goes back on its <c>functionCall</c> and <c>functionResponse</c>: Gemini 3 issues ids and
+    /// pairs results with calls by them, so every id but those the gateway minted (for calls Gemini gave none; Gemini
+    /// never saw them) goes back to it; an id a client made up (a history begun on another provider) goes too, as
+    /// Gemini takes an id on any call of the history. A model configured with <c>FunctionCallIds</c> gets every id,
+    /// minted ones included; other models, none (an upstream that issues no ids may reject them).
+    /// </summary>
+    internal static bool SendsId(UpstreamModelProfile profile, string id) =>
+        profile.SupportsFunctionCallIds || (profile.RequiresThoughtSignatures && !GeminiToChatWriting.IsMinted(id));
 
     /// <summary>The signature the client carried back in Google's place, else the one remembered for this call id.</summary>
     internal static string? SignatureOf(JsonElement call, ThoughtSignatureBag? knownSignatures)
@@ -269,7 +286,7 @@ internal static class ChatToolCalls
         writer.WriteStartObject();
         writer.WritePropertyName("functionResponse"u8);
         writer.WriteStartObject();
-        if (profile.SupportsFunctionCallIds && id is not null)
+        if (id is not null && SendsId(profile, id))
         {
             writer.WriteString("id"u8, id);
         }

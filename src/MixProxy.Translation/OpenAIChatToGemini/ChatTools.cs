@@ -69,12 +69,14 @@ internal static class ChatTools
             throw new TranslationException("tools", $"Model '{profile.UpstreamModel}' cannot use Google Search and function tools in one request.");
         }
 
-        // One Tool object holds every function declaration; each built-in tool needs a Tool object of its own.
+        // One Tool object holds every function declaration and, when asked for, Google Search beside them: Google's
+        // tool-combination documentation for Gemini 3 puts both in the same Tool (with
+        // toolConfig.includeServerSideToolInvocations, written by WriteToolConfig).
         writer.WritePropertyName("tools"u8);
         writer.WriteStartArray();
+        writer.WriteStartObject();
         if (declarations.Count > 0)
         {
-            writer.WriteStartObject();
             writer.WritePropertyName("functionDeclarations"u8);
             writer.WriteStartArray();
             foreach (var fn in declarations)
@@ -104,18 +106,16 @@ internal static class ChatTools
             }
 
             writer.WriteEndArray();
-            writer.WriteEndObject();
         }
 
         if (search)
         {
-            writer.WriteStartObject();
             writer.WritePropertyName("googleSearch"u8);
             writer.WriteStartObject();
             writer.WriteEndObject();
-            writer.WriteEndObject();
         }
 
+        writer.WriteEndObject();
         writer.WriteEndArray();
         return (search, declarations.Count > 0);
     }

@@ -14,7 +14,8 @@ public static class GeminiToChatResponseTranslator
 
     /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
     /// <exception cref="UpstreamResponseException">The response is not JSON, or not of a shape that can be translated.</exception>
-    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null)
+    /// <remarks>With <c>oneCallPerStep</c> (the client sent <c>parallel_tool_calls: false</c>) only each choice's first call is kept.</remarks>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null, bool oneCallPerStep = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         JsonDocument parsed;
@@ -57,7 +58,7 @@ public static class GeminiToChatResponseTranslator
         {
             foreach (var candidate in candidates.EnumerateArray())
             {
-                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures);
+                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures, oneCallPerStep);
                 if (candidateCount == 0)
                 {
                     firstText = text; // output.text is the first choice's text, never a later one's
@@ -107,7 +108,7 @@ public static class GeminiToChatResponseTranslator
     }
 
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
-    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures)
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures, bool oneCallPerStep)
     {
         var index = UpstreamFields.Int32(UpstreamFields.Field(candidate, "index"), "candidate index") ?? position;
         var text = default(TextParts);
@@ -126,7 +127,10 @@ public static class GeminiToChatResponseTranslator
                 if (UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
                     GeminiToChatWriting.CheckFunctionCall(call);
-                    (toolCalls ??= []).Add((call, part));
+                    if (!oneCallPerStep || toolCalls is null)
+                    {
+                        (toolCalls ??= []).Add((call, part));
+                    }
                 }
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
                 {
@@ -169,6 +173,9 @@ public static class GeminiToChatResponseTranslator
         if (partStarts is not null)
         {
             GroundingAnnotations.Write(writer, candidate, partStarts);
+            var suggestions = new GroundingAnnotations.SearchSuggestions();
+            suggestions.Read(candidate);
+            suggestions.Write(writer);
         }
 
         if (toolCalls is not null)

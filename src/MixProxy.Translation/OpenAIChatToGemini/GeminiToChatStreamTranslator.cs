@@ -22,6 +22,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
     private readonly ResponseContext _context;
     private readonly ExchangeOutcome _outcome;
+    private readonly bool _oneCallPerStep;
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
     private string? _id;
     private TokenUsage? _usage;
@@ -29,10 +30,12 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     private bool _ended;
 
     /// <summary>The stream's usage and the thought signatures it issues go to <paramref name="outcome"/>.</summary>
-    public GeminiToChatStreamTranslator(ResponseContext context, ExchangeOutcome outcome)
+    /// <remarks>With <c>oneCallPerStep</c> (the client sent <c>parallel_tool_calls: false</c>) each choice's calls after its first are left out.</remarks>
+    public GeminiToChatStreamTranslator(ResponseContext context, ExchangeOutcome outcome, bool oneCallPerStep = false)
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _outcome = outcome ?? throw new ArgumentNullException(nameof(outcome));
+        _oneCallPerStep = oneCallPerStep;
     }
 
     /// <summary>True once the stream has been closed, normally or by an error event.</summary>
@@ -198,7 +201,10 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                 if (UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
                     GeminiToChatWriting.CheckFunctionCall(call);
-                    (calls ??= []).Add((call, part));
+                    if (!_oneCallPerStep || (calls is null && !state.SawToolCall))
+                    {
+                        (calls ??= []).Add((call, part));
+                    }
                 }
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
                 {
@@ -216,6 +222,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             }
 
             GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
+            (state.Suggestions ??= new()).Read(candidate);
         }
 
         // A chunk with log probabilities but no text (the last tokens of a choice, say) still gets a content chunk.
@@ -275,6 +282,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             {
                 GroundingAnnotations.Write(w, st.Sources!, supports, st.Text?.ToString() ?? string.Empty);
             }
+
+            st.Suggestions?.Write(w);
         });
     }
 
@@ -376,5 +385,8 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         public List<GroundingAnnotations.Source>? Sources { get; set; }
 
         public List<GroundingAnnotations.Support>? Supports { get; set; }
+
+        /// <summary>Google's search suggestions so far, which go out with the finish chunk.</summary>
+        public GroundingAnnotations.SearchSuggestions? Suggestions { get; set; }
     }
 }

@@ -67,8 +67,17 @@ internal static class GeminiToChatWriting
             ? "chatcmpl-" + responseId
             : "chatcmpl-" + RandomToken(24);
 
-    /// <summary>A short tool-call id; OpenAI rejects ids over 40 characters when a conversation is replayed there.</summary>
-    public static string NewToolCallId() => "call_" + RandomToken(24);
+    /// <summary>
+    /// What every tool-call id the gateway mints starts with (for a call Gemini gave no id, or one too long): the
+    /// request side knows such an id never reached Gemini and does not send it back (<see cref="IsMinted"/>).
+    /// </summary>
+    internal const string MintedIdPrefix = "call_mixproxy_";
+
+    /// <summary>A short tool-call id (34 characters): OpenAI rejects ids over 40 when a conversation is replayed there.</summary>
+    public static string NewToolCallId() => MintedIdPrefix + RandomToken(20);
+
+    /// <summary>Whether the gateway minted this tool-call id (<see cref="NewToolCallId"/>), rather than Gemini or the client.</summary>
+    public static bool IsMinted(string id) => id.StartsWith(MintedIdPrefix, StringComparison.Ordinal);
 
     private static string RandomToken(int length) =>
         RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", length);

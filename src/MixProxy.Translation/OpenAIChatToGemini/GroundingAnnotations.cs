@@ -99,6 +99,79 @@ internal static class GroundingAnnotations
         return true;
     }
 
+    /// <summary>
+    /// Google's search suggestions for a grounded answer: the queries it ran and the chips it rendered, which Google
+    /// requires apps to show with the answer. OpenAI has no place for them, so they ride where Google's OpenAI layer puts
+    /// Gemini's own data (as thought signatures do): <c>extra_content.google</c> of the message (or, streamed, of the
+    /// finish chunk's delta), as <c>web_search_queries</c> and <c>search_entry_point.rendered_content</c>.
+    /// </summary>
+    internal sealed class SearchSuggestions
+    {
+        private List<string>? _queries;
+        private string? _renderedContent;
+
+        /// <summary>Adds what a candidate's grounding brings: new queries in order, the latest rendered chips.</summary>
+        public void Read(JsonElement candidate)
+        {
+            if (!candidate.TryGetProperty("groundingMetadata", out var grounding) || grounding.ValueKind != JsonValueKind.Object)
+            {
+                return;
+            }
+
+            if (grounding.TryGetProperty("webSearchQueries", out var queries) && queries.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var query in queries.EnumerateArray())
+                {
+                    if (query.ValueKind == JsonValueKind.String && query.GetString() is { Length: > 0 } q && !(_queries ??= []).Contains(q))
+                    {
+                        _queries.Add(q);
+                    }
+                }
+            }
+
+            if (grounding.TryGetProperty("searchEntryPoint", out var entry) && entry.ValueKind == JsonValueKind.Object && StringOf(entry, "renderedContent") is { Length: > 0 } rendered)
+            {
+                _renderedContent = rendered;
+            }
+        }
+
+        /// <summary>Writes <c>extra_content</c> when there is anything to show.</summary>
+        public void Write(Utf8JsonWriter writer)
+        {
+            if (_queries is null && _renderedContent is null)
+            {
+                return;
+            }
+
+            writer.WritePropertyName("extra_content"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("google"u8);
+            writer.WriteStartObject();
+            if (_queries is not null)
+            {
+                writer.WritePropertyName("web_search_queries"u8);
+                writer.WriteStartArray();
+                foreach (var query in _queries)
+                {
+                    writer.WriteStringValue(query);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (_renderedContent is not null)
+            {
+                writer.WritePropertyName("search_entry_point"u8);
+                writer.WriteStartObject();
+                writer.WriteString("rendered_content"u8, _renderedContent);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+    }
+
     private static void AddCitations(List<(int Start, int End, Source Source)> citations, Support support, IReadOnlyList<Source> sources, int start, int end)
     {
         foreach (var i in support.SourceIndices)

@@ -28,7 +28,8 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
     {
         ArgumentNullException.ThrowIfNull(request);
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures, settings.ReplaySignatures);
+        var dropped = new DroppedFields(settings.Model.StrictTranslation);
+        var facts = ChatToGeminiRequestTranslator.Translate(request.Document!.RootElement, settings.Model, body, settings.KnownSignatures, settings.ReplaySignatures, dropped);
         var method = request.Stream ? GeminiVocabulary.StreamGenerateContent : GeminiVocabulary.GenerateContent;
         var upstream = new UpstreamRequest(body.WrittenMemory, GeminiVocabulary.Path(settings.Model.UpstreamModel, method), request.Stream ? SseQuery : []);
         return new Call(upstream, new ResponseContext
@@ -38,10 +39,10 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
             IncludeOutputText = settings.OutputText,
             IncludeUsage = request.WantsStreamUsage,
             SearchGrounding = facts.GoogleSearch,
-        });
+        }, facts) { Dropped = dropped.Names };
     }
 
-    private sealed class Call(UpstreamRequest request, ResponseContext context) : ExchangeCall(request)
+    private sealed class Call(UpstreamRequest request, ResponseContext context, GeminiRequestFacts facts) : ExchangeCall(request)
     {
         public override bool RestatesErrors => true;
 
@@ -51,7 +52,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
         {
             // A body that is not JSON, or of a shape that cannot be translated, is an UpstreamResponseException (502);
             // anything else the translator throws is the gateway's bug and is left to surface as one.
-            Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures);
+            Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures, facts.OneCallPerStep);
             return "application/json";
         }
 
@@ -63,7 +64,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
                 throw new UpstreamResponseException($"The upstream answered a streaming request with '{upstreamMediaType ?? "no content type"}' instead of {GeminiVocabulary.EventStreamMediaType}.");
             }
 
-            var translating = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(context, Outcome), Outcome, cancellationToken);
+            var translating = new TranslatingSseStream(upstream, new GeminiToChatStreamTranslator(context, Outcome, facts.OneCallPerStep), Outcome, cancellationToken);
             return new StreamReply(translating, OpenAIChatVocabulary.EventStreamMediaType + "; charset=utf-8", NoCache: true);
         }
     }
@@ -74,4 +75,8 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
 /// The request turned on Google Search, so the answer may carry grounding: a stream translator then keeps each
 /// choice's text, because the grounding offsets arrive only at the end and refer to the whole text.
 /// </param>
-public sealed record GeminiRequestFacts(bool GoogleSearch);
+/// <param name="OneCallPerStep">
+/// The client sent <c>parallel_tool_calls: false</c>, which Gemini cannot be asked for: the answer keeps each
+/// choice's first function call and leaves out the calls after it.
+/// </param>
+public sealed record GeminiRequestFacts(bool GoogleSearch, bool OneCallPerStep = false);

@@ -109,7 +109,8 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
                 PriorContext = priorContext is { } context2 ? JsonMarshal.GetRawUtf8Value(context2).ToArray() : (ReadOnlyMemory<byte>?)null,
                 WebSearch = facts.WebSearch,
             };
-            return new Call(request2, inner, context);
+            // What the Chat side dropped and reported, named as this client wrote it (text.verbosity, not verbosity).
+            return new Call(request2, inner, context) { Dropped = [.. inner.Dropped.Select(param => ResponsesParam(param)!)] };
         }
     }
 

@@ -8,9 +8,14 @@ namespace MixProxy.Translation.Protocols;
 /// </summary>
 public static class ThoughtSignatures
 {
-    /// <summary>Base64 of <c>skip_thought_signature_validator</c>.</summary>
-    public const string Bypass = "c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=";
+    /// <summary>
+    /// <c>skip_thought_signature_validator</c>, as Google's thought-signature pages write it into the
+    /// <c>thoughtSignature</c> field of a REST body (the Gemini API's FAQ for histories the model did not sign; Vertex
+    /// AI's "using REST or manual handling"). Not its base64: the field holds what the JSON says, and the documented
+    /// string is what Google's validator recognises. (It is valid base64url itself, so the bytes field parses.)
+    /// </summary>
+    public const string Bypass = "skip_thought_signature_validator";
 
     /// <summary><see cref="Bypass"/> as a JSON string token, quotes included, for splicing into a body.</summary>
-    internal static ReadOnlySpan<byte> BypassJson => "\"c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I=\""u8;
+    internal static ReadOnlySpan<byte> BypassJson => "\"skip_thought_signature_validator\""u8;
 }

@@ -697,9 +697,9 @@ public sealed class ResponsesToChatRequestTranslatorTests
         Assert.Equal(3, contents.Count);
         var call = contents[1]!["parts"]![0]!;
         Assert.Equal("model", contents[1]!["role"]!.GetValue<string>());
-        Assert.Equal("""{"name":"weather","args":{"city":"Paris"}}""", Json(call["functionCall"]));
+        Assert.Equal("""{"id":"call_1","name":"weather","args":{"city":"Paris"}}""", Json(call["functionCall"]));
         Assert.Equal(Signature, call["thoughtSignature"]!.GetValue<string>());
-        Assert.Equal("""{"name":"weather","response":{"output":{"temp":18}}}""", Json(contents[2]!["parts"]![0]!["functionResponse"]));
+        Assert.Equal("""{"id":"call_1","name":"weather","response":{"output":{"temp":18}}}""", Json(contents[2]!["parts"]![0]!["functionResponse"]));
         Assert.Equal("And tomorrow?", contents[2]!["parts"]![1]!["text"]!.GetValue<string>());
     }
 

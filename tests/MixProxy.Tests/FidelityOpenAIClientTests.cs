@@ -1,0 +1,50 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using MixProxy.Tests.Infrastructure;
+
+namespace MixProxy.Tests;
+
+/// <summary>
+/// OpenAI clients (Chat Completions and the Responses API) on a Gemini model, end to end: a hint Gemini has no place
+/// for is dropped and reported to the client in <c>x-mixproxy-dropped</c>, in the notation the client wrote.
+/// </summary>
+public sealed class FidelityOpenAIClientTests
+{
+    [Fact]
+    public async Task ChatVerbosity_OnAGeminiModel_IsDroppedAndReportedInTheHeader()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, _, response) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hello"}],"verbosity":"low"}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("verbosity", response.Headers.GetValues("x-mixproxy-dropped").Single());
+        Assert.DoesNotContain("verbosity", gateway.Upstream.Received.Single().Body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ResponsesTextVerbosity_OnAGeminiModel_IsReportedUnderItsResponsesName()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, _, response) = await client.PostJsonAsync("/v1/responses", """{"model":"gemini-3.1-pro-preview","input":"Hello","text":{"verbosity":"low"},"store":false}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("text.verbosity", response.Headers.GetValues("x-mixproxy-dropped").Single());
+    }
+
+    [Fact]
+    public async Task ChatVerbosity_OnAStrictModel_IsRefusedNamingIt()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(config => config["Models"]![0]!["StrictTranslation"] = true);
+        using var client = gateway.CreateClient();
+
+        var (status, body, _) = await client.PostJsonAsync("/v1/chat/completions", """{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hello"}],"verbosity":"low"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("verbosity", body!["error"]!["param"]!.GetValue<string>());
+        Assert.Empty(gateway.Upstream.Received);
+    }
+}
