@@ -2,7 +2,8 @@
 # Runs every test of the solution. Extra arguments go to `dotnet test` (CI passes --results-directory).
 # On a fresh Debian machine it first installs what the tests drive for real: Redis (rate limits, cache, a Redis
 # Cluster), Prometheus' promtool (the /metrics lint), buildah, podman and runc (the container image is built and run),
-# docker-compose (deploy/compose.yaml is validated) and the official JavaScript SDKs (end-to-end client checks).
+# docker-compose (deploy/compose.yaml is validated), the official JavaScript SDKs (end-to-end client checks) and the
+# Kubernetes schemas (deploy/check: every overlay rendered by kubectl and validated).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,6 +24,10 @@ fi
 
 if [ ! -d tests/sdk-smoke/node_modules ]; then
   npm ci --prefix tests/sdk-smoke --no-audit --no-fund --ignore-scripts
+fi
+# The Kubernetes and Prometheus Operator schemas the manifest check validates against.
+if [ ! -d deploy/check/node_modules ]; then
+  npm ci --prefix deploy/check --no-audit --no-fund --ignore-scripts
 fi
 
 dotnet test MixProxy.sln -c Release --logger "trx" --logger "console;verbosity=normal" "$@"
