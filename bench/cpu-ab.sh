@@ -19,8 +19,7 @@ work=$(mktemp -d)
 cleanup() { kill "${sim_pid:-}" "${gw_pid:-}" "${cmp_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 bench_config "$work/bench.json" "$SIM_PORT"
-export Logging__LogLevel__Default=Warning # as the other scripts run it
-dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null & sim_pid=$!
+env Logging__LogLevel__Default=Warning dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null & sim_pid=$!
 dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null & gw_pid=$!
 dotnet "$COMPARE_DLL" --config "$work/bench.json" --urls "http://127.0.0.1:$CMP_PORT" >/dev/null & cmp_pid=$!
 wait_healthy "http://127.0.0.1:$GW_PORT/healthz/ready" "http://127.0.0.1:$CMP_PORT/healthz/ready" "http://127.0.0.1:$SIM_PORT/healthz"

@@ -37,8 +37,7 @@ for row in "MixProxy: OpenAI passthrough|chat|gpt-bench" \
            "MixProxy: OpenAI -> Gemini translated|chat|gemini-bench" \
            "MixProxy: Gemini passthrough|gemini|gemini-bench"; do
   IFS='|' read -r name api model <<<"$row"
-  export Logging__LogLevel__Default=Warning
-  dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
+  env Logging__LogLevel__Default=Warning dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
   sim_pid=$!
   dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!

@@ -67,8 +67,7 @@ trap cleanup EXIT
 
 bench_config "$work/bench.json" "$SIM_PORT"
 
-export Logging__LogLevel__Default=Warning
-"${load_cpu[@]}" dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
+"${load_cpu[@]}" env Logging__LogLevel__Default=Warning dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
 sim_pid=$!
 "${proxy_cpu[@]}" dotnet src/MixProxy/bin/Release/net10.0/mixproxy.dll --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
 gw_pid=$!

@@ -26,8 +26,7 @@ trap cleanup EXIT
 
 bench_config "$work/bench.json" "$SIM_PORT"
 
-export Logging__LogLevel__Default=Warning
-dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
+env Logging__LogLevel__Default=Warning dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
 sim_pid=$!
 # The perf map names JIT-compiled methods; W^X off keeps code at one address so the map stays right.
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \

@@ -40,8 +40,7 @@ trap cleanup EXIT
 bench_config "$work/bench.json" "$SIM_PORT" "$PACED_PORT"
 
 start_servers() { # [gateway dll]
-  export Logging__LogLevel__Default=Warning
-  dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
+  env Logging__LogLevel__Default=Warning dotnet src/MixProxy.Simulator/bin/Release/net10.0/MixProxy.Simulator.dll --urls "http://127.0.0.1:$SIM_PORT" --chunk-interval-ms 0 >/dev/null &
   sim_pid=$!
   env ${GATEWAY_ENV:-} dotnet "${1:-$GATEWAY_DLL}" --config "$work/bench.json" --urls "http://127.0.0.1:$GW_PORT" >/dev/null &
   gw_pid=$!

@@ -6,6 +6,7 @@ using MixProxy.Auth;
 using MixProxy.Caching;
 using MixProxy.Configuration;
 using MixProxy.Endpoints;
+using MixProxy.Lifecycle;
 using MixProxy.Proxy;
 using MixProxy.RateLimiting;
 using MixProxy.Routing;
@@ -58,7 +59,9 @@ public static class GatewayHost
     public static async Task<WebApplication> BuildAsync(GatewayHostSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings.Args, ApplicationName = typeof(GatewayHost).Assembly.GetName().Name });
+        // The content root is where mixproxy.dll and its shipped appsettings.json are, whatever the working directory:
+        // otherwise `dotnet path/to/mixproxy.dll` would run without the shipped log levels.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings.Args, ApplicationName = typeof(GatewayHost).Assembly.GetName().Name, ContentRootPath = AppContext.BaseDirectory });
         if (settings.Urls is not null)
         {
             builder.WebHost.UseUrls(settings.Urls);
@@ -91,6 +94,7 @@ public static class GatewayHost
         services.AddHostedService(sp => sp.GetRequiredService<ConfigFileWatcher>());
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayConfigStore>().Proxy);
         AddRateLimitingAndCaches(services);
+        AddDrain(services);
         AddTelemetry(builder, settings);
         AddUpstreams(services);
         services.AddReverseProxy()
@@ -140,6 +144,7 @@ public static class GatewayHost
             ? context.Connection.LocalPort == port
             : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Request.Path == "/metrics" && IsOperator(context));
+        app.UseDrainRefusal(protocols);
         if (telemetry.MetricsPort is { } metricsPort)
         {
             // The metrics port serves metrics and the operator's endpoints only: the API is not reachable through it.
@@ -262,6 +267,20 @@ public static class GatewayHost
         services.AddSingleton<UpstreamHealth>();
         services.AddSingleton<UpstreamRouter>();
         services.AddHostedService<RedisCooldownSharing>();
+    }
+
+    /// <summary>
+    /// SIGTERM drains: readiness fails, new requests are refused, requests in flight get the drain time, and the host
+    /// waits that long (plus the time to write the last error events) before it aborts what is left.
+    /// </summary>
+    private static void AddDrain(IServiceCollection services)
+    {
+        services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<DrainOptions>>().Value);
+        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.DrainTimeout + GatewayDrain.Grace);
+        services.AddSingleton<GatewayDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
     }
 
     private static bool UsesRedis(RateLimitingOptions options) => !string.IsNullOrWhiteSpace(options.Redis);

@@ -4,6 +4,7 @@ using MixProxy.Auth;
 // mixproxy [--config PATH] [--urls URLS]   run the gateway
 // mixproxy hash-key [KEY]                 print the config hash of KEY (read from stdin when omitted)
 // mixproxy new-key                        print a new random key and its hash
+// mixproxy probe [URL]                    exit 0 when URL (the readiness endpoint) answers 2xx: the image's HEALTHCHECK
 // (The demo, with the bundled upstream simulator, is its own program: src/MixProxy.Demo.)
 if (args is ["hash-key", ..])
 {
@@ -24,6 +25,11 @@ if (args is ["new-key", ..])
     Console.WriteLine($"key:  {key}");
     Console.WriteLine($"hash: {ApiKeyHash.Compute(key)}");
     return 0;
+}
+
+if (args is ["probe", ..])
+{
+    return await MixProxy.Lifecycle.HealthProbe.RunAsync(args.Length > 1 ? args[1] : null);
 }
 
 string? configPath = null;

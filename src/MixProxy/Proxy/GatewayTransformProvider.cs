@@ -1,3 +1,4 @@
+using MixProxy.Lifecycle;
 using MixProxy.Caching;
 using MixProxy.State;
 using MixProxy.Telemetry;
@@ -15,7 +16,7 @@ namespace MixProxy.Proxy;
 /// client noted, the response recorded for the cache. They act on the request's <see cref="GatewayRequest"/>, so they
 /// never parse the request again.
 /// </summary>
-internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, StoredResultStore stored, GatewayMetrics metrics, UpstreamRouter router, ILoggerFactory loggers) : ITransformProvider
+internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, ResponseCache cache, StoredResultStore stored, GatewayMetrics metrics, UpstreamRouter router, GatewayDrain drain, ILoggerFactory loggers) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -40,6 +41,7 @@ internal sealed class GatewayTransformProvider(ProtocolRegistry protocols, Respo
         context.ResponseTransforms.Add(new UpstreamResponseObserver(metrics));
         context.ResponseTransforms.Add(new UpstreamAttemptTransform(router));
         context.ResponseTransforms.Add(new UpstreamResponseHeadersTransform(protocols));
+        context.ResponseTransforms.Add(new DrainDeadlineTransform(drain));
         context.ResponseTransforms.Add(new ResponseTranslationTransform(metrics, stored, loggers.CreateLogger<ResponseTranslationTransform>()));
         context.ResponseTransforms.Add(new FirstChunkObserver());
         context.ResponseTransforms.Add(new CacheRecordingTransform(cache));

@@ -36,6 +36,9 @@ public sealed class GatewayFixture : IAsyncDisposable
 
     public Uri BaseAddress => new(_gateway!.Urls.First());
 
+    /// <summary>The in-process gateway's services, for tests that drive its lifecycle (a drain, say) directly.</summary>
+    public IServiceProvider Services => _gateway!.Services;
+
     public HttpClient CreateClient(string? key = ClientKey)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
