@@ -62,6 +62,49 @@ public sealed class UpstreamBreakOffTests
         Assert.Single(gateway.Upstream.Received);
     }
 
+    [Fact]
+    public async Task GeminiPassthroughStream_UpstreamBreaksOffAfterTwoChunks_ClientGetsBothAsSentThenAnUnavailableError()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+
+        var (status, text) = await StreamUntilTheUpstreamBreaksOffAsync(gateway, client,
+            "/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse",
+            """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}""",
+            "two ",
+            """{"responseId":"r","candidates":[{"content":{"role":"model","parts":[{"text":"one "}]}}]}""",
+            """{"responseId":"r","candidates":[{"content":{"role":"model","parts":[{"text":"two "}]}}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var events = SseData(text).Where(e => e.Trim().Length > 0).Select(e => JsonNode.Parse(e)!).ToList();
+        Assert.Equal("one two ", string.Concat(events[..^1].Select(e => e["candidates"]![0]!["content"]!["parts"]![0]!["text"]!.GetValue<string>())));
+        HttpHelpers.AssertGoogleError(events[^1], 502, "UNAVAILABLE");
+        Assert.Equal(UpstreamStopped, events[^1]["error"]!["message"]!.GetValue<string>());
+        AssertLoggedAsAnUpstreamBreakOff(gateway);
+        Assert.Single(gateway.Upstream.Received);
+    }
+
+    [Fact]
+    public async Task ResponsesPassthroughStream_UpstreamBreaksOffMidway_ClientGetsAnErrorEventNotACut()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(config => config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "house-responses", ["Cluster"] = "sim", ["Protocols"] = new JsonArray("OpenAIResponses") }));
+        using var client = gateway.CreateClient();
+
+        var (status, text) = await StreamUntilTheUpstreamBreaksOffAsync(gateway, client, "/v1/responses",
+            """{"model":"house-responses","input":"Hi","stream":true,"store":false}""",
+            "two ",
+            """{"type":"response.created","sequence_number":0,"response":{"id":"resp_u","object":"response","status":"in_progress","output":[]}}""",
+            """{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_u","output_index":0,"content_index":0,"delta":"two "}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var last = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("event: error\ndata: ", last, StringComparison.Ordinal);
+        var error = JsonNode.Parse(last["event: error\ndata: ".Length..])!;
+        Assert.Equal("error", error["type"]!.GetValue<string>());
+        Assert.Equal(UpstreamStopped, error["message"]!.GetValue<string>());
+        AssertLoggedAsAnUpstreamBreakOff(gateway);
+    }
+
     /// <summary>
     /// Streams a request whose upstream sends <paramref name="events"/> and then breaks off, the break held until the
     /// client has <paramref name="lastText"/>, the last event's text (the simulator's break drops what has not reached

@@ -42,7 +42,7 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
         }
 
         var upstream = path is null && body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, path, Query: null);
-        return new Call(upstream, settings.OutputText && request.Endpoint.Generates);
+        return new Call(upstream, settings.OutputText && request.Endpoint.Generates, gemini.Sse);
     }
 
     /// <summary>The client's body with every thought signature replaced by the bypass value; null when it has none.</summary>
@@ -68,7 +68,7 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
         return json.IsEmpty ? null : GeminiToolSpellings.ToGoogle(json.Span);
     }
 
-    private sealed class Call(UpstreamRequest request, bool outputText) : ExchangeCall(request)
+    private sealed class Call(UpstreamRequest request, bool outputText, bool sse) : ExchangeCall(request)
     {
         public override bool RestatesErrors => false;
 
@@ -77,7 +77,13 @@ public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Insta
 
         // Counting the tokens of an untranslated stream (SSE or JSON array) without touching a byte of it.
         public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken) =>
-            new(new UsageTapStream(upstream, GeminiVocabulary.UsageDialect, Outcome), ContentType: null);
+            new(new UsageTapStream(upstream, GeminiVocabulary.UsageDialect, Outcome, sse ? SseBreak : ArrayBreak), ContentType: null);
+
+        // Google's error shape, as the stream's framing carries it: an SSE event, or the array's last element. The
+        // blank lines end whatever event the break cut short, so the error is read as an event of its own.
+        private static readonly byte[] SseBreak = [.. "\n\ndata: "u8, .. GoogleErrors.Body(502, UpstreamStopped, "UNAVAILABLE"), .. "\n\n"u8];
+        private static readonly byte[] ArrayBreak = [.. ","u8, .. GoogleErrors.Body(502, UpstreamStopped, "UNAVAILABLE"), .. "]"u8];
+        private const string UpstreamStopped = "The upstream stopped mid-answer; the stream was ended.";
 
         /// <summary>The first candidate's text parts, thoughts left out.</summary>
         private static string FirstCandidateText(JsonElement response)

@@ -39,6 +39,11 @@ public sealed class OpenAIResponsesPassthroughExchange() : Exchange(OpenAIRespon
             PassthroughResponse.Read(body, upstreamContentType, output, Outcome, outputText: false, OpenAIResponsesUsage.Read, static _ => string.Empty);
 
         public override StreamReply TranslateStream(Stream upstream, string? upstreamMediaType, CancellationToken cancellationToken) =>
-            new(new UsageTapStream(upstream, OpenAIResponsesVocabulary.UsageDialect, Outcome), ContentType: null);
+            new(new UsageTapStream(upstream, OpenAIResponsesVocabulary.UsageDialect, Outcome, Break), ContentType: null);
+
+        // The Responses API's error event (its sequence number is not known here: the body is not parsed). The blank
+        // lines end whatever event the break cut short, so the error is read as an event of its own.
+        private static readonly byte[] Break = System.Text.Encoding.UTF8.GetBytes(
+            "\n\nevent: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The upstream stopped mid-answer; the stream was ended.\",\"param\":null}\n\n");
     }
 }

@@ -38,10 +38,34 @@ public abstract class ForwardOnlyReadStream : Stream
 public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
 {
     private bool _ended;
+    private bool _handedOut;
+    private byte[]? _closing;
+    private int _closingOffset;
 
     public sealed override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (_closing is { } closing)
+        {
+            var rest = Math.Min(closing.Length - _closingOffset, buffer.Length);
+            closing.AsSpan(_closingOffset, rest).CopyTo(buffer.Span);
+            _closingOffset += rest;
+            return rest;
+        }
+
+        int read;
+        try
+        {
+            read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && _handedOut && !cancellationToken.IsCancellationRequested && OnBreak(e) is { } ending)
+        {
+            // The upstream broke off after the client got part of the answer: it gets the protocol's error event
+            // instead of a cut (nothing can be retried now), then the end.
+            _closing = ending;
+            _closingOffset = 0;
+            return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
         if (buffer.IsEmpty)
         {
             return read;
@@ -49,6 +73,7 @@ public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
 
         if (read > 0)
         {
+            _handedOut = true;
             OnData(buffer.Span[..read]);
         }
         else if (!_ended)
@@ -67,6 +92,12 @@ public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
     protected virtual void OnEnd()
     {
     }
+
+    /// <summary>
+    /// The inner stream broke off after the reader got part of it: the bytes that end the reader's stream in its
+    /// protocol (an error event), or null to let the break go on up as it is.
+    /// </summary>
+    protected virtual byte[]? OnBreak(Exception fault) => null;
 
     protected override void Dispose(bool disposing)
     {

@@ -7,7 +7,14 @@ namespace MixProxy.Translation.Sse;
 /// stream looks complete go to the outcome. Used on untranslated streams, where the gateway must count tokens
 /// without touching the body.
 /// </summary>
-public sealed class UsageTapStream(Stream inner, StreamUsageDialect dialect, ExchangeOutcome outcome) : ObservingStream(inner)
+/// <param name="inner">The upstream's body.</param>
+/// <param name="dialect">How the protocol's streams report usage.</param>
+/// <param name="outcome">Where the usage, and whether the stream was complete, go.</param>
+/// <param name="breakEvent">
+/// What ends the client's stream when the upstream breaks off after the client got part of it (the protocol's error
+/// event, in the stream's framing); null lets the break through as a cut.
+/// </param>
+public sealed class UsageTapStream(Stream inner, StreamUsageDialect dialect, ExchangeOutcome outcome, byte[]? breakEvent = null) : ObservingStream(inner)
 {
     private readonly StreamUsageScanner _scanner = new(dialect);
 
@@ -20,6 +27,23 @@ public sealed class UsageTapStream(Stream inner, StreamUsageDialect dialect, Exc
         {
             outcome.Usage = usage;
         }
+    }
+
+    protected override byte[]? OnBreak(Exception fault)
+    {
+        if (breakEvent is null)
+        {
+            return null;
+        }
+
+        outcome.UpstreamFault ??= fault;
+        outcome.Faulted = true;
+        if (_scanner.Read() is { } usage)
+        {
+            outcome.Usage = usage;
+        }
+
+        return breakEvent;
     }
 
     protected override void Dispose(bool disposing)
