@@ -66,35 +66,7 @@ public sealed class RateLimitTests
     public async Task TwoGatewayProcesses_SharingOneRedis_AdmitTogetherWhatOneWouldAlone()
     {
         await using var redis = await RedisServer.StartAsync();
-        var key = new LimitedKey(Rpm(10));
-        await using var first = await GatewayFixture.StartAsync(key.AddTo, redis.ConnectionString);
-
-        // The second replica is a separate OS process with the same config file, the same upstream and the same Redis.
-        await using var second = await GatewayProcess.StartAsync(
-            first.ConfigPath,
-            new Dictionary<string, string> { ["TEST_UPSTREAM_KEY"] = GatewayFixture.UpstreamSecret },
-            $"--MixProxy:RateLimiting:Redis={redis.ConnectionString}");
-        using var a = first.CreateClient(key.Value);
-        using var b = new HttpClient { BaseAddress = second.BaseAddress };
-        b.DefaultRequestHeaders.Authorization = new("Bearer", key.Value);
-
-        var clock = Stopwatch.StartNew();
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 4; i++)
-        {
-            statuses.Add((await (i % 2 == 0 ? a : b).PostJsonAsync("/v1/chat/completions", Chat)).Status);
-        }
-
-        var burst = Enumerable.Range(0, 36).Select(i => (i % 2 == 0 ? a : b).PostJsonAsync("/v1/chat/completions", Chat));
-        statuses.AddRange((await Task.WhenAll(burst)).Select(r => r.Status));
-        var elapsed = clock.Elapsed;
-
-        // 10 per minute with a burst of 10: the limit, plus at most what GCRA refills (one per 6 s) meanwhile.
-        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
-        Assert.InRange(admitted, 10, 10 + (int)(elapsed.TotalSeconds / 6));
-        Assert.Equal(40 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        Assert.Equal(admitted, first.Upstream.Received.Count);
-        Assert.True(statuses.Where((_, i) => i % 2 == 1).Any(s => s == HttpStatusCode.OK), "the second process served some of the traffic");
+        await TwoReplicas.AssertAdmitTogetherWhatOneWouldAloneAsync(redis.ConnectionString, Rpm(10));
     }
 
     [Fact]

@@ -21,39 +21,17 @@ public sealed class RedisClusterTests(RedisClusterTests.SharedCluster shared) : 
     public async Task TwoGatewayProcesses_SharingARedisCluster_AdmitTogetherWhatOneWouldAlone()
     {
         // Requests, tokens and concurrency at once: the admission script touches four keys, all in one slot.
-        var key = new LimitedKey(new JsonObject { ["RequestsPerMinute"] = 10, ["TokensPerMinute"] = 1_000_000, ["ConcurrentRequests"] = 50 });
-        await using var first = await GatewayFixture.StartAsync(key.AddTo, Redis.ConnectionString);
-        await using var second = await GatewayProcess.StartAsync(
-            first.ConfigPath,
-            new Dictionary<string, string> { ["TEST_UPSTREAM_KEY"] = GatewayFixture.UpstreamSecret },
-            $"--MixProxy:RateLimiting:Redis={Redis.ConnectionString}");
-        using var a = first.CreateClient(key.Value);
-        using var b = new HttpClient { BaseAddress = second.BaseAddress };
-        b.DefaultRequestHeaders.Authorization = new("Bearer", key.Value);
-
-        var clock = Stopwatch.StartNew();
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 4; i++)
-        {
-            statuses.Add((await (i % 2 == 0 ? a : b).PostJsonAsync("/v1/chat/completions", Chat)).Status);
-        }
-
-        var burst = Enumerable.Range(0, 36).Select(i => (i % 2 == 0 ? a : b).PostJsonAsync("/v1/chat/completions", Chat));
-        statuses.AddRange((await Task.WhenAll(burst)).Select(r => r.Status));
-        var elapsed = clock.Elapsed;
-
-        // 10 per minute with a burst of 10: the limit, plus at most what GCRA refills (one per 6 s) meanwhile.
-        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
-        Assert.InRange(admitted, 10, 10 + (int)(elapsed.TotalSeconds / 6));
-        Assert.Equal(40 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        Assert.Equal(admitted, first.Upstream.Received.Count);
-        Assert.True(statuses.Where((_, i) => i % 2 == 1).Any(s => s == HttpStatusCode.OK), "the second process served some of the traffic");
-
-        // The limits were really kept in the cluster (not in memory after a failed script), on the key's own slot.
-        await using var connection = await Redis.ConnectAsync();
-        Assert.True(await connection.GetDatabase().StringGetAsync(key.TokenCounterKey) is { HasValue: true } charged && (long)charged > 0);
-        var ready = await a.GetStringAsync("/healthz/ready", TestContext.Current.CancellationToken);
-        Assert.Contains("limits shared in Redis", ready, StringComparison.Ordinal);
+        await TwoReplicas.AssertAdmitTogetherWhatOneWouldAloneAsync(
+            Redis.ConnectionString,
+            new JsonObject { ["RequestsPerMinute"] = 10, ["TokensPerMinute"] = 1_000_000, ["ConcurrentRequests"] = 50 },
+            async (first, a, key) =>
+            {
+                // The limits were really kept in the cluster (not in memory after a failed script), on the key's own slot.
+                await using var connection = await Redis.ConnectAsync();
+                Assert.True(await connection.GetDatabase().StringGetAsync(key.TokenCounterKey) is { HasValue: true } charged && (long)charged > 0);
+                var ready = await a.GetStringAsync("/healthz/ready", TestContext.Current.CancellationToken);
+                Assert.Contains("limits shared in Redis", ready, StringComparison.Ordinal);
+            });
     }
 
     [Fact]
