@@ -80,6 +80,8 @@ public sealed class GracefulDrainTests
             var gemini = await OpenStream.StartAsync(client, "/v1beta/models/gpt-4o-mini:streamGenerateContent?alt=sse", GeminiRequest);
             fixture.Upstream.Enqueue(HeldOpen("""{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"one "},"finish_reason":null}]}"""));
             var chatPassedThrough = await OpenStream.StartAsync(client, "/v1/chat/completions", ChatOnOpenAI);
+            fixture.Upstream.Enqueue(HeldOpen("""{"responseId":"r","candidates":[{"content":{"role":"model","parts":[{"text":"one "}]}}]}"""));
+            var geminiPassedThrough = await OpenStream.StartAsync(client, "/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse", GeminiRequest);
 
             var clock = Stopwatch.StartNew();
             gateway.Terminate();
@@ -97,6 +99,11 @@ public sealed class GracefulDrainTests
             var geminiEvents = SseData(await gemini.ReadToEndAsync());
             Assert.Contains("one ", geminiEvents[0], StringComparison.Ordinal);
             HttpHelpers.AssertGoogleError(JsonNode.Parse(geminiEvents[^1]), 502, "UNAVAILABLE");
+
+            // Passed through untouched, the Gemini stream still ends with Google's error rather than a cut.
+            var geminiPassedEvents = SseData(await geminiPassedThrough.ReadToEndAsync()).Where(e => e.Trim().Length > 0).ToList();
+            Assert.Contains("one ", geminiPassedEvents[0], StringComparison.Ordinal);
+            HttpHelpers.AssertGoogleError(JsonNode.Parse(geminiPassedEvents[^1]), 502, "UNAVAILABLE");
 
             Assert.Equal(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(15)));
             Assert.Contains("[601]", gateway.Output, StringComparison.Ordinal);
