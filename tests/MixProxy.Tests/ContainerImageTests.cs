@@ -20,7 +20,7 @@ public sealed class ContainerImageTests
     [Fact]
     public async Task ShippedDockerfile_BuildsAndRunsReadOnlyAsNonRoot_ServesEveryProtocol_AndStopsCleanlyOnSigterm()
     {
-        var missing = new[] { "buildah", "podman", "runc" }.Where(tool => FindBinary(tool) is null).ToList();
+        var missing = new[] { "buildah", "podman", "runc" }.Where(tool => LocalMachine.FindBinary(tool) is null).ToList();
         Assert.SkipWhen(missing.Count > 0, $"{string.Join(", ", missing)} not installed (Debian packages; ./test.sh installs them as root): the image cannot be built or run here.");
         var ct = TestContext.Current.CancellationToken;
         var repo = TestConfig.RepoFile(".");
@@ -53,7 +53,7 @@ public sealed class ContainerImageTests
         Assert.DoesNotContain(files, f => f.Contains("Simulator", StringComparison.Ordinal) || f.Contains("Demo", StringComparison.Ordinal));
 
         await using var fixture = await GatewayFixture.StartAsync();
-        var (port, metricsPort) = (FreePort(), FreePort());
+        var (port, metricsPort) = (LocalMachine.FreePort(), LocalMachine.FreePort());
         var name = "mixproxy-test-" + Guid.NewGuid().ToString("N")[..12];
         try
         {
@@ -174,16 +174,4 @@ public sealed class ContainerImageTests
         File.WriteAllText(path, "[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n");
         return path;
     });
-
-    private static string? FindBinary(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -13,7 +13,7 @@ public sealed partial class DemoTests
     [Fact]
     public async Task Demo_PrintsItsAddressAndKey_AndServesBothProtocolsWithThem()
     {
-        var (gatewayPort, simulatorPort) = (FreePort(), FreePort());
+        var (gatewayPort, simulatorPort) = (LocalMachine.FreePort(), LocalMachine.FreePort());
         var config = JsonNode.Parse(await File.ReadAllTextAsync(TestConfig.RepoFile("config/demo.json"), TestContext.Current.CancellationToken))!;
         foreach (var cluster in config["ReverseProxy"]!["Clusters"]!.AsObject())
         {
@@ -63,13 +63,6 @@ public sealed partial class DemoTests
             await demo.WaitForExitAsync(CancellationToken.None);
             File.Delete(configPath);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex(@"Demo API key: (\S+)")]

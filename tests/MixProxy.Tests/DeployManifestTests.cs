@@ -154,7 +154,7 @@ public sealed class DeployManifestTests
     /// <summary>Runs one of deploy/check's scripts with node and parses what it prints; its errors fail the test.</summary>
     private static async Task<JsonObject> NodeJsonAsync(string script, string tool)
     {
-        Assert.SkipWhen(FindBinary(tool) is null, $"{tool} is not installed: the deploy check cannot run here (./test.sh installs docker-compose as root; kubectl comes with the machine image).");
+        Assert.SkipWhen(LocalMachine.FindBinary(tool) is null, $"{tool} is not installed: the deploy check cannot run here (./test.sh installs docker-compose as root; kubectl comes with the machine image).");
         Assert.True(Directory.Exists(TestConfig.RepoFile("deploy/check/node_modules")), "deploy/check/node_modules is missing: ./test.sh runs npm ci there.");
         var start = new ProcessStartInfo("node", [script]) { WorkingDirectory = TestConfig.RepoFile("."), RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
@@ -165,9 +165,4 @@ public sealed class DeployManifestTests
         Assert.True(process.ExitCode == 0, $"{script} found problems:\n{await stderr}");
         return JsonNode.Parse(await stdout)!.AsObject();
     }
-
-    private static string? FindBinary(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 }

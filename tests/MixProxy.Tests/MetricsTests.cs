@@ -98,7 +98,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task MetricsEndpoint_RefusesNonLoopbackCallersWhenNoMetricsPortIsSet_AndServesItsOwnPortWhenSet()
     {
-        var port = FreePort();
+        var port = LocalMachine.FreePort();
         await using var gateway = await GatewayFixture.StartAsync(args: [$"--MixProxy:Telemetry:MetricsPort={port}", "--MixProxy:Telemetry:MetricsAddress=127.0.0.1"]);
         using var main = gateway.CreateClient();
         using var metricsPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -175,11 +175,4 @@ public sealed class MetricsTests
 
     [CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
     public sealed class RunsAlone;
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

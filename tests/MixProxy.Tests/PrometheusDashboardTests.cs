@@ -17,13 +17,13 @@ public sealed partial class PrometheusDashboardTests
     [Fact]
     public async Task ShippedDashboardAndAlertRules_EvaluateAgainstARealPrometheus()
     {
-        Assert.True(Which("prometheus") is not null, "prometheus is not installed: apt-get install -y prometheus (./test.sh does it).");
+        Assert.True(LocalMachine.FindBinary("prometheus") is not null, "prometheus is not installed: apt-get install -y prometheus (./test.sh does it).");
         await using var redis = await RedisServer.StartAsync();
-        var metricsPort = FreePort();
+        var metricsPort = LocalMachine.FreePort();
         var key = new LimitedKey(new JsonObject { ["RequestsPerMinute"] = 3 });
         await using var gateway = await GatewayFixture.StartAsync(key.AddTo, redis.ConnectionString, [$"--MixProxy:Telemetry:MetricsPort={metricsPort}", "--MixProxy:Telemetry:MetricsAddress=127.0.0.1", "--MixProxy:Telemetry:KeyLabels=true"]);
         var directory = Directory.CreateTempSubdirectory("mixproxy-prometheus-");
-        var prometheusPort = FreePort();
+        var prometheusPort = LocalMachine.FreePort();
         File.Copy(TestConfig.RepoFile("deploy/prometheus/alerts.yml"), Path.Combine(directory.FullName, "alerts.yml"));
         await File.WriteAllTextAsync(Path.Combine(directory.FullName, "prometheus.yml"), $"""
             global: {"{"} scrape_interval: 1s, evaluation_interval: 1s {"}"}
@@ -203,16 +203,6 @@ public sealed partial class PrometheusDashboardTests
         }
 
         return expressions;
-    }
-
-    private static string? Which(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex(@"label_values\(([^,]+),")]

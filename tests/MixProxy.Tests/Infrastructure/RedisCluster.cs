@@ -27,11 +27,11 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public static async Task<RedisCluster> StartAsync()
     {
-        var server = FindBinary("redis-server") ?? throw new InvalidOperationException("No redis-server for the Redis Cluster tests: apt-get install -y redis-server (./test.sh does).");
-        var cli = FindBinary("redis-cli") ?? throw new InvalidOperationException("No redis-cli for the Redis Cluster tests: apt-get install -y redis-tools.");
+        var server = LocalMachine.FindBinary("redis-server") ?? throw new InvalidOperationException("No redis-server for the Redis Cluster tests: apt-get install -y redis-server (./test.sh does).");
+        var cli = LocalMachine.FindBinary("redis-cli") ?? throw new InvalidOperationException("No redis-cli for the Redis Cluster tests: apt-get install -y redis-tools.");
         var directory = Path.Combine(Path.GetTempPath(), "mixproxy-redis-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var cluster = new RedisCluster(directory, [FreePort(), FreePort(), FreePort()]);
+        var cluster = new RedisCluster(directory, [LocalMachine.FreePort(), LocalMachine.FreePort(), LocalMachine.FreePort()]);
         try
         {
             foreach (var port in cluster.Ports)
@@ -148,17 +148,5 @@ public sealed class RedisCluster : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"redis-server did not listen on port {port} within 10 s.");
-    }
-
-    private static string? FindBinary(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

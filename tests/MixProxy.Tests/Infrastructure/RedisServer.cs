@@ -38,8 +38,8 @@ public sealed class RedisServer : IAsyncDisposable
             return new RedisServer(uri is null ? url : $"{uri.Host}:{uri.Port}", "env", 0);
         }
 
-        var port = FreePort();
-        if (FindBinary() is { } binary)
+        var port = LocalMachine.FreePort();
+        if (LocalMachine.FindBinary("redis-server") is { } binary)
         {
             var server = new RedisServer($"127.0.0.1:{port},abortConnect=false", "redis-server", port);
             await server.StartProcessAsync(binary);
@@ -85,7 +85,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
         else
         {
-            await StartProcessAsync(FindBinary()!);
+            await StartProcessAsync(LocalMachine.FindBinary("redis-server")!);
         }
     }
 
@@ -134,17 +134,5 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"redis-server did not listen on port {_port} within 10 s.");
-    }
-
-    private static string? FindBinary() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
