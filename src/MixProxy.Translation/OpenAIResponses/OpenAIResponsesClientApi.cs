@@ -104,11 +104,6 @@ public sealed class OpenAIResponsesClientApi : ClientApi
             Cacheable = !store,
             Store = store,
             IncludeEncryptedReasoning = encrypted,
-
-            // A translated response repeats the request's settings (metadata, instructions, tools…) and shows what
-            // include asked for, none of which reaches the upstream: two requests with the same upstream body may
-            // still get different answers, so the whole body is part of a cached answer's key.
-            BodyDigest = !store && body.Read ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body.Bytes.Span)) : string.Empty,
         };
     }
 
@@ -132,8 +127,13 @@ public sealed class ResponsesClientRequest : ClientRequest
     /// <summary><c>include</c> asks for <c>reasoning.encrypted_content</c>.</summary>
     public bool IncludeEncryptedReasoning { get; init; }
 
-    /// <summary>The SHA-256 of the client's body (hex).</summary>
-    internal string BodyDigest { get; init; } = string.Empty;
+    private string? _bodyDigest;
 
-    public override string ResponseShape => BodyDigest;
+    /// <summary>
+    /// The SHA-256 of the client's whole body (hex). A translated response repeats the request's settings (metadata,
+    /// instructions, tools…) and shows what include asked for, none of which reaches the upstream: two requests with
+    /// the same upstream body may still get different answers. Computed only when a cache key asks for it (before
+    /// the body is released), not on every request.
+    /// </summary>
+    public override string ResponseShape => _bodyDigest ??= Body.IsEmpty ? string.Empty : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Body.Span));
 }
