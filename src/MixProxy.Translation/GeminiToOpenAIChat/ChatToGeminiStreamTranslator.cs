@@ -28,6 +28,12 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
 
     public bool Faulted { get; private set; }
 
+    /// <summary>
+    /// Every choice that came has its <c>finish_reason</c>: without one the gateway would have to make up
+    /// <c>STOP</c> for an answer that may be cut anywhere (<c>[DONE]</c> says the upstream stopped, not that it finished).
+    /// </summary>
+    public bool AnswerComplete => _choices.Count > 0 && _choices.Values.All(static c => c.FinishReason is not null);
+
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
         _emittedBeforeThisCall = _emitted;
@@ -39,7 +45,12 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
         if (data.SequenceEqual("[DONE]"u8))
         {
             _sawDone = true;
-            Complete(output);
+            if (AnswerComplete)
+            {
+                Complete(output);
+            }
+
+            // Else the end of the upstream's stream, which follows, says it was cut (AnswerComplete).
             return;
         }
 

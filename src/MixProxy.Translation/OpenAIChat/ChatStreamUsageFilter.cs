@@ -17,14 +17,22 @@ public sealed class ChatStreamUsageFilter(ExchangeOutcome outcome, bool dropUsag
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
 
     private bool _sawDone;
+    private bool _sawFinish;
 
     public bool IsEnded { get; private set; }
 
     public bool Faulted { get; private set; }
 
+    /// <summary>
+    /// <c>[DONE]</c> or a finish reason came: the stream is passed on as the upstream wrote it, so only a stream with
+    /// neither (cut before the answer's end) gets the gateway's error event.
+    /// </summary>
+    public bool AnswerComplete => _sawDone || _sawFinish;
+
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(outcome);
+        _sawFinish = _sawFinish || NamesAFinishReason(data);
         if (data.SequenceEqual("[DONE]"u8))
         {
             IsEnded = true;
@@ -57,6 +65,24 @@ public sealed class ChatStreamUsageFilter(ExchangeOutcome outcome, bool dropUsag
         output.Write(DataPrefix);
         output.Write(data);
         output.Write(EventEnd);
+    }
+
+    /// <summary>Whether a chunk has a <c>"finish_reason"</c> whose value is a string (most chunks carry it as null), read from its bytes.</summary>
+    private static bool NamesAFinishReason(ReadOnlySpan<byte> data)
+    {
+        for (var at = data.IndexOf("\"finish_reason\""u8); at >= 0;)
+        {
+            var rest = data[(at + "\"finish_reason\""u8.Length)..].TrimStart(" \t\r\n"u8);
+            if (rest.Length > 0 && rest[0] == (byte)':' && rest[1..].TrimStart(" \t\r\n"u8) is [(byte)'"', ..])
+            {
+                return true;
+            }
+
+            data = rest;
+            at = data.IndexOf("\"finish_reason\""u8);
+        }
+
+        return false;
     }
 
     public void Complete(IBufferWriter<byte> output)

@@ -43,6 +43,13 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
     public bool Faulted { get; private set; }
 
+    /// <summary>
+    /// Every candidate that came finished (a <c>finishReason</c>), or the prompt was blocked (which has none to finish):
+    /// a Gemini stream has no other end marker, so one that stops before is cut, not a stop.
+    /// </summary>
+    public bool AnswerComplete => _blockReason is not null
+        || (_choices.Count > 0 && _choices.Values.All(static c => c.Finished || c.PendingFinish is not null));
+
     /// <summary>Translates one SSE <c>data:</c> payload and appends the resulting OpenAI events to <paramref name="output"/>.</summary>
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {

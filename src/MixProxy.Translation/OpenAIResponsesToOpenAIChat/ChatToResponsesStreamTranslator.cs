@@ -39,6 +39,9 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
     public bool Faulted { get; private set; }
 
+    /// <summary>The Chat stream gave its finish reason: without one the answer may be cut anywhere.</summary>
+    public bool AnswerComplete => _finishReason is not null;
+
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
         if (IsEnded)

@@ -80,6 +80,13 @@ public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
         {
             _ended = true;
             OnEnd();
+            if (OnEndClosing() is { } ending)
+            {
+                // The inner stream ended before what ends it in its protocol: the reader gets the error event, then the end.
+                _closing = ending;
+                _closingOffset = 0;
+                return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return read;
@@ -92,6 +99,15 @@ public abstract class ObservingStream(Stream inner) : ForwardOnlyReadStream
     protected virtual void OnEnd()
     {
     }
+
+    /// <summary>Whether the reader got any byte of the inner stream yet.</summary>
+    protected bool HandedOut => _handedOut;
+
+    /// <summary>
+    /// Called right after <see cref="OnEnd"/>: the bytes that end the reader's stream when the inner one ended too early
+    /// in its protocol (an error event), or null when it ended as it should.
+    /// </summary>
+    protected virtual byte[]? OnEndClosing() => null;
 
     /// <summary>
     /// The inner stream broke off after the reader got part of it: the bytes that end the reader's stream in its

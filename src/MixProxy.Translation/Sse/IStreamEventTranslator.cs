@@ -15,10 +15,20 @@ public interface IStreamEventTranslator
     /// <summary>True when the stream ended with an error event (such a response must not be cached or counted as complete).</summary>
     bool Faulted { get; }
 
+    /// <summary>
+    /// Whether the upstream's events so far make a whole answer: what ends one in the upstream's protocol arrived (a
+    /// finish reason for every choice). Asked when the upstream's stream ends: without it the stream was cut, and
+    /// <see cref="TranslatingSseStream"/> ends the client's stream with <see cref="WriteFault"/>
+    /// (<see cref="StreamFault.Upstream"/>), or fails the read while the client has nothing, instead of calling
+    /// <see cref="Complete"/>, which would pass the part off as the whole. True by default, for translators of
+    /// protocols that mark no end.
+    /// </summary>
+    bool AnswerComplete => true;
+
     /// <summary>Translates one upstream <c>data:</c> payload, appending zero or more client events.</summary>
     void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output);
 
-    /// <summary>Called once at upstream end of stream: closes anything still open.</summary>
+    /// <summary>Called once at upstream end of stream, when the answer is complete (<see cref="AnswerComplete"/>): closes anything still open.</summary>
     void Complete(IBufferWriter<byte> output);
 
     /// <summary>

@@ -42,6 +42,7 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
     private bool _sawError;
     private bool _sawFinish;
     private bool _sawMalformed;
+    private bool _closedArray;
 
     private enum Framing
     {
@@ -82,6 +83,7 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
 
             if (_depth == 0)
             {
+                _closedArray |= _framing == Framing.JsonArray && bytes[i] == (byte)']';
                 if (StartsObject(bytes[i]))
                 {
                     _depth = 1;
@@ -172,6 +174,15 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
     /// (Gemini) no finish reason. Used to keep such streams out of the response cache.
     /// </summary>
     public bool LooksIncomplete() => _sawError || _sawMalformed || _depth > 0 || (dialect.FinishKey is not null && !_sawFinish);
+
+    /// <summary>
+    /// The stream ended before its protocol's finish: the dialect names one (Gemini's finish reason), no object carried
+    /// it, and none was an error (an error event is an end of its own). Asked once the stream is over.
+    /// </summary>
+    public bool EndedBeforeFinish => dialect.FinishKey is not null && !_sawFinish && !_sawError;
+
+    /// <summary>A JSON-array stream's closing bracket passed: nothing can follow it.</summary>
+    public bool ClosedItsArray => _closedArray;
 
     /// <summary>The last usage an object reported, or null when none did.</summary>
     public TokenUsage? Read() => _usage;

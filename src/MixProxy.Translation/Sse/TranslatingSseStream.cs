@@ -24,7 +24,9 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
     /// <summary>
     /// The translator's time and output, and whether (and why) the stream faulted, go to <paramref name="outcome"/> as
     /// it runs. An upstream that breaks off before the reader got a byte makes the read throw; after, the stream ends
-    /// with the translator's error event for <see cref="StreamFault.Upstream"/>.
+    /// with the translator's error event for <see cref="StreamFault.Upstream"/>. So does an upstream whose stream ends
+    /// before its answer is complete (<see cref="IStreamEventTranslator.AnswerComplete"/>), with a
+    /// <see cref="TruncatedStreamException"/>.
     /// </summary>
     public TranslatingSseStream(Stream upstream, IStreamEventTranslator translator, ExchangeOutcome outcome, CancellationToken cancellationToken = default)
     {
@@ -86,6 +88,22 @@ public sealed class TranslatingSseStream : ForwardOnlyReadStream
                 // of a cut. Before the first byte the exception goes on up, so the host can still retry or answer with
                 // an error status; once cancelled, it is the client leaving or a timeout, not the upstream.
                 upstreamFault = e;
+            }
+
+            if (!more && upstreamFault is null && !_translator.AnswerComplete)
+            {
+                // NOTE: the upstream ended cleanly, but before its answer did (no finish reason): a cut, not a finish.
+                // It is treated as a break: while the client has nothing the read fails (an error status, or another
+                // attempt), after it the client gets the protocol's error event. Either way the answer is incomplete.
+                var cut = new TruncatedStreamException();
+                _outcome.Faulted = true;
+                if (!_handedOut)
+                {
+                    _completed = true;
+                    throw cut;
+                }
+
+                upstreamFault = cut;
             }
 
             var started = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MixProxy.Translation.Protocols;
+using MixProxy.Translation.Sse;
 
 namespace MixProxy.Translation.Tests.Protocols;
 
@@ -235,7 +236,17 @@ public sealed class HostileInputTests
             var call = source.Begin();
 
             // The upstream is a MemoryStream: the translation completes synchronously, on this thread.
-            var reply = ExchangeHarness.TranslateStreamAsync(call, mutant.Json, TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            string reply;
+            try
+            {
+                reply = ExchangeHarness.TranslateStreamAsync(call, mutant.Json, TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            }
+            catch (TruncatedStreamException) when (call.Outcome.Faulted && call.Outcome.TranslationFault is null)
+            {
+                // A mutant that takes away the answer's end before the client got a byte: the host answers 502.
+                return;
+            }
+
             if (call.Outcome.TranslationFault is { } fault)
             {
                 throw new RuleBroken("The stream recorded a translation fault (a translator bug).", fault);
