@@ -58,7 +58,7 @@ public static class GeminiToChatResponseTranslator
         {
             foreach (var candidate in candidates.EnumerateArray())
             {
-                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures, oneCallPerStep);
+                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures, oneCallPerStep, context.Created);
                 if (candidateCount == 0)
                 {
                     firstText = text; // output.text is the first choice's text, never a later one's
@@ -108,12 +108,16 @@ public static class GeminiToChatResponseTranslator
     }
 
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
-    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures, bool oneCallPerStep)
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures, bool oneCallPerStep, long created)
     {
         var index = UpstreamFields.Int32(UpstreamFields.Field(candidate, "index"), "candidate index") ?? position;
         var text = default(TextParts);
         var reasoning = default(TextParts);
         List<(JsonElement Call, JsonElement Part)>? toolCalls = null;
+        List<(string? MimeType, string Data)>? images = null;
+        List<string>? audio = null;
+        var extras = new GoogleAnswerExtras();
+        var codeAfterText = false;
 
         // Where each visible text part starts in the concatenated content (for grounding citations, so only when
         // there is grounding: most responses have none and should not pay for the map).
@@ -141,8 +145,35 @@ public static class GeminiToChatResponseTranslator
                     }
                     else
                     {
+                        if (codeAfterText && value.Length > 0)
+                        {
+                            // Code the model ran stood between these texts: a paragraph break keeps them apart.
+                            text.Append(CodeSeparator);
+                            codeAfterText = false;
+                        }
+
                         partStarts?.Add(partIndex, (text.Length, value));
                         text.Append(value);
+                    }
+                }
+                else if (extras.TryAddCode(part))
+                {
+                    codeAfterText |= text.Length > 0;
+                }
+                else if (GeminiToChatWriting.TryReadInlineData(part, out var mimeType, out var data))
+                {
+                    if (GeminiToChatWriting.IsImage(mimeType))
+                    {
+                        (images ??= []).Add((mimeType, data));
+                    }
+                    else if (GeminiToChatWriting.IsAudio(mimeType) && (extras.AudioMimeType is null || extras.AudioMimeType == mimeType))
+                    {
+                        extras.AudioMimeType = mimeType;
+                        (audio ??= []).Add(data);
+                    }
+                    else
+                    {
+                        extras.AddInlineData(mimeType, data);
                     }
                 }
 
@@ -170,13 +201,39 @@ public static class GeminiToChatResponseTranslator
             writer.WriteString("reasoning_content"u8, thoughts);
         }
 
+        if (images is not null)
+        {
+            writer.WritePropertyName("images"u8);
+            writer.WriteStartArray();
+            for (var i = 0; i < images.Count; i++)
+            {
+                GeminiToChatWriting.WriteImage(writer, i, images[i].MimeType, images[i].Data);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (audio is not null)
+        {
+            // Chat's audio answer; the gateway keeps no audio to refer back to, so it expires as it is made.
+            writer.WritePropertyName("audio"u8);
+            writer.WriteStartObject();
+            writer.WriteString("id"u8, GeminiToChatWriting.NewAudioId());
+            writer.WriteString("data"u8, JoinedAudio(audio));
+            writer.WriteNumber("expires_at"u8, created);
+            writer.WriteString("transcript"u8, string.Empty);
+            writer.WriteEndObject();
+        }
+
         if (partStarts is not null)
         {
             GroundingAnnotations.Write(writer, candidate, partStarts);
-            var suggestions = new GroundingAnnotations.SearchSuggestions();
-            suggestions.Read(candidate);
-            suggestions.Write(writer);
+            extras.Suggestions.Read(candidate);
         }
+
+        extras.ReadUrlContext(candidate);
+        extras.FinishMessage = UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage"));
+        extras.Write(writer);
 
         if (toolCalls is not null)
         {
@@ -197,6 +254,36 @@ public static class GeminiToChatResponseTranslator
         GeminiToChatWriting.WriteNativeFinishReason(writer, native);
         writer.WriteEndObject();
         return visible;
+    }
+
+    /// <summary>What goes between two texts that code the model ran stood between (the code is in the vendor field).</summary>
+    internal const string CodeSeparator = "\n\n";
+
+    /// <summary>
+    /// The audio parts of one answer as one: Gemini's speech comes as raw PCM (<c>audio/L16</c>) in pieces, which join
+    /// by their bytes. One part is used as it came.
+    /// </summary>
+    internal static string JoinedAudio(List<string> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        using var joined = new MemoryStream();
+        foreach (var part in parts)
+        {
+            try
+            {
+                joined.Write(Convert.FromBase64String(part));
+            }
+            catch (FormatException e)
+            {
+                throw new UpstreamResponseException("The upstream sent audio whose data is not base64.", e);
+            }
+        }
+
+        return Convert.ToBase64String(joined.GetBuffer(), 0, (int)joined.Length);
     }
 
     /// <summary>

@@ -199,6 +199,9 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
         StringBuilder? text = null;
         StringBuilder? reasoning = null;
         List<(JsonElement Call, JsonElement Part)>? calls = null;
+        List<(string? MimeType, string Data)>? images = null;
+        List<string>? audio = null;
+        GoogleAnswerExtras? extras = null;
         if (candidate.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
             && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
         {
@@ -216,9 +219,53 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                 else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
                 {
                     var isThought = part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True;
+                    if (!isThought && state.CodeAfterText)
+                    {
+                        // Code the model ran stood between this text and the last: a paragraph break keeps them apart.
+                        (text ??= new()).Append(GeminiToChatResponseTranslator.CodeSeparator);
+                        state.CodeAfterText = false;
+                    }
+
                     (isThought ? reasoning ??= new() : text ??= new()).Append(s);
                 }
+                else if ((extras ??= new()).TryAddCode(part))
+                {
+                    state.CodeAfterText |= state.TextSent || text is not null;
+                }
+                else if (GeminiToChatWriting.TryReadInlineData(part, out var mimeType, out var data))
+                {
+                    if (GeminiToChatWriting.IsImage(mimeType))
+                    {
+                        (images ??= []).Add((mimeType, data));
+                    }
+                    else if (GeminiToChatWriting.IsAudio(mimeType) && (state.AudioMimeType is null || state.AudioMimeType == mimeType))
+                    {
+                        if (state.AudioMimeType is null)
+                        {
+                            state.AudioMimeType = mimeType;
+                            extras.AudioMimeType = mimeType;
+                        }
+
+                        (audio ??= []).Add(data);
+                    }
+                    else
+                    {
+                        extras.AddInlineData(mimeType, data);
+                    }
+                }
             }
+        }
+
+        if (extras is { IsEmpty: true })
+        {
+            extras = null;
+        }
+
+        // What the finish chunk carries, from whichever events bring it.
+        state.FinishExtras.ReadUrlContext(candidate);
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage")) is { } finishMessage)
+        {
+            state.FinishExtras.FinishMessage = finishMessage;
         }
 
         if (_context.SearchGrounding)
@@ -229,11 +276,15 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             }
 
             GroundingAnnotations.Read(candidate, state.Sources ??= [], state.Supports ??= []);
-            (state.Suggestions ??= new()).Read(candidate);
+            state.FinishExtras.Suggestions.Read(candidate);
         }
 
+        // Joined before the chunk is written: audio that is not base64 is the upstream's fault, and must not cut a chunk in half.
+        var audioData = audio is null ? null : GeminiToChatResponseTranslator.JoinedAudio(audio);
+
         // A chunk with log probabilities but no text (the last tokens of a choice, say) still gets a content chunk.
-        if (text is not null || reasoning is not null || calls is not null || !state.RoleSent || GeminiLogprobsToChat.Has(candidate))
+        if (text is not null || reasoning is not null || calls is not null || images is not null || audio is not null || extras is not null
+            || !state.RoleSent || GeminiLogprobsToChat.Has(candidate))
         {
             WriteChunk(output, index, state, null, null, candidate, (w, st) =>
             {
@@ -242,10 +293,42 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                     w.WriteString("reasoning_content"u8, reasoning.ToString());
                 }
 
-                if (text is not null || (calls is null && reasoning is null))
+                if (text is not null || (calls is null && reasoning is null && images is null && audio is null && extras is null))
                 {
                     w.WriteString("content"u8, text?.ToString() ?? string.Empty);
+                    st.TextSent |= text is not null;
                 }
+
+                if (images is not null)
+                {
+                    w.WritePropertyName("images"u8);
+                    w.WriteStartArray();
+                    foreach (var (mimeType, data) in images)
+                    {
+                        GeminiToChatWriting.WriteImage(w, st.NextImageIndex++, mimeType, data);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                if (audioData is not null)
+                {
+                    // Chat streams an audio answer as delta.audio pieces under one id; the first says when it expires.
+                    w.WritePropertyName("audio"u8);
+                    w.WriteStartObject();
+                    var first = st.AudioId is null;
+                    w.WriteString("id"u8, st.AudioId ??= GeminiToChatWriting.NewAudioId());
+                    w.WriteString("data"u8, audioData);
+                    if (first)
+                    {
+                        w.WriteNumber("expires_at"u8, _context.Created);
+                        w.WriteString("transcript"u8, string.Empty);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                extras?.Write(w);
 
                 if (calls is not null)
                 {
@@ -290,7 +373,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                 GroundingAnnotations.Write(w, st.Sources!, supports, st.Text?.ToString() ?? string.Empty);
             }
 
-            st.Suggestions?.Write(w);
+            st.FinishExtras.Write(w);
         });
     }
 
@@ -393,7 +476,24 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         public List<GroundingAnnotations.Support>? Supports { get; set; }
 
-        /// <summary>Google's search suggestions so far, which go out with the finish chunk.</summary>
-        public GroundingAnnotations.SearchSuggestions? Suggestions { get; set; }
+        /// <summary>
+        /// What goes out with the finish chunk, from whichever events brought it: Google's search suggestions (search
+        /// requests only), the URL context tool's fetches and the finish message.
+        /// </summary>
+        public GoogleAnswerExtras FinishExtras { get; } = new();
+
+        /// <summary>Visible text went out (so code the model runs next stands between texts).</summary>
+        public bool TextSent { get; set; }
+
+        /// <summary>Code ran after the last text: the next text starts with a paragraph break.</summary>
+        public bool CodeAfterText { get; set; }
+
+        public int NextImageIndex { get; set; }
+
+        /// <summary>The id of the choice's audio answer, once its first piece went out.</summary>
+        public string? AudioId { get; set; }
+
+        /// <summary>The media type of the audio answer; audio of another type goes in the vendor field.</summary>
+        public string? AudioMimeType { get; set; }
     }
 }

@@ -127,6 +127,46 @@ internal static class GeminiToChatWriting
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A part's <c>inlineData</c> (media the model produced: an image, audio), or false when it has none.</summary>
+    public static bool TryReadInlineData(JsonElement part, out string? mimeType, out string data)
+    {
+        mimeType = null;
+        data = string.Empty;
+        if (UpstreamFields.Field(part, "inlineData") is not { ValueKind: JsonValueKind.Object } inline
+            || UpstreamFields.StringOrNone(UpstreamFields.Field(inline, "data")) is not { } base64)
+        {
+            return false;
+        }
+
+        mimeType = UpstreamFields.StringOrNone(UpstreamFields.Field(inline, "mimeType"));
+        data = base64;
+        return true;
+    }
+
+    public static bool IsImage(string? mimeType) => mimeType?.StartsWith("image/", StringComparison.OrdinalIgnoreCase) == true;
+
+    public static bool IsAudio(string? mimeType) => mimeType?.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>
+    /// One image the model drew, as the <c>images</c> entry OpenRouter and LiteLLM give Gemini's image output on a
+    /// Chat message (Chat Completions itself has no image output): <c>{index, type: "image_url", image_url: {url}}</c>
+    /// with a data URI.
+    /// </summary>
+    public static void WriteImage(Utf8JsonWriter writer, int index, string? mimeType, string data)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("index"u8, index);
+        writer.WriteString("type"u8, "image_url");
+        writer.WritePropertyName("image_url"u8);
+        writer.WriteStartObject();
+        writer.WriteString("url"u8, "data:" + (mimeType ?? "image/png") + ";base64," + data);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The id of an audio answer: Chat's <c>message.audio.id</c>, which the gateway keeps nothing under.</summary>
+    public static string NewAudioId() => "audio_mixproxy_" + RandomToken(20);
+
     public static string ToolCallIdFor(JsonElement functionCall) =>
         UpstreamFields.StringOrNone(UpstreamFields.Field(functionCall, "id")) is { Length: > 0 and <= 40 } geminiId ? geminiId : NewToolCallId();
 }

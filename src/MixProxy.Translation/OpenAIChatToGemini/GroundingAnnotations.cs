@@ -135,18 +135,12 @@ internal static class GroundingAnnotations
             }
         }
 
-        /// <summary>Writes <c>extra_content</c> when there is anything to show.</summary>
-        public void Write(Utf8JsonWriter writer)
-        {
-            if (_queries is null && _renderedContent is null)
-            {
-                return;
-            }
+        /// <summary>Whether there is anything to show.</summary>
+        public bool IsEmpty => _queries is null && _renderedContent is null;
 
-            writer.WritePropertyName("extra_content"u8);
-            writer.WriteStartObject();
-            writer.WritePropertyName("google"u8);
-            writer.WriteStartObject();
+        /// <summary>Writes its fields of <c>extra_content.google</c> (<see cref="GoogleAnswerExtras"/> writes the object around them).</summary>
+        public void WriteFields(Utf8JsonWriter writer)
+        {
             if (_queries is not null)
             {
                 writer.WritePropertyName("web_search_queries"u8);
@@ -166,9 +160,6 @@ internal static class GroundingAnnotations
                 writer.WriteString("rendered_content"u8, _renderedContent);
                 writer.WriteEndObject();
             }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
         }
     }
 
