@@ -9,6 +9,7 @@ using MixProxy.Endpoints;
 using MixProxy.Lifecycle;
 using MixProxy.Proxy;
 using MixProxy.RateLimiting;
+using MixProxy.RequestLimits;
 using MixProxy.Routing;
 using MixProxy.State;
 using MixProxy.Telemetry;
@@ -77,6 +78,7 @@ public static class GatewayHost
         // Kestrel binds its endpoints from "Kestrel" but not its limits: without this, Kestrel:Limits:* (the body size
         // limit, say) would be silently ignored.
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+        AddRequestLimits(services);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(settings.Protocols);
         services.AddOptions<ConfigFileOptions>()
@@ -102,11 +104,12 @@ public static class GatewayHost
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, CredentialedProbeFactory>();
 
-        var app = builder.Build();
-
-        // Every setting is checked now, while the caller can still report it, rather than at the first request.
+        // Every setting is checked now, while the caller can still report it, rather than at the first request. (Building
+        // already reads Kestrel's options, and so the request limits its backstop is set from.)
+        WebApplication app;
         try
         {
+            app = builder.Build();
             app.Services.GetRequiredService<IStartupValidator>().Validate();
         }
         catch (OptionsValidationException e)
@@ -143,6 +146,9 @@ public static class GatewayHost
         bool IsOperator(HttpContext context) => telemetry.MetricsPort is { } port
             ? context.Connection.LocalPort == port
             : context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+        // A request head over the gateway's limits is refused first, in its caller's protocol, before routing matches it.
+        app.UseMiddleware<RequestLimitsMiddleware>();
+        app.UseRouting();
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Request.Path == "/metrics" && IsOperator(context));
         app.UseDrainRefusal(protocols);
         if (telemetry.MetricsPort is { } metricsPort)
@@ -256,6 +262,21 @@ public static class GatewayHost
         services.AddSingleton<IDistributedCache>(sp => UsesRedis(sp.GetRequiredService<RateLimitingOptions>())
             ? new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>())
             : new MemoryDistributedCache(sp.GetRequiredService<IOptions<MemoryDistributedCacheOptions>>()));
+    }
+
+    /// <summary>
+    /// The largest request head the gateway answers itself (414, 431 in the caller's protocol), and Kestrel's own limits
+    /// kept above it as a backstop; both checked before the gateway starts.
+    /// </summary>
+    private static void AddRequestLimits(IServiceCollection services)
+    {
+        services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RequestLimitsOptions>, RequestLimitsOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<RequestLimitsOptions>>().Value);
+        services.AddSingleton<KestrelBackstop>();
+        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelBackstop>());
+        services.AddSingleton<IValidateOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelBackstop>());
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().ValidateOnStart();
     }
 
     /// <summary>

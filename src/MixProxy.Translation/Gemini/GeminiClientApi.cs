@@ -66,7 +66,8 @@ public sealed class GeminiClientApi : ClientApi
     {
         Endpoint = endpoint,
         Model = head.RouteValue(GeminiVocabulary.ModelRouteValue) ?? string.Empty,
-        Version = head.RouteValue(GeminiVocabulary.VersionRouteValue) ?? GeminiVocabulary.DefaultVersion,
+        // Routes match case-insensitively (/V1BETA/…): the version is kept in Google's spelling, the one that goes upstream.
+        Version = head.RouteValue(GeminiVocabulary.VersionRouteValue)?.ToLowerInvariant() ?? GeminiVocabulary.DefaultVersion,
         Sse = head.Query(GeminiVocabulary.AltQuery) == GeminiVocabulary.SseAlt,
         Stream = endpoint == StreamGenerateContent,
         MaxOutputTokens = body.Document is { } document ? GeminiUsage.MaxOutputTokens(document.RootElement) : null,
@@ -123,7 +124,7 @@ public sealed class GeminiClientApi : ClientApi
 /// <summary>A Gemini client's request, with the facts its URL adds: the API version and the stream framing.</summary>
 public sealed class GeminiClientRequest : ClientRequest
 {
-    /// <summary><c>v1beta</c> or <c>v1</c>, as the client's path had it.</summary>
+    /// <summary><c>v1beta</c> or <c>v1</c>, as the client's path had it (in lower case, whatever case the client wrote).</summary>
     public required string Version { get; init; }
 
     /// <summary>The client asked for SSE (<c>?alt=sse</c>); without it a Gemini stream is one JSON array.</summary>

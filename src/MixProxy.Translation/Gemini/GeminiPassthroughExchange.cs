@@ -8,40 +8,38 @@ using MixProxy.Translation.Sse;
 namespace MixProxy.Translation.Gemini;
 
 /// <summary>
-/// Gemini client, Gemini upstream. The body streams up untouched (the path changes only when an alias maps the
-/// model), but for a request that may not replay its thought signatures (a fallback from the endpoint that issued
-/// them), whose signatures are replaced by Google's bypass value, and for one to an upstream that takes only Google's
-/// own spellings (<see cref="UpstreamDialect.Strict"/>), whose provider-page tools are rewritten
-/// (<see cref="GeminiToolSpellings"/>); responses pass through with their usage read on
-/// the way (streams byte for byte) and, on whole generation responses, <c>output.text</c> added; errors pass through
-/// as Google wrote them.
+/// Gemini client, Gemini upstream. The body goes up as it came, but for a request that may not replay its thought
+/// signatures (a fallback from the endpoint that issued them), whose signatures are replaced by Google's bypass value,
+/// and for one to an upstream that takes only Google's own spellings (<see cref="UpstreamDialect.Strict"/>), whose
+/// provider-page tools are rewritten (<see cref="GeminiToolSpellings"/>). The path is built from the route's facts
+/// (version, model or its alias's upstream name, method), never the client's spelling of it. Responses pass through
+/// with their usage read on the way (streams byte for byte) and, on whole generation responses, <c>output.text</c>
+/// added; errors pass through as Google wrote them.
 /// </summary>
 public sealed class GeminiPassthroughExchange() : Exchange(GeminiClientApi.Instance, GeminiVocabulary.Protocol)
 {
     // Where Gemini puts a signature: on a part of a turn of the history (the REST API reads either spelling).
     private static readonly JsonPathPattern SignaturePath = JsonPathPattern.Parse("contents[].parts[].thoughtSignature|thought_signature");
 
-    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => !replaySignatures;
-
-    // A strict upstream (Google's own) may have the provider page's tool spelling to rewrite: the body is read.
-    public override bool NeedsBody(ClientRequest request, bool replaySignatures, UpstreamDialect dialect) =>
-        !replaySignatures || dialect == UpstreamDialect.Strict;
+    // Always read, although most bodies go up as they came: a body is checked (JSON, text, nesting depth) before any
+    // upstream call, which a body streamed on unread would skip.
+    public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
     public override ExchangeCall Begin(ClientRequest request, ExchangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
         var gemini = (GeminiClientRequest)request;
         var upstreamModel = settings.Model.UpstreamModel;
-        var path = upstreamModel == request.Model
-            ? null
-            : GeminiVocabulary.Path(upstreamModel, GeminiClientApi.Instance.MethodOf(request.Endpoint), gemini.Version);
+        // Routes match /V1BETA/… and …:generateContent/ too: the client's spelling would reach an upstream that matches
+        // exactly as its own 404 page.
+        var path = GeminiVocabulary.Path(upstreamModel, GeminiClientApi.Instance.MethodOf(request.Endpoint), gemini.Version);
         var body = settings.ReplaySignatures ? null : WithoutSignatures(request);
         if (settings.Dialect == UpstreamDialect.Strict)
         {
             body = InGoogleSpelling(request, body) ?? body;
         }
 
-        var upstream = path is null && body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, path, Query: null);
+        var upstream = new UpstreamRequest(body, path, Query: null);
         return new Call(upstream, settings.OutputText && request.Endpoint.Generates, gemini.Sse);
     }
 

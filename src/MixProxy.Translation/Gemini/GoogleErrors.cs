@@ -49,7 +49,7 @@ public static class GoogleErrors
         404 => "NOT_FOUND",
         408 or 504 => "DEADLINE_EXCEEDED",
         409 => "ABORTED",
-        413 => "INVALID_ARGUMENT",
+        413 or 414 or 431 => "INVALID_ARGUMENT",
         429 => "RESOURCE_EXHAUSTED",
         499 => "CANCELLED",
         501 => "UNIMPLEMENTED",

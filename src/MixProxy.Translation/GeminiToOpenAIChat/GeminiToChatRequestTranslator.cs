@@ -27,8 +27,11 @@ public static class GeminiToChatRequestTranslator
             throw new TranslationException(null, "The request body must be a JSON object.");
         }
 
-        // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
-        // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        // Every field Gemini defines is read here, or dropped and reported, or refused; one it does not define is
+        // refused, as Google refuses it. Each value is type-checked where it is read: a field of the wrong JSON type
+        // is refused by name there, and anything else thrown here is a bug of the gateway's, not the client's (the
+        // host answers 500 and logs it).
+        GeminiRequestInventory.Check(request, dropped);
         if (TryGet(request, "cachedContent", "cached_content", out var cached, out var cachedName) && cached.ValueKind != JsonValueKind.Null)
         {
             // The cache holds part of the question (a manual, a codebase) on Google's side: without it the upstream
@@ -211,9 +214,18 @@ public static class GeminiToChatRequestTranslator
                 calls.Add((id, name, args));
                 pending.Add((id, name));
             }
-            else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && !IsThought(part))
+            else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
             {
-                text.Append(t.GetString());
+                if (!IsThought(part))
+                {
+                    text.Append(t.GetString());
+                }
+            }
+            else if (TryGet(part, "inlineData", "inline_data", out _) || TryGet(part, "fileData", "file_data", out _))
+            {
+                // A Chat assistant message holds text and tool calls only: media the model produced (an image it drew)
+                // would vanish from the history the upstream reads.
+                throw new TranslationException($"{param}.parts[{p}]", "Media in a model turn cannot be sent to an OpenAI-protocol model: its assistant messages hold text and tool calls.");
             }
 
             p++;

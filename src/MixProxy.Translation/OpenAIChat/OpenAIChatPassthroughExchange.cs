@@ -38,7 +38,8 @@ public sealed class OpenAIChatPassthroughExchange() : Exchange(OpenAIChatClientA
             body = ChatRequestRewriter.ReplaceThoughtSignatures((body ?? request.Body).Span) ?? body;
         }
 
-        return new Call(body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, Path: null, Query: null), settings.OutputText, addsUsage);
+        // The canonical path, not the client's spelling of it (/V1/CHAT/COMPLETIONS/ matches the route too).
+        return new Call(new UpstreamRequest(body, OpenAIChatVocabulary.ChatCompletionsPath, Query: null), settings.OutputText, addsUsage);
     }
 
     private sealed class Call(UpstreamRequest request, bool outputText, bool dropUsageChunk) : ExchangeCall(request)

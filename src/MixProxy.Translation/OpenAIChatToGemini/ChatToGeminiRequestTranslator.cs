@@ -9,8 +9,8 @@ namespace MixProxy.Translation.OpenAIChatToGemini;
 /// Translates an OpenAI Chat Completions request body into a Gemini <c>generateContent</c> body, one concern per
 /// class: <see cref="ChatMessages"/>, <see cref="ChatMedia"/>, <see cref="ChatToolCalls"/>, <see cref="ChatTools"/>,
 /// <see cref="ChatGenerationConfig"/>, <see cref="ChatThinking"/>. Knobs that would change the answer and cannot be
-/// expressed upstream throw <see cref="TranslationException"/>; harmless bookkeeping fields (<c>user</c>,
-/// <c>metadata</c>, <c>store</c>…) are ignored.
+/// expressed upstream throw <see cref="TranslationException"/>; bookkeeping fields Gemini has no place for
+/// (<c>user</c>, <c>metadata</c>, <c>store</c>…) are dropped and reported (<see cref="ChatRequestInventory"/>).
 /// </summary>
 public static class ChatToGeminiRequestTranslator
 {
@@ -53,8 +53,10 @@ public static class ChatToGeminiRequestTranslator
             }
         }
 
-        // Every field is checked where it is read: a field of the wrong JSON type is refused by name there, and
-        // anything else thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        // Every field is read here, or dropped and reported, or refused (ChatRequestInventory). Each value is
+        // type-checked where it is read: a field of the wrong JSON type is refused by name there, and anything else
+        // thrown here is a bug of the gateway's, not the client's (the host answers 500 and logs it).
+        ChatRequestInventory.Check(request, dropped);
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
         ChatMessages.WriteContents(writer, messages, profile, knownSignatures, replaySignatures);

@@ -27,7 +27,8 @@ public sealed class OpenAIResponsesPassthroughExchange() : Exchange(OpenAIRespon
             body = JsonStringSplice.ReplaceStrings(request.Body.Span, ModelPath, JsonSerializer.SerializeToUtf8Bytes(upstreamModel));
         }
 
-        return new Call(body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, Path: null, Query: null));
+        // The canonical path, not the client's spelling of it (/V1/RESPONSES/ matches the route too).
+        return new Call(new UpstreamRequest(body, OpenAIResponsesVocabulary.ResponsesPath, Query: null));
     }
 
     private sealed class Call(UpstreamRequest request) : ExchangeCall(request)

@@ -96,8 +96,8 @@ internal static class ResponsesToChatRequestTranslator
         WriteText(writer, request);
         WriteLogprobs(writer, request, logprobs);
 
-        // Same-name Chat fields; the Chat side applies its own policy to them (the Gemini side ignores the
-        // bookkeeping ones).
+        // Same-name Chat fields; the Chat side applies its own policy to them (towards Gemini, each is dropped and
+        // reported under this same name: see ChatRequestInventory).
         foreach (var name in (ReadOnlySpan<string>)["user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "service_tier"])
         {
             CopyString(writer, request, name);

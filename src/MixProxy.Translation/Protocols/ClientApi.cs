@@ -15,7 +15,7 @@ public abstract class ClientApi
     /// A body that names a field twice is refused: the gateway would read one value (the model, say, which decides
     /// what the key may use) and an upstream parser that keeps the other would act on another request.
     /// </summary>
-    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = JsonText.MaxDepth };
 
     /// <summary>A readable name for logs and messages (<c>OpenAI Chat Completions</c>).</summary>
     public abstract string Name { get; }
@@ -75,7 +75,9 @@ public abstract class ClientApi
             }
             catch (JsonException e)
             {
-                throw new TranslationException(null, "The request body is not valid JSON: " + e.Message);
+                throw new TranslationException(null, JsonText.NestsTooDeep(bytes.Span)
+                    ? $"The request body nests objects and arrays deeper than {JsonText.MaxDepth} levels, the most this gateway reads."
+                    : "The request body is not valid JSON: " + e.Message);
             }
 
             if (!JsonText.IsValid(bytes.Span))

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using MixProxy.Proxy;
 using MixProxy.Translation.Protocols;
 
@@ -26,7 +27,11 @@ internal static class ClientRequestReader
         }
         catch (BadHttpRequestException e)
         {
-            await ClientErrors.WriteAsync(context, request.Api, new ClientError(e.StatusCode, "The request body could not be read: " + e.Message)).ConfigureAwait(false);
+            // A body without a declared length meets the size limit while it is read: say so as the declared one is told.
+            var message = e.StatusCode == 413 && context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } limit
+                ? $"The request body is larger than the {limit} bytes this gateway accepts."
+                : "The request body could not be read: " + e.Message;
+            await ClientErrors.WriteAsync(context, request.Api, new ClientError(e.StatusCode, message)).ConfigureAwait(false);
         }
         catch (TranslationException e)
         {

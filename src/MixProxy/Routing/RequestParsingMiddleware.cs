@@ -7,7 +7,8 @@ namespace MixProxy.Routing;
 /// <summary>
 /// Parses the request once, through its client API. The body is read here when the model is in it, when the key's
 /// token limits need its size and output cap, or when the response cache keys on it; otherwise a body whose model is
-/// in the URL is left for the exchange to want (a passthrough streams it on untouched).
+/// in the URL is left for the exchange to want (every shipped exchange does, so that each body is checked before any
+/// upstream call; routing then runs again, see <see cref="ModelRoutingMiddleware"/>).
 /// </summary>
 internal sealed class RequestParsingMiddleware(RequestDelegate next)
 {

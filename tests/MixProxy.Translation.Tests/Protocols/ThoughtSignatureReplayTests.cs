@@ -58,12 +58,13 @@ public sealed class ThoughtSignatureReplayTests
     }
 
     [Fact]
-    public void NeedsBody_GeminiPassthrough_ReadsTheBodyOnlyWhenItsSignaturesMustBeReplaced()
+    public void NeedsBody_GeminiPassthrough_ReadsTheBodyWhetherOrNotItsSignaturesMustBeReplaced()
     {
         var exchange = ExchangeHarness.ExchangeFor(GeminiPassthrough);
         var request = ExchangeHarness.MinimalRequest(GeminiPassthrough, stream: false);
 
-        Assert.False(exchange.NeedsBody(request, replaySignatures: true));
+        // Every body is read, to be checked before the upstream call (NestingDepthTests); replacing signatures needs it too.
+        Assert.True(exchange.NeedsBody(request, replaySignatures: true));
         Assert.True(exchange.NeedsBody(request, replaySignatures: false));
     }
 
@@ -76,7 +77,8 @@ public sealed class ThoughtSignatureReplayTests
 
         var call = ExchangeHarness.Begin(pair, request, Gemini3);
 
-        Assert.Same(UpstreamRequest.Unchanged, call.Request);
+        Assert.Null(call.Request.Body);
+        Assert.Null(call.Request.Query);
     }
 
     [Fact]
@@ -88,7 +90,7 @@ public sealed class ThoughtSignatureReplayTests
 
         var expected = GeminiHistory.Replace("\"c2lnLTE=\"", $"\"{ThoughtSignatures.Bypass}\"", StringComparison.Ordinal);
         Assert.Equal(expected, Encoding.UTF8.GetString(call.Request.Body!.Value.Span));
-        Assert.Null(call.Request.Path);
+        Assert.Equal(GeminiVocabulary.Path(ExchangeHarness.GeminiClientModel, GeminiVocabulary.GenerateContent, GeminiVocabulary.DefaultVersion), call.Request.Path);
     }
 
     [Fact]
@@ -110,7 +112,7 @@ public sealed class ThoughtSignatureReplayTests
 
         var call = ExchangeHarness.Begin(GeminiPassthrough, request, ExchangeHarness.Settings(Gemini3) with { ReplaySignatures = false });
 
-        Assert.Same(UpstreamRequest.Unchanged, call.Request);
+        Assert.Null(call.Request.Body);
     }
 
     [Fact]
