@@ -9,6 +9,7 @@
 #
 #   flock /tmp/mixproxy-heavy.lock bench/soak.sh                 # 180 s, 8 workers
 #   DURATION=60 CONCURRENCY=4 REPORT=/tmp/soak.md bench/soak.sh
+#   GATEWAY_DLL=/tmp/old/src/MixProxy/bin/Release/net10.0/mixproxy.dll bench/soak.sh   # another build of the gateway
 #
 # Not part of the test run. Needs redis-server (apt-get install -y redis-server). Everything listens on 127.0.0.1;
 # the run is bounded by DURATION (at most 3600 s) and by `timeout`.
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 DURATION=${DURATION:-180}; CONCURRENCY=${CONCURRENCY:-8}; SEED=${SEED:-15}; REPORT=${REPORT:-}
+GATEWAY_DLL=${GATEWAY_DLL:-src/MixProxy/bin/Release/net10.0/mixproxy.dll}
 SIM_PORT=${SIM_PORT:-18190}; GW_PORT=${GW_PORT:-18180}; REDIS_PORT=${REDIS_PORT:-18179}
 command -v redis-server >/dev/null || { echo "install redis-server: apt-get install -y redis-server" >&2; exit 1; }
 for port in "$SIM_PORT" "$GW_PORT" "$REDIS_PORT"; do
@@ -27,6 +29,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bench_config "$work/proxy.json" "$SIM_PORT"
 timeout $((DURATION + 120)) dotnet bench/soak/bin/Release/net10.0/MixProxy.Soak.dll \
-  --config "$work/proxy.json" --gateway src/MixProxy/bin/Release/net10.0/mixproxy.dll \
+  --config "$work/proxy.json" --gateway "$GATEWAY_DLL" \
   --sim-port "$SIM_PORT" --gw-port "$GW_PORT" --redis-port "$REDIS_PORT" \
   --duration-s "$DURATION" --concurrency "$CONCURRENCY" --seed "$SEED" ${REPORT:+--report "$REPORT"}

@@ -101,6 +101,8 @@ var traffic = new Stopwatch();
 var gate = new SemaphoreSlim(concurrency, concurrency);
 var outcomes = new ConcurrentDictionary<(string Scenario, string Injected, string Outcome), int>();
 long clientTokens = 0;
+long completed = 0;
+long slowestMs = 0;
 var headerFaults = new (double Probability, string Status)[] { (0.02, "503"), (0.01, "500"), (0.02, "429") };
 
 async Task WorkerAsync(int index)
@@ -135,7 +137,15 @@ async Task WorkerAsync(int index)
         {
             var headers = injected is null ? null : new Dictionary<string, string> { ["x-simulator-error"] = injected };
             var lane = injected is null ? scenario : scenario.OnLane(injected == "429" ? "quota" : "faulty");
+            var started = Stopwatch.GetTimestamp();
             var (outcome, tokens) = await ClientCall.SendAsync(client, lane, headers, CancellationToken.None);
+            Interlocked.Increment(ref completed);
+            var tookMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            long seen;
+            while (tookMs > (seen = Interlocked.Read(ref slowestMs)) && Interlocked.CompareExchange(ref slowestMs, tookMs, seen) != seen)
+            {
+            }
+
             outcomes.AddOrUpdate((scenario.Name, injected is null ? "-" : "upstream " + injected, outcome), 1, (_, n) => n + 1);
             if (tokens is { } t && outcome == "ok")
             {
@@ -241,7 +251,7 @@ async Task ChaosAsync()
 }
 
 // Readiness every 250 ms (its transitions), memory every 5 s.
-var memory = new List<(double At, double RssMb, double HeapMb, double AllocatedMb)>();
+var memory = new List<(double At, double RssMb, double HeapMb, double AllocatedMb, long Requests, long SlowestMs)>();
 async Task SampleAsync()
 {
     var last = "";
@@ -263,7 +273,7 @@ async Task SampleAsync()
             {
                 nextMemory = clock.Elapsed + TimeSpan.FromSeconds(5);
                 var page = await operatorClient.GetStringAsync("/metrics");
-                memory.Add((clock.Elapsed.TotalSeconds, RssMb(gateway.Id), Sum(page, "dotnet_gc_last_collection_heap_size_bytes") / 1048576, Sum(page, "dotnet_gc_heap_total_allocated_bytes_total") / 1048576));
+                memory.Add((clock.Elapsed.TotalSeconds, RssMb(gateway.Id), Sum(page, "dotnet_gc_last_collection_heap_size_bytes") / 1048576, Sum(page, "dotnet_gc_heap_total_allocated_bytes_total") / 1048576, Interlocked.Exchange(ref completed, 0), Interlocked.Exchange(ref slowestMs, 0)));
             }
 
             await Task.Delay(250, stop.Token);
@@ -289,7 +299,7 @@ Note("traffic stopped");
 // Settle: give the gateway a moment to record the last responses, then read its counters past the exporter's cache.
 await Task.Delay(TimeSpan.FromSeconds(2));
 var final = await operatorClient.GetStringAsync("/metrics");
-memory.Add((clock.Elapsed.TotalSeconds, RssMb(gateway.Id), Sum(final, "dotnet_gc_last_collection_heap_size_bytes") / 1048576, Sum(final, "dotnet_gc_heap_total_allocated_bytes_total") / 1048576));
+memory.Add((clock.Elapsed.TotalSeconds, RssMb(gateway.Id), Sum(final, "dotnet_gc_last_collection_heap_size_bytes") / 1048576, Sum(final, "dotnet_gc_heap_total_allocated_bytes_total") / 1048576, Interlocked.Exchange(ref completed, 0), Interlocked.Exchange(ref slowestMs, 0)));
 string[] tokenTypeNames = ["input", "output", "reasoning", "cached"];
 var tokenTypes = tokenTypeNames.ToDictionary(t => t, t => Sum(final, "gen_ai_client_token_usage_sum", $"gen_ai_token_type=\"{t}\""));
 var upstreamByStatus = Lines(final, "mixproxy_upstream_responses_total")
@@ -336,13 +346,13 @@ report.AppendLine(CultureInfo.InvariantCulture, $"- The gateway's `gen_ai_client
 report.AppendLine(CultureInfo.InvariantCulture, $"- Usage the clients saw in complete answers: {clientTokens} tokens.");
 report.AppendLine(CultureInfo.InvariantCulture, $"- Upstream responses the gateway counted, by status: {string.Join(", ", upstreamByStatus.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value:0}"))}.");
 report.AppendLine();
-report.AppendLine("### Gateway memory over time");
+report.AppendLine("### Gateway memory (and the traffic) over time");
 report.AppendLine();
-report.AppendLine("| t (s) | RSS (MB) | GC heap after last GC (MB) | allocated so far (MB) |");
-report.AppendLine("| ---: | ---: | ---: | ---: |");
-foreach (var (at, rss, heap, allocated) in memory)
+report.AppendLine("| t (s) | RSS (MB) | GC heap after last GC (MB) | allocated so far (MB) | worker requests since the last row | slowest of them (ms) |");
+report.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+foreach (var (at, rss, heap, allocated, requests, slowest) in memory)
 {
-    report.AppendLine(CultureInfo.InvariantCulture, $"| {at:0} | {rss:0.0} | {heap:0.0} | {allocated:0} |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {at:0} | {rss:0.0} | {heap:0.0} | {allocated:0} | {requests} | {slowest} |");
 }
 
 report.AppendLine();
