@@ -235,13 +235,24 @@ public static class GatewayHost
         services.AddSingleton(sp =>
         {
             var redis = sp.GetRequiredService<IConnectionMultiplexer>();
-            return new FailoverLimiterStore(
-                () => redis.IsConnected,
+            var failover = new FailoverLimiterStore(
                 sp.GetRequiredService<RedisLimiterStore>(),
                 sp.GetRequiredService<InMemoryLimiterStore>(),
                 sp.GetRequiredService<RateLimitingOptions>(),
+                sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<GatewayMetrics>(),
                 sp.GetRequiredService<ILogger<FailoverLimiterStore>>());
+
+            // The multiplexer's own view of the connection moves the breaker even when no request is passing.
+            redis.ConnectionFailed += (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Interactive)
+                {
+                    failover.ConnectionLost(e.FailureType.ToString());
+                }
+            };
+            redis.ConnectionRestored += (_, _) => failover.ConnectionRestored();
+            return failover;
         });
         services.AddSingleton(sp =>
         {

@@ -196,6 +196,9 @@ public sealed class RateLimitTests
         }
 
         Assert.Contains("shared in Redis", await ReadyAsync(client), StringComparison.Ordinal);
+
+        // Recovery needs no traffic (RedisOutageTests), so the loop may end before any request reached the new Redis.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/v1/chat/completions", Chat)).Status);
         await using var connection = await redis.ConnectAsync();
         Assert.True(await connection.GetDatabase().KeyExistsAsync(key.TokenCounterKey), "the restarted Redis records the key's usage again");
     }

@@ -32,6 +32,13 @@ public sealed class RateLimitingOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long the limiter stops asking Redis after a call failed or timed out (the circuit breaker is open, requests
+    /// go straight to the fallback), and how often, meanwhile, one background PING checks whether Redis answers again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan RedisBreakDuration { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Output tokens reserved for a request that sets no output cap; corrected when the real usage is known.</summary>
     [Range(1, 1_000_000)]
     public int DefaultOutputReservation { get; set; } = 1024;

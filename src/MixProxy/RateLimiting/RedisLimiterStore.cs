@@ -8,7 +8,7 @@ namespace MixProxy.RateLimiting;
 /// all limits checked and charged atomically) and one per settlement. All keys of a client key share one
 /// Redis Cluster hash slot through the <c>{…}</c> tag in <see cref="LimiterKeys"/>.
 /// </summary>
-internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiterStore
+internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ISharedLimiterStore
 {
     // KEYS: the GCRA keys (n), then the concurrency zset (when c = 1), then the token counter (when t = 1).
     // ARGV: n, c, t, then limit and cost per GCRA key, then concurrency limit, request id, lease ms, reserved tokens.
@@ -102,6 +102,10 @@ internal sealed class RedisLimiterStore(IConnectionMultiplexer redis) : ILimiter
         if c == 1 then redis.call('ZREM', KEYS[n + 1], ARGV[5 + n]) end
         return 1
         """;
+
+    public bool IsConnected => redis.IsConnected;
+
+    public Task ProbeAsync(CancellationToken cancellationToken) => redis.GetDatabase().PingAsync();
 
     public async Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {

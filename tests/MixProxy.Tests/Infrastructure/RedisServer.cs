@@ -14,6 +14,9 @@ namespace MixProxy.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private const int Sigstop = 19;
+    private const int Sigcont = 18;
+
     private readonly int _port;
     private Process? _process;
     private RedisContainer? _container;
@@ -76,6 +79,12 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes the server with SIGSTOP: connections stay open and nothing answers, as with a hung Redis.</summary>
+    public void Freeze() => Signal(Sigstop);
+
+    /// <summary>Lets a frozen server run again (SIGCONT), with its data intact.</summary>
+    public void Thaw() => Signal(Sigcont);
+
     /// <summary>Starts Redis again on the same port, empty.</summary>
     public async Task RestartAsync()
     {
@@ -103,6 +112,22 @@ public sealed class RedisServer : IAsyncDisposable
         if (_container is not null)
         {
             await _container.DisposeAsync();
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private void Signal(int signal)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("Only a redis-server process owned by the test can be frozen.");
+        }
+
+        if (Kill(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
         }
     }
 
