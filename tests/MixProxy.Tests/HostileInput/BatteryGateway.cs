@@ -79,6 +79,18 @@ public sealed class BatteryGateway : IAsyncLifetime
             models.Add(new JsonObject { ["Name"] = ModelFor(protocol), ["Cluster"] = "sim", ["UpstreamModel"] = row.UpstreamModel, ["Protocols"] = new JsonArray(protocol.Name) });
         }
 
+        // The same models on an upstream that is down (a closed port) and on one whose answers outlast the timeout.
+        var clusters = config["ReverseProxy"]!["Clusters"]!.AsObject();
+        var sim = clusters["sim"]!;
+        clusters["down"] = new JsonObject { ["Destinations"] = new JsonObject { ["d1"] = new JsonObject { ["Address"] = $"http://127.0.0.1:{LocalMachine.FreePort()}" } }, ["Metadata"] = sim["Metadata"]!.DeepClone() };
+        clusters["slow"] = new JsonObject { ["Destinations"] = sim["Destinations"]!.DeepClone(), ["Metadata"] = sim["Metadata"]!.DeepClone(), ["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = "00:00:01" } };
+        foreach (var protocol in ProtocolRegistry.Default.UpstreamProtocols)
+        {
+            var row = UpstreamProtocolRows.For(protocol);
+            models.Add(new JsonObject { ["Name"] = ModelFor(protocol) + "-down", ["Cluster"] = "down", ["UpstreamModel"] = row.UpstreamModel, ["Protocols"] = new JsonArray(protocol.Name) });
+            models.Add(new JsonObject { ["Name"] = ModelFor(protocol) + "-slow", ["Cluster"] = "slow", ["UpstreamModel"] = row.UpstreamModel, ["Protocols"] = new JsonArray(protocol.Name) });
+        }
+
         config["Models"] = models;
         config["Keys"] = new JsonArray(
             new JsonObject { ["Name"] = "battery", ["Hash"] = ApiKeyHash.Compute(ClientKey), ["Models"] = new JsonArray("*") },

@@ -22,11 +22,12 @@ internal static class ClientApiRows
                 Wrong("stream", model => new JsonObject { ["model"] = model, ["messages"] = Messages("Hi"), ["stream"] = "yes" }),
                 Wrong("stream_options", model => new JsonObject { ["model"] = model, ["messages"] = Messages("Hi"), ["stream"] = true, ["stream_options"] = "x" }),
                 Wrong("tools", model => new JsonObject { ["model"] = model, ["messages"] = Messages("Hi"), ["tools"] = "x" }),
-            ]),
+            ], Streaming: model => ("/v1/chat/completions", Json(new JsonObject { ["model"] = model, ["messages"] = Messages("Say hello"), ["stream"] = true }))),
         ], AssertOpenAIError),
         new("Gemini", [
             new("GeminiGenerateContent", model => $"/v1beta/models/{model}:generateContent", (_, text) => Json(Contents(text)), GeminiWrongTypes()),
-            new("GeminiStreamGenerateContent", model => $"/v1beta/models/{model}:streamGenerateContent?alt=sse", (_, text) => Json(Contents(text)), GeminiWrongTypes()),
+            new("GeminiStreamGenerateContent", model => $"/v1beta/models/{model}:streamGenerateContent?alt=sse", (_, text) => Json(Contents(text)), GeminiWrongTypes(),
+                Streaming: model => ($"/v1beta/models/{model}:streamGenerateContent?alt=sse", Json(Contents("Say hello")))),
             // Chat Completions has no token counting: a model on an OpenAI-protocol upstream is a 501.
             new("GeminiCountTokens", model => $"/v1beta/models/{model}:countTokens", (_, text) => Json(Contents(text)), [], Unserved: ["OpenAI"]),
         ], AssertGoogleError),
@@ -39,7 +40,7 @@ internal static class ClientApiRows
                 Wrong("max_output_tokens", model => new JsonObject { ["model"] = model, ["input"] = "Hi", ["store"] = false, ["max_output_tokens"] = "ten" }),
                 Wrong("stream", model => new JsonObject { ["model"] = model, ["input"] = "Hi", ["store"] = false, ["stream"] = "yes" }),
                 Wrong("tools", model => new JsonObject { ["model"] = model, ["input"] = "Hi", ["store"] = false, ["tools"] = "x" }),
-            ]),
+            ], Streaming: model => ("/v1/responses", Json(new JsonObject { ["model"] = model, ["input"] = "Say hello", ["store"] = false, ["stream"] = true }))),
         ], AssertOpenAIError),
     ];
 
