@@ -56,10 +56,24 @@ public sealed class BatteryGateway : IAsyncLifetime
     private static bool Unserved(ClientEndpoint endpoint, WireProtocol upstream) =>
         ClientApiRows.All.SingleOrDefault(r => r.ApiName == endpoint.Api.Name)?.Endpoints.SingleOrDefault(e => e.EndpointId == endpoint.Id)?.Unserved?.Contains(upstream.Name) == true;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>The Redis the limiter uses; null keeps limits in memory and the client key unlimited.</summary>
+    private string? _redis;
+
+    public ValueTask InitializeAsync() => StartAsync(redis: null);
+
+    /// <summary>A battery gateway whose client key has (generous) limits kept in <paramref name="redis"/>.</summary>
+    public static async Task<BatteryGateway> StartWithRedisAsync(string redis)
     {
+        var battery = new BatteryGateway();
+        await battery.StartAsync(redis);
+        return battery;
+    }
+
+    private async ValueTask StartAsync(string? redis)
+    {
+        _redis = redis;
         KeysSent.UnionWith([ClientKey, SecondClientKey, RestrictedKey]);
-        _gateway = await GatewayFixture.StartAsync(Configure, args: [$"--Kestrel:Limits:MaxRequestBodySize={BodyLimit}"]);
+        _gateway = await GatewayFixture.StartAsync(Configure, redis, args: [$"--Kestrel:Limits:MaxRequestBodySize={BodyLimit}"]);
     }
 
     public async ValueTask DisposeAsync()
@@ -96,6 +110,10 @@ public sealed class BatteryGateway : IAsyncLifetime
             new JsonObject { ["Name"] = "battery", ["Hash"] = ApiKeyHash.Compute(ClientKey), ["Models"] = new JsonArray("*") },
             new JsonObject { ["Name"] = "battery-second", ["Hash"] = ApiKeyHash.Compute(SecondClientKey), ["Models"] = new JsonArray("*") },
             new JsonObject { ["Name"] = "battery-restricted", ["Hash"] = ApiKeyHash.Compute(RestrictedKey), ["Models"] = new JsonArray("none-of-the-battery-models") });
+        if (_redis is not null)
+        {
+            config["Keys"]![0]!["Limits"] = new JsonObject { ["RequestsPerMinute"] = 100_000, ["TokensPerMinute"] = 100_000_000 };
+        }
     }
 
     /// <summary>
