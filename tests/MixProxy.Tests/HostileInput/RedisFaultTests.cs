@@ -125,7 +125,11 @@ public sealed class RedisFaultTests
     /// </summary>
     private static int Freeze(RedisServer redis)
     {
-        Assert.Equal("redis-server", redis.Source);
+        if (redis.Source != "redis-server")
+        {
+            Assert.Skip($"Hanging Redis needs a redis-server process of the test's own (this Redis comes from {redis.Source}).");
+        }
+
         var port = redis.ConnectionString.Split(',')[0].Split(':')[1];
         var pid = Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(name => name.All(char.IsAsciiDigit))
             .Select(int.Parse)
