@@ -80,7 +80,13 @@ public sealed class GeminiClientApi : ClientApi
     public override byte[] ErrorBody(ClientError refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
-        return GoogleErrors.Body(refusal.Status, refusal.Message);
+
+        // Google's errors have no field of their own for the offending field; its messages name the path
+        // ("Invalid value at 'contents[0].role'"), so a refusal's param goes there, or a client learns only a leaf name.
+        var message = refusal.Param is { Length: > 0 } param && !refusal.Message.Contains(param, StringComparison.Ordinal)
+            ? $"Invalid value at '{param}': {refusal.Message}"
+            : refusal.Message;
+        return GoogleErrors.Body(refusal.Status, message);
     }
 
     public override string UnknownModelMessage(ClientRequest request)

@@ -123,7 +123,13 @@ public static class GeminiToChatRequestTranslator
 
         if (TryGet(request, "systemInstruction", "system_instruction", out var system, out var systemName))
         {
-            var text = system.ValueKind == JsonValueKind.String ? system.GetString() : string.Join("\n", Texts(system, systemName));
+            var text = system.ValueKind switch
+            {
+                JsonValueKind.String => system.GetString(),
+                JsonValueKind.Null => null,
+                JsonValueKind.Object => string.Join("\n", SystemTexts(system, systemName)),
+                _ => throw new TranslationException(systemName, $"'{systemName}' must be an object (a content with text parts)."),
+            };
             if (!string.IsNullOrEmpty(text))
             {
                 writer.WriteStartObject();
@@ -173,18 +179,35 @@ public static class GeminiToChatRequestTranslator
     }
 
     /// <summary>The text parts of a system instruction; parts of other kinds (and a text of another type) add nothing.</summary>
-    private static List<string> Texts(JsonElement content, string param)
+    /// <summary>
+    /// The texts of the system instruction's parts. Chat Completions takes a system message as text only, so a part
+    /// that is not text (or a text that is not a string) is refused rather than left out of the instruction.
+    /// </summary>
+    private static List<string> SystemTexts(JsonElement content, string param)
     {
         var texts = new List<string>();
-        if (content.ValueKind == JsonValueKind.Object && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+        if (!content.TryGetProperty("parts", out var parts) || parts.ValueKind == JsonValueKind.Null)
         {
-            var p = 0;
-            foreach (var part in parts.EnumerateArray())
+            return texts;
+        }
+
+        if (parts.ValueKind != JsonValueKind.Array)
+        {
+            throw new TranslationException(param + ".parts", "'parts' must be an array.");
+        }
+
+        var p = 0;
+        foreach (var part in parts.EnumerateArray())
+        {
+            var partParam = $"{param}.parts[{p}]";
+            var checkedPart = RequirePart(part, param, p++);
+            if (checkedPart.TryGetProperty("text", out var t))
             {
-                if (RequirePart(part, param, p++).TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
-                {
-                    texts.Add(t.GetString()!);
-                }
+                texts.Add(ClientFields.OptionalString(t, partParam + ".text") ?? string.Empty);
+            }
+            else if (checkedPart.EnumerateObject().Any())
+            {
+                throw new TranslationException(partParam, "Only text parts can be sent as a system instruction to an OpenAI-protocol model.");
             }
         }
 
@@ -949,10 +972,25 @@ public static class GeminiToChatRequestTranslator
     private static (string? Param, string? Mode, List<string> Allowed, string NamesParam) ReadFunctionCallingConfig(JsonElement request)
     {
         var allowed = new List<string>();
-        if (!TryGet(request, "toolConfig", "tool_config", out var toolConfig, out var toolConfigName)
-            || !TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling, out var callingName) || calling.ValueKind != JsonValueKind.Object)
+        if (!TryGet(request, "toolConfig", "tool_config", out var toolConfig, out var toolConfigName) || toolConfig.ValueKind == JsonValueKind.Null)
         {
             return (null, null, allowed, string.Empty);
+        }
+
+        // A config of another type would otherwise be read as no config: the client's restriction silently lifted.
+        if (toolConfig.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException(toolConfigName, $"'{toolConfigName}' must be an object.");
+        }
+
+        if (!TryGet(toolConfig, "functionCallingConfig", "function_calling_config", out var calling, out var callingName) || calling.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null, allowed, string.Empty);
+        }
+
+        if (calling.ValueKind != JsonValueKind.Object)
+        {
+            throw new TranslationException($"{toolConfigName}.{callingName}", $"'{callingName}' must be an object.");
         }
 
         var param = $"{toolConfigName}.{callingName}";
