@@ -47,7 +47,7 @@ public static class GeminiVocabulary
     public const string FinishReason = "finishReason";
 
     /// <summary>How a Gemini stream reports usage: <c>usageMetadata</c> on every chunk; a complete stream names a <c>finishReason</c>.</summary>
-    public static StreamUsageDialect UsageDialect { get; } = new("\"usageMetadata\""u8.ToArray(), "\"finishReason\""u8.ToArray(), GeminiUsage.ReadUsageObject);
+    public static StreamUsageDialect UsageDialect { get; } = new("\"usageMetadata\""u8.ToArray(), ["\"finishReason\""u8.ToArray()], GeminiUsage.ReadUsageObject);
 
     /// <summary>The upstream path; the model is escaped so that no name can reach another path (<c>../</c>, <c>/</c>, <c>?</c>).</summary>
     public static string Path(string model, string method, string version = DefaultVersion) => $"/{version}/models/{Uri.EscapeDataString(model)}:{method}";

@@ -33,5 +33,5 @@ public static class OpenAIChatVocabulary
     public const string Error = "error";
 
     /// <summary>How a Chat Completions stream reports usage: a <c>usage</c> object on its last chunk; no finish marker is relied on.</summary>
-    public static StreamUsageDialect UsageDialect { get; } = new("\"usage\""u8.ToArray(), FinishKey: null, OpenAIChatUsage.ReadUsageObject);
+    public static StreamUsageDialect UsageDialect { get; } = new("\"usage\""u8.ToArray(), FinishKeys: null, OpenAIChatUsage.ReadUsageObject);
 }

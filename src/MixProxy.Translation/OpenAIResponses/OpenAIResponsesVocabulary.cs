@@ -36,6 +36,12 @@ public static class OpenAIResponsesVocabulary
     public const string Usage = "usage";
     public const string Output = "output";
 
-    /// <summary>How a Responses stream reports usage: <c>response.usage</c> on its <c>response.completed</c> event.</summary>
-    public static StreamUsageDialect UsageDialect { get; } = new("\"usage\""u8.ToArray(), FinishKey: null, OpenAIResponsesUsage.ReadUsageObject);
+    /// <summary>
+    /// How a Responses stream reports usage: <c>response.usage</c> on its terminal event. Every whole stream ends with
+    /// one of three terminal events (or an error event); one that ends without any was cut, whatever it sent before.
+    /// </summary>
+    public static StreamUsageDialect UsageDialect { get; } = new(
+        "\"usage\""u8.ToArray(),
+        ["\"response.completed\""u8.ToArray(), "\"response.incomplete\""u8.ToArray(), "\"response.failed\""u8.ToArray()],
+        OpenAIResponsesUsage.ReadUsageObject);
 }

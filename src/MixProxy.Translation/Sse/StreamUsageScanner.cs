@@ -173,13 +173,13 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
     /// True when the stream did not end as a complete answer: an error object, a malformed or cut-off object, or
     /// (Gemini) no finish reason. Used to keep such streams out of the response cache.
     /// </summary>
-    public bool LooksIncomplete() => _sawError || _sawMalformed || _depth > 0 || (dialect.FinishKey is not null && !_sawFinish);
+    public bool LooksIncomplete() => _sawError || _sawMalformed || _depth > 0 || (dialect.FinishKeys is not null && !_sawFinish);
 
     /// <summary>
     /// The stream ended before its protocol's finish: the dialect names one (Gemini's finish reason), no object carried
     /// it, and none was an error (an error event is an end of its own). Asked once the stream is over.
     /// </summary>
-    public bool EndedBeforeFinish => dialect.FinishKey is not null && !_sawFinish && !_sawError;
+    public bool EndedBeforeFinish => dialect.FinishKeys is not null && !_sawFinish && !_sawError;
 
     /// <summary>A JSON-array stream's closing bracket passed: nothing can follow it.</summary>
     public bool ClosedItsArray => _closedArray;
@@ -256,14 +256,23 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
     {
         // Before anything is dropped: a finish reason early in a long chunk (before its grounding) still counts,
         // also when it straddles two reads.
-        if (dialect.FinishKey is { } finish && !_sawFinish)
+        if (dialect.FinishKeys is { } finishes && !_sawFinish)
         {
-            Span<byte> seam = stackalloc byte[2 * finish.Length];
-            var before = _partial.WrittenSpan[Math.Max(0, _partial.WrittenCount - finish.Length)..];
-            before.CopyTo(seam);
-            var after = piece[..Math.Min(piece.Length, finish.Length)];
-            after.CopyTo(seam[before.Length..]);
-            _sawFinish = piece.IndexOf(finish) >= 0 || seam[..(before.Length + after.Length)].IndexOf(finish) >= 0;
+            // The keys are short protocol constants: one buffer fits the seam of the longest.
+            Span<byte> seamBuffer = stackalloc byte[2 * finishes.Max(static key => key.Length)];
+            foreach (var finish in finishes)
+            {
+                var seam = seamBuffer[..(2 * finish.Length)];
+                var before = _partial.WrittenSpan[Math.Max(0, _partial.WrittenCount - finish.Length)..];
+                before.CopyTo(seam);
+                var after = piece[..Math.Min(piece.Length, finish.Length)];
+                after.CopyTo(seam[before.Length..]);
+                if (piece.IndexOf(finish) >= 0 || seam[..(before.Length + after.Length)].IndexOf(finish) >= 0)
+                {
+                    _sawFinish = true;
+                    break;
+                }
+            }
         }
 
         if (piece.Length >= TailBytes)
@@ -295,11 +304,24 @@ public sealed class StreamUsageScanner(StreamUsageDialect dialect) : IDisposable
         }
     }
 
+    private static bool ContainsAny(ReadOnlySpan<byte> json, byte[][] keys)
+    {
+        foreach (var key in keys)
+        {
+            if (json.IndexOf(key) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void Inspect(ReadOnlySpan<byte> json)
     {
         // An error is an object whose first key is "error" (an "error" in the content, say a function's argument, is not).
         _sawError |= json.Length > 1 && json[0] == (byte)'{' && json[1..].TrimStart(" \t\r\n"u8).StartsWith("\"error\""u8);
-        _sawFinish |= dialect.FinishKey is { } finish && json.IndexOf(finish) >= 0;
+        _sawFinish = _sawFinish || (dialect.FinishKeys is { } finishes && ContainsAny(json, finishes));
 
         // The last usage key whose value is an object with token counts (OpenAI sends "usage":null on most chunks, and
         // a function's arguments could hold the same key); an object without one leaves the usage read so far alone.

@@ -5,7 +5,7 @@ namespace MixProxy.Translation.Sse;
 /// <summary>
 /// Passes a stream through byte for byte while noting the usage it reports; at its end the usage and whether the
 /// stream looks complete go to the outcome. A stream that ends before its protocol's finish (a dialect with a
-/// <see cref="StreamUsageDialect.FinishKey"/>) gets the break event too, as a cut. Used on untranslated streams, where the gateway must count tokens
+/// <see cref="StreamUsageDialect.FinishKeys"/>) gets the break event too, as a cut. Used on untranslated streams, where the gateway must count tokens
 /// without touching the body.
 /// </summary>
 /// <param name="inner">The upstream's body.</param>

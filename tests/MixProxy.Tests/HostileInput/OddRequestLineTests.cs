@@ -99,25 +99,13 @@ public sealed class OddRequestLineTests(BatteryGateway battery) : IClassFixture<
 
     private static HashSet<(string, string)> PendingCases()
     {
-        var pending = new HashSet<(string, string)>
+        var pending = new HashSet<(string, string)>();
+        foreach (var endpoint in ProtocolRegistry.Default.ClientApis.SelectMany(api => api.Endpoints).Where(endpoint => !endpoint.ModelInBody))
         {
-            // Issue 15, item 7 (helper `edges`): a path that matches a route written another way is forwarded as
-            // written where the exchange keeps the client's path (the same cause on the Chat Completions route).
-            ("a trailing slash", "OpenAIChat"),
-            ("an upper-case first segment", "OpenAIChat"),
-            ("an upper-case first segment", "GeminiCountTokens"),
-        };
-        foreach (var endpoint in ProtocolRegistry.Default.ClientApis.SelectMany(api => api.Endpoints))
-        {
-            // Issue 15, item 6 (helper `edges`): Kestrel refuses an over-long request line (414) or headers (431),
-            // and a %00 in the path (400), with an empty body, before any route or client API is known.
-            pending.Add(("a 16 KB query string", endpoint.Id));
-            pending.Add(("a 64 KB header", endpoint.Id));
-            pending.Add(("200 headers", endpoint.Id));
-            if (!endpoint.ModelInBody)
-            {
-                pending.Add(("a NUL in the model", endpoint.Id));
-            }
+            // Kestrel refuses a %00 in the path (400, empty body) while it reads the request line, before any header,
+            // route or client API is known: nothing in the gateway can answer it in the caller's protocol. Documented
+            // in docs/configuration.md (request limits) and pinned by ServerLevelRefusalTests.
+            pending.Add(("a NUL in the model", endpoint.Id));
         }
 
         return pending;

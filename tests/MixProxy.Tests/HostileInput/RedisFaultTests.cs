@@ -59,7 +59,7 @@ public sealed class RedisFaultTests
     /// Issue 15 ("a hung Redis costs every limited request the full 250 ms timeout with no short-circuit"), helper
     /// `reliability`: left out until it lands.
     /// </summary>
-    [Fact(Skip = "Issue 15: a hung Redis costs every limited request the full Redis timeout (helper reliability); enable once it short-circuits.")]
+    [Fact]
     public async Task RedisHung_RequestsAfterTheFirstTimeoutDoNotWaitForIt()
     {
         await using var redis = await RedisServer.StartAsync(owned: true);
@@ -84,7 +84,7 @@ public sealed class RedisFaultTests
     /// Issue 15 ("readiness and mixproxy_limiter_degraded stay degraded on an idle replica after Redis returns"),
     /// helper `reliability`: left out until it lands.
     /// </summary>
-    [Fact(Skip = "Issue 15: an idle replica stays degraded after Redis returns until the next limited request (helper reliability); enable once it recovers idle.")]
+    [Fact]
     public async Task RedisRestarted_AnIdleGatewayIsReadyAgainWithoutARequest()
     {
         await using var redis = await RedisServer.StartAsync(owned: true);
