@@ -29,7 +29,9 @@ public sealed class AnthropicMessagesPassthroughExchange() : Exchange(AnthropicM
             body = JsonStringSplice.ReplaceStrings(request.Body.Span, ModelPath, JsonSerializer.SerializeToUtf8Bytes(upstreamModel));
         }
 
-        return new Call(body is null ? UpstreamRequest.Unchanged : new UpstreamRequest(body, Path: null, Query: null));
+        // The canonical path, not the client's spelling of it (/V1/MESSAGES/ matches the route too).
+        var path = request.Endpoint.Generates ? AnthropicMessagesVocabulary.MessagesPath : AnthropicMessagesVocabulary.CountTokensPath;
+        return new Call(new UpstreamRequest(body, path, Query: null));
     }
 
     private sealed class Call(UpstreamRequest request) : ExchangeCall(request)

@@ -31,6 +31,9 @@ internal sealed class AnthropicStreamUsageFilter(ExchangeOutcome outcome) : IStr
 
     public bool Faulted { get; private set; }
 
+    /// <summary>An Anthropic answer ends with <c>message_stop</c>, or with an <c>error</c> event, which was passed on.</summary>
+    public bool AnswerComplete => _stopped || Faulted;
+
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
         if (IsEnded)

@@ -45,6 +45,9 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
 
     public bool Faulted { get; private set; }
 
+    /// <summary>The Chat stream gave its finish reason: without one the answer may be cut anywhere.</summary>
+    public bool AnswerComplete => _finishReason is not null;
+
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
         if (IsEnded)
