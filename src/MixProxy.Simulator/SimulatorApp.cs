@@ -96,6 +96,12 @@ public static partial class SimulatorApp
             return;
         }
 
+        // countTokens takes the contents alone or a whole generateContentRequest (with its system and tools).
+        if (method == "countTokens" && request?["generateContentRequest"] is JsonObject whole)
+        {
+            request = whole;
+        }
+
         if (request?["contents"] is not JsonArray { Count: > 0 } contents)
         {
             await WriteJsonAsync(context, 400, GoogleError(400, "* GenerateContentRequest.contents: contents is not specified", "INVALID_ARGUMENT")).ConfigureAwait(false);

@@ -121,7 +121,7 @@ public sealed class AuthAndRoutingTests
     {
         // A registry without the Gemini client → Chat Completions upstream pair: the gateway must say so, not guess.
         var withoutPair = new MixProxy.Translation.Protocols.ProtocolRegistry(
-            [MixProxy.Translation.OpenAIChat.OpenAIChatClientApi.Instance, MixProxy.Translation.Gemini.GeminiClientApi.Instance, MixProxy.Translation.OpenAIResponses.OpenAIResponsesClientApi.Instance],
+            [MixProxy.Translation.OpenAIChat.OpenAIChatClientApi.Instance, MixProxy.Translation.Gemini.GeminiClientApi.Instance, MixProxy.Translation.OpenAIResponses.OpenAIResponsesClientApi.Instance, MixProxy.Translation.AnthropicMessages.AnthropicMessagesClientApi.Instance],
             [new MixProxy.Translation.OpenAIChat.OpenAIChatPassthroughExchange(), new MixProxy.Translation.Gemini.GeminiPassthroughExchange(), new MixProxy.Translation.OpenAIChatToGemini.OpenAIChatToGeminiExchange()],
             MixProxy.Translation.Protocols.ProtocolRegistry.Default.UpstreamCredentials,
             MixProxy.Translation.Gemini.GeminiVocabulary.Protocol);

@@ -72,7 +72,7 @@ public sealed class GatewayFaultTests
 
     /// <summary>The shipped registry, but for an OpenAI → Gemini exchange that fails where the test says.</summary>
     private static ProtocolRegistry WithBrokenExchange(Broken where) => new(
-        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance, MixProxy.Translation.OpenAIResponses.OpenAIResponsesClientApi.Instance],
+        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance, MixProxy.Translation.OpenAIResponses.OpenAIResponsesClientApi.Instance, MixProxy.Translation.AnthropicMessages.AnthropicMessagesClientApi.Instance],
         [new OpenAIChatPassthroughExchange(), new GeminiPassthroughExchange(), new BrokenExchange(where), new GeminiToOpenAIChatExchange()],
         ProtocolRegistry.Default.UpstreamCredentials,
         GeminiVocabulary.Protocol);
