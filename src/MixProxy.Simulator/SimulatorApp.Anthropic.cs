@@ -149,10 +149,10 @@ public static partial class SimulatorApp
         static JsonObject Model(string id, string name) => new() { ["type"] = "model", ["id"] = id, ["display_name"] = name, ["created_at"] = "2026-01-01T00:00:00Z" };
         var list = new JsonObject
         {
-            ["data"] = new JsonArray(Model("claude-sonnet-4-5", "Claude Sonnet 4.5"), Model("claude-haiku-4-5", "Claude Haiku 4.5")),
+            ["data"] = new JsonArray(Model("claude-sonnet-5-5", "Claude Sonnet 5.5"), Model("claude-haiku-5-5", "Claude Haiku 5.5")),
             ["has_more"] = false,
-            ["first_id"] = "claude-sonnet-4-5",
-            ["last_id"] = "claude-haiku-4-5",
+            ["first_id"] = "claude-sonnet-5-5",
+            ["last_id"] = "claude-haiku-5-5",
         };
         await WriteJsonAsync(context, 200, list.ToJsonString()).ConfigureAwait(false);
     }

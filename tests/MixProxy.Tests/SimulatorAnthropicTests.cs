@@ -20,7 +20,7 @@ namespace MixProxy.Tests;
 public sealed class SimulatorAnthropicTests
 {
     private const string Key = "anthropic-upstream-key";
-    private const string ModelName = "claude-sonnet-4-5";
+    private const string ModelName = "claude-sonnet-5-5";
     private const string WeatherTool = """{"name":"get_weather","description":"Weather for a place","input_schema":{"type":"object","properties":{"query":{"type":"string"}},"required":["query"]}}""";
     private const string Thinking = """{"type":"enabled","budget_tokens":1024}""";
 
