@@ -34,6 +34,7 @@ public sealed partial class ArchitectureTests
         // Guards the test below against passing vacuously.
         Assert.Equal(
             [
+                "MixProxy.Translation.AnthropicMessages", "MixProxy.Translation.AnthropicMessagesToGemini", "MixProxy.Translation.AnthropicMessagesToOpenAIChat",
                 "MixProxy.Translation.Gemini", "MixProxy.Translation.GeminiToOpenAIChat", "MixProxy.Translation.OpenAIChat", "MixProxy.Translation.OpenAIChatToGemini",
                 "MixProxy.Translation.OpenAIResponses", "MixProxy.Translation.OpenAIResponsesToGemini", "MixProxy.Translation.OpenAIResponsesToOpenAIChat",
             ],

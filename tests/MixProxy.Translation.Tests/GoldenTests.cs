@@ -18,7 +18,7 @@ public sealed class GoldenTests
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The model a stage case's upstream serves when the case brings no <c>profile.json</c>.</summary>
-    internal static UpstreamModelProfile DefaultProfile(string pair) => pair is "gemini-to-openai-chat" or "openai-responses-to-openai-chat" or "openai-responses-passthrough"
+    internal static UpstreamModelProfile DefaultProfile(string pair) => pair is "gemini-to-openai-chat" or "openai-responses-to-openai-chat" or "openai-responses-passthrough" or "anthropic-messages-to-openai-chat" or "anthropic-messages-passthrough"
         ? new UpstreamModelProfile { UpstreamModel = "gpt-x", Thinking = ThinkingStyle.Level }
         : new UpstreamModelProfile { UpstreamModel = ExchangeHarness.GeminiClientModel, Thinking = ThinkingStyle.Level, ThinkingLevels = ["low", "high"], SupportsSearchWithFunctions = true };
 
@@ -62,12 +62,13 @@ public sealed class GoldenTests
         var options = StageOptions(kind, name);
         var stream = options["Stream"]?.GetValue<bool>() ?? stage == "stream";
         var sse = options["Sse"]?.GetValue<bool>() ?? true;
+        var countTokens = options["CountTokens"]?.GetValue<bool>() ?? false;
         var profile = StageProfile(pair, kind, name);
 
         switch (stage)
         {
             case "request":
-                var request = ExchangeHarness.Parse(pair, GoldenCase.Read(kind, name, "input.json"), stream, sse);
+                var request = ExchangeHarness.Parse(pair, GoldenCase.Read(kind, name, "input.json"), stream, sse, countTokens);
                 if (GoldenCase.Has(kind, name, "expected-error.json"))
                 {
                     var expected = GoldenCase.ReadJson(kind, name, "expected-error.json");
@@ -120,6 +121,9 @@ public sealed class GoldenTests
         ["responses-client"] = "openai-responses-to-gemini",
         ["responses-chat-client"] = "openai-responses-to-openai-chat",
         ["responses-passthrough"] = "openai-responses-passthrough",
+        ["anthropic-client"] = "anthropic-messages-to-gemini",
+        ["anthropic-chat-client"] = "anthropic-messages-to-openai-chat",
+        ["anthropic-passthrough"] = "anthropic-messages-passthrough",
     };
 
     /// <summary>
@@ -256,6 +260,12 @@ public sealed class GoldenTests
             return;
         }
 
+        if (clientProtocol == "Anthropic")
+        {
+            AssertAnthropicEventFraming(actualText);
+            return;
+        }
+
         var endsWithError = actual.Count > 0 && actual[^1].StartsWith("{\"error\"", StringComparison.Ordinal);
         Assert.Equal(endsWithError ? 0 : 1, actual.Count(e => e == "[DONE]"));
         Assert.True(!actual.Contains("[DONE]") || actual[^1] == "[DONE]");
@@ -284,6 +294,58 @@ public sealed class GoldenTests
         var terminal = events.Count(e => e.StartsWith("event: response.completed", StringComparison.Ordinal) || e.StartsWith("event: response.incomplete", StringComparison.Ordinal) || e.StartsWith("event: response.failed", StringComparison.Ordinal));
         Assert.Equal(1, terminal);
         Assert.True(events[^1].StartsWith("event: response.completed", StringComparison.Ordinal) || events[^1].StartsWith("event: response.incomplete", StringComparison.Ordinal) || events[^1].StartsWith("event: response.failed", StringComparison.Ordinal), "the terminal event is last");
+    }
+
+    /// <summary>
+    /// An Anthropic stream names every event twice (its <c>event:</c> line and its <c>type</c>), has no <c>[DONE]</c>,
+    /// opens with <c>message_start</c>, opens and closes content blocks in order with no two open at once, and ends with
+    /// <c>message_stop</c> after one <c>message_delta</c>, or with an <c>error</c> event.
+    /// </summary>
+    private static void AssertAnthropicEventFraming(string actualText)
+    {
+        Assert.DoesNotContain("[DONE]", actualText, StringComparison.Ordinal);
+        var events = actualText.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var types = new List<string>();
+        int? open = null;
+        var next = 0;
+        foreach (var e in events)
+        {
+            var lines = e.Split('\n');
+            Assert.Equal(2, lines.Length);
+            Assert.StartsWith("event: ", lines[0], StringComparison.Ordinal);
+            Assert.StartsWith("data: ", lines[1], StringComparison.Ordinal);
+            var data = JsonNode.Parse(lines[1]["data: ".Length..])!;
+            var type = data["type"]!.GetValue<string>();
+            Assert.Equal(lines[0]["event: ".Length..], type);
+            types.Add(type);
+            switch (type)
+            {
+                case "content_block_start":
+                    Assert.Null(open);
+                    Assert.Equal(next, data["index"]!.GetValue<int>());
+                    open = next++;
+                    break;
+                case "content_block_delta":
+                    Assert.Equal(open, data["index"]!.GetValue<int>());
+                    break;
+                case "content_block_stop":
+                    Assert.Equal(open, data["index"]!.GetValue<int>());
+                    open = null;
+                    break;
+            }
+        }
+
+        if (types[^1] == "error")
+        {
+            Assert.DoesNotContain("message_stop", types);
+            return;
+        }
+
+        Assert.Equal("message_start", types[0]);
+        Assert.Null(open);
+        Assert.Equal("message_stop", types[^1]);
+        Assert.Equal("message_delta", types[^2]);
+        Assert.Equal(1, types.Count(t => t == "message_delta"));
     }
 
     private static void AssertErrorReply(JsonNode expected, TranslatedError actual)

@@ -1,3 +1,6 @@
+using MixProxy.Translation.AnthropicMessages;
+using MixProxy.Translation.AnthropicMessagesToGemini;
+using MixProxy.Translation.AnthropicMessagesToOpenAIChat;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.GeminiToOpenAIChat;
 using MixProxy.Translation.OpenAIChat;
@@ -17,18 +20,20 @@ public sealed class ProtocolRegistry
 {
     /// <summary>
     /// What MixProxy ships: OpenAI Chat Completions and Gemini, each way and passed through; the OpenAI Responses API
-    /// on Gemini and Chat Completions upstreams, and passed through.
+    /// on Gemini and Chat Completions upstreams, and passed through; the Anthropic Messages API likewise.
     /// </summary>
     public static ProtocolRegistry Default { get; } = new(
-        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance, OpenAIResponsesClientApi.Instance],
+        [OpenAIChatClientApi.Instance, GeminiClientApi.Instance, OpenAIResponsesClientApi.Instance, AnthropicMessagesClientApi.Instance],
         [
             new OpenAIChatPassthroughExchange(), new GeminiPassthroughExchange(), new OpenAIChatToGeminiExchange(), new GeminiToOpenAIChatExchange(),
             new OpenAIResponsesPassthroughExchange(), new OpenAIResponsesToGeminiExchange(), new OpenAIResponsesToOpenAIChatExchange(),
+            new AnthropicMessagesPassthroughExchange(), new AnthropicMessagesToGeminiExchange(), new AnthropicMessagesToOpenAIChatExchange(),
         ],
         new Dictionary<string, CredentialSource>(StringComparer.Ordinal)
         {
             ["Bearer"] = CredentialSource.BearerToken,
             ["GoogApiKey"] = GeminiVocabulary.ApiKeyHeaderCredential,
+            ["XApiKey"] = AnthropicMessagesVocabulary.ApiKeyCredential,
         },
         defaultUpstream: GeminiVocabulary.Protocol);
 

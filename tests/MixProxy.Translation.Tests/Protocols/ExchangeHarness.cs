@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using MixProxy.Translation.AnthropicMessages;
 using MixProxy.Translation.Gemini;
 using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.OpenAIResponses;
@@ -28,6 +29,9 @@ public static class ExchangeHarness
         ["openai-responses-to-gemini"] = (OpenAIResponsesClientApi.Instance, GeminiVocabulary.Protocol),
         ["openai-responses-to-openai-chat"] = (OpenAIResponsesClientApi.Instance, OpenAIChatVocabulary.Protocol),
         ["openai-responses-passthrough"] = (OpenAIResponsesClientApi.Instance, OpenAIResponsesVocabulary.Protocol),
+        ["anthropic-messages-to-gemini"] = (AnthropicMessagesClientApi.Instance, GeminiVocabulary.Protocol),
+        ["anthropic-messages-to-openai-chat"] = (AnthropicMessagesClientApi.Instance, OpenAIChatVocabulary.Protocol),
+        ["anthropic-messages-passthrough"] = (AnthropicMessagesClientApi.Instance, AnthropicMessagesVocabulary.Protocol),
     };
 
     public static Exchange ExchangeFor(string pair)
@@ -36,8 +40,11 @@ public static class ExchangeHarness
         return ProtocolRegistry.Default.FindExchange(client, [upstream]) ?? throw new InvalidOperationException($"No exchange for {pair}.");
     }
 
-    /// <summary>Parses <paramref name="body"/> as the pair's client would send it (a Gemini client on the streaming or the plain endpoint).</summary>
-    public static ClientRequest Parse(string pair, string body, bool stream = false, bool sse = true)
+    /// <summary>
+    /// Parses <paramref name="body"/> as the pair's client would send it (a Gemini client on the streaming or the plain
+    /// endpoint; <paramref name="countTokens"/>: a Gemini or Anthropic client counting tokens).
+    /// </summary>
+    public static ClientRequest Parse(string pair, string body, bool stream = false, bool sse = true, bool countTokens = false)
     {
         var client = Pairs[pair].Client;
         var head = new FakeHead();
@@ -51,7 +58,11 @@ public static class ExchangeHarness
                 head.QueryValues[GeminiVocabulary.AltQuery] = GeminiVocabulary.SseAlt;
             }
 
-            endpoint = stream ? gemini.StreamGenerateContent : gemini.GenerateContent;
+            endpoint = countTokens ? gemini.CountTokens : stream ? gemini.StreamGenerateContent : gemini.GenerateContent;
+        }
+        else if (client is AnthropicMessagesClientApi anthropic)
+        {
+            endpoint = countTokens ? anthropic.CountTokens : anthropic.Messages;
         }
         else
         {
@@ -65,6 +76,8 @@ public static class ExchangeHarness
     public static ClientRequest MinimalRequest(string pair, bool stream, bool includeUsage = false, bool sse = true) =>
         Pairs[pair].Client is GeminiClientApi
             ? Parse(pair, """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}""", stream, sse)
+            : Pairs[pair].Client is AnthropicMessagesClientApi
+            ? Parse(pair, $$"""{"model":"{{GeminiClientModel}}","max_tokens":1024,"messages":[{"role":"user","content":"Hi"}],"stream":{{(stream ? "true" : "false")}}}""")
             : Pairs[pair].Client is OpenAIResponsesClientApi
             ? Parse(pair, $$"""{"model":"{{GeminiClientModel}}","input":"Hi","store":false,"stream":{{(stream ? "true" : "false")}}}""")
             : Parse(pair, $$"""{"model":"{{GeminiClientModel}}","messages":[{"role":"user","content":"Hi"}],"stream":{{(stream ? "true" : "false")}}{{(includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")}}}""");

@@ -128,6 +128,6 @@ public sealed class ProtocolRegistryTests
     [Fact]
     public void ClientCredentialSources_EveryPlaceAClientPutsItsKey_OnceEach()
     {
-        Assert.Equal("'Authorization: Bearer <key>', 'x-goog-api-key' or '?key='", Registry.DescribeClientCredentials());
+        Assert.Equal("'Authorization: Bearer <key>', 'x-goog-api-key', '?key=' or 'x-api-key'", Registry.DescribeClientCredentials());
     }
 }
