@@ -97,6 +97,12 @@ public static partial class SimulatorApp
             return;
         }
 
+        // countTokens also takes a whole generateContentRequest to count (system, tools and all).
+        if (method == "countTokens" && request?["generateContentRequest"] is JsonObject wrapped)
+        {
+            request = wrapped;
+        }
+
         if (request?["contents"] is not JsonArray { Count: > 0 } contents)
         {
             await WriteJsonAsync(context, 400, GoogleError(400, "* GenerateContentRequest.contents: contents is not specified", "INVALID_ARGUMENT")).ConfigureAwait(false);

@@ -36,16 +36,19 @@ public sealed class AnthropicSdkTests
 
     /// <summary>
     /// The test config plus an Anthropic-protocol upstream: the simulator again, as a cluster whose key goes in
-    /// <c>x-api-key</c>, serving the <c>claude-*</c> models.
+    /// <c>x-api-key</c> and that forwards the client's <c>anthropic-*</c> headers (the passthrough sends
+    /// <c>anthropic-version</c> only where the cluster forwards it), serving the <c>claude-*</c> models.
     /// </summary>
-    internal static void AddAnthropicUpstream(JsonObject config)
+    internal static void AddAnthropicUpstream(JsonObject config) => AddAnthropicUpstream(config, "x-simulator-*,anthropic-*");
+
+    private static void AddAnthropicUpstream(JsonObject config, string forwardHeaders)
     {
         ArgumentNullException.ThrowIfNull(config);
         var simulator = config["ReverseProxy"]!["Clusters"]!["sim"]!["Destinations"]!["d1"]!["Address"]!.GetValue<string>();
         config["ReverseProxy"]!["Clusters"]!["sim-anthropic"] = new JsonObject
         {
             ["Destinations"] = new JsonObject { ["d1"] = new JsonObject { ["Address"] = simulator } },
-            ["Metadata"] = new JsonObject { ["MixProxy.UpstreamAuth"] = "XApiKey", ["MixProxy.CredentialEnv"] = "TEST_UPSTREAM_KEY", ["MixProxy.ForwardHeaders"] = "x-simulator-*" },
+            ["Metadata"] = new JsonObject { ["MixProxy.UpstreamAuth"] = "XApiKey", ["MixProxy.CredentialEnv"] = "TEST_UPSTREAM_KEY", ["MixProxy.ForwardHeaders"] = forwardHeaders },
         };
         config["Models"]!.AsArray().Add(new JsonObject { ["Name"] = "claude-*", ["Cluster"] = "sim-anthropic", ["Protocols"] = new JsonArray("Anthropic") });
     }
@@ -237,6 +240,22 @@ public sealed class AnthropicSdkTests
 
         Assert.True(counted.InputTokens > 0);
         Assert.EndsWith(upstreamPath, gateway.Upstream.Received.Last().Path, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An Anthropic upstream refuses a request without <c>anthropic-version</c>; a cluster configured with only its
+    /// key and address (nothing about forwarding headers) must still get one, whether the client's or a default.
+    /// </summary>
+    [Fact]
+    public async Task Passthrough_ClusterForwardingNoAnthropicHeaders_StillSendsTheUpstreamAnAnthropicVersion()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(config => AddAnthropicUpstream(config, "x-simulator-*"));
+        using var client = Client(gateway);
+
+        var message = await client.Messages.Create(new MessageCreateParams { Model = Claude, MaxTokens = 64, Messages = [new UserMessageParam("Hi")] }, TestContext.Current.CancellationToken);
+
+        Assert.Equal("Hello from the MixProxy simulator. You said: Hi", Text(message));
+        Assert.False(string.IsNullOrEmpty(gateway.Upstream.Received.Last().Headers.GetValueOrDefault("anthropic-version")));
     }
 
     internal static Task<GatewayFixture> StartAsync() => GatewayFixture.StartAsync(AddAnthropicUpstream);
