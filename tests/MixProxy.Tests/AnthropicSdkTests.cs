@@ -213,6 +213,51 @@ public sealed class AnthropicSdkTests
         Assert.Equal("rate_limit_error", JsonNode.Parse(refused.ResponseBody)!["error"]!["type"]!.GetValue<string>());
     }
 
+    /// <summary>Anthropic's own overload status (529) comes back through the passthrough as the SDK's overloaded error.</summary>
+    [Fact]
+    public async Task UpstreamOverloaded_PassedThrough_IsTheSdksOverloadedException()
+    {
+        await using var gateway = await StartAsync();
+        using var client = Client(gateway);
+        var overloaded = client.WithOptions(o => o with { ExtraHeaders = new Dictionary<string, string> { ["x-simulator-error"] = "529" } });
+
+        var refused = await Assert.ThrowsAsync<AnthropicOverloadedException>(() => overloaded.Messages.Create(
+            new MessageCreateParams { Model = Claude, MaxTokens = 64, Messages = [new UserMessageParam("Hi")] },
+            TestContext.Current.CancellationToken));
+
+        Assert.Equal("overloaded_error", JsonNode.Parse(refused.ResponseBody)!["error"]!["type"]!.GetValue<string>());
+    }
+
+    /// <summary>An upstream stream that ends in Anthropic's <c>error</c> event reaches the SDK as an error, after the text before it.</summary>
+    [Fact]
+    public async Task StreamEndingInAnErrorEvent_PassedThrough_IsAnErrorInTheSdk()
+    {
+        await using var gateway = await StartAsync();
+        using var client = Client(gateway);
+        gateway.Upstream.Enqueue(new ScriptedReply(Events:
+        [
+            """{"type":"message_start","message":{"id":"msg_sim1","type":"message","role":"assistant","model":"claude-sonnet-5-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}""",
+            """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}""",
+            """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""",
+        ]));
+        var text = new System.Text.StringBuilder();
+
+        var error = await Assert.ThrowsAnyAsync<AnthropicException>(async () =>
+        {
+            await foreach (var update in client.Messages.CreateStreaming(new MessageCreateParams { Model = Claude, MaxTokens = 64, Messages = [new UserMessageParam("Hi")] }, TestContext.Current.CancellationToken))
+            {
+                if (update.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var piece))
+                {
+                    text.Append(piece.Text);
+                }
+            }
+        });
+
+        Assert.Equal("Hel", text.ToString());
+        Assert.Contains("Overloaded", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ApiKeyInXApiKey_IsAccepted_AndAWrongOneIsTheSdksUnauthorizedException()
     {
