@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using MixProxy.Translation.Protocols;
 using MixProxy.Translation.Sse;
@@ -17,6 +17,9 @@ internal sealed class AnthropicStreamUsageFilter(ExchangeOutcome outcome) : IStr
     private static readonly byte[] EventPrefix = "event: "u8.ToArray();
     private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] MessageEvent = "message"u8.ToArray();
+
+    private static readonly System.Buffers.SearchValues<byte> EventNameBytes = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz_"u8);
 
     private long? _input;
     private long? _output;
@@ -35,7 +38,7 @@ internal sealed class AnthropicStreamUsageFilter(ExchangeOutcome outcome) : IStr
             return;
         }
 
-        string? type = null;
+        byte[] name = MessageEvent;
         try
         {
             var reader = new Utf8JsonReader(data);
@@ -43,21 +46,30 @@ internal sealed class AnthropicStreamUsageFilter(ExchangeOutcome outcome) : IStr
             var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String)
             {
-                type = t.GetString();
-                switch (type)
+                // Compared as written (an escaped type is no type Anthropic sends, and a lone surrogate cannot even be
+                // read as a string). The event's name is its type when that is a plain word: anything else (a line break, an escape)
+                // would be written into the event line, so such an event goes out as a nameless "message".
+                var raw = JsonMarshal.GetRawUtf8Value(t);
+                if (raw.Length > 2 && raw[1..^1].IndexOfAnyExcept(EventNameBytes) < 0)
                 {
-                    case "message_start" when root.TryGetProperty("message"u8, out var message):
-                        Read(AnthropicFields.Get(message, AnthropicMessagesVocabulary.Usage));
-                        break;
-                    case "message_delta":
-                        Read(AnthropicFields.Get(root, AnthropicMessagesVocabulary.Usage));
-                        break;
-                    case "message_stop":
-                        _stopped = true;
-                        break;
-                    case "error":
-                        Faulted = true;
-                        break;
+                    name = raw[1..^1].ToArray();
+                }
+
+                if (raw.SequenceEqual("\"message_start\""u8) && root.TryGetProperty("message"u8, out var message))
+                {
+                    Read(AnthropicFields.Get(message, AnthropicMessagesVocabulary.Usage));
+                }
+                else if (raw.SequenceEqual("\"message_delta\""u8))
+                {
+                    Read(AnthropicFields.Get(root, AnthropicMessagesVocabulary.Usage));
+                }
+                else if (raw.SequenceEqual("\"message_stop\""u8))
+                {
+                    _stopped = true;
+                }
+                else if (raw.SequenceEqual("\"error\""u8))
+                {
+                    Faulted = true;
                 }
             }
         }
@@ -68,7 +80,7 @@ internal sealed class AnthropicStreamUsageFilter(ExchangeOutcome outcome) : IStr
         }
 
         output.Write(EventPrefix);
-        Encoding.UTF8.GetBytes(type ?? "message", output);
+        output.Write(name);
         output.Write(DataPrefix);
         output.Write(data);
         output.Write(EventEnd);
