@@ -15,9 +15,9 @@ namespace MixProxy.Simulator;
 /// <summary>
 /// A small upstream that answers like the provider page's backend: Gemini <c>generateContent</c> /
 /// <c>streamGenerateContent</c> (SSE framed as Google frames it, or a streamed JSON array), OpenAI
-/// Chat Completions and the OpenAI Responses API, with settable latency, pace and injected errors. It calls the first
-/// tool offered, signs its function calls and checks the signatures come back as Gemini 3 does, and answers a request
-/// for structured output with an instance of its schema.
+/// Chat Completions, the OpenAI Responses API and Anthropic's Messages API, with settable latency, pace and injected
+/// errors. It calls the first tool offered, signs its function calls and checks the signatures come back as Gemini 3
+/// does, and answers a request for structured output with an instance of its schema.
 /// </summary>
 public static partial class SimulatorApp
 {
@@ -44,6 +44,7 @@ public static partial class SimulatorApp
         app.MapPost("/v1/chat/completions", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleChatAsync(c, o, s)));
         app.MapPost("/v1/responses", (HttpContext c, SimulatorOptions o, SimulatorState s) => RecordingAbortsAsync(c, s, () => HandleResponsesAsync(c, o, s)));
         app.MapGet("/v1/responses/{responseId}", (HttpContext c, string responseId, SimulatorOptions o, SimulatorState s) => GetStoredResponseAsync(c, responseId, o, s));
+        MapAnthropicMessages(app);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/{version}/models", (HttpContext c, SimulatorOptions o, SimulatorState s) => ListModelsAsync(c, o, s));
         return app;

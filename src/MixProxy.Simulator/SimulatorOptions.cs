@@ -15,7 +15,7 @@ public sealed class SimulatorOptions
     /// <summary>How many events a stream carries (the reply text is split over them).</summary>
     public int StreamChunks { get; set; } = 8;
 
-    /// <summary>When set, requests must present this key (Bearer, x-goog-api-key or ?key=) or get the provider's 401.</summary>
+    /// <summary>When set, requests must present this key (Bearer, x-goog-api-key, ?key= or x-api-key) or get the provider's 401.</summary>
     public string? RequiredKey { get; set; }
 
     /// <summary>When above zero, this fraction of requests (0..1) fails with <see cref="InjectedErrorStatus"/>.</summary>

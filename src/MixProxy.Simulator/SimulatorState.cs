@@ -8,8 +8,8 @@ public sealed record RecordedRequest(string Method, string Path, string Query, I
 
 /// <summary>
 /// A reply a test wants the next request to get, verbatim: a JSON body, or SSE <c>data:</c> payloads
-/// sent one by one with <see cref="EventInterval"/> between them. On the Responses endpoint a payload that is a JSON
-/// object with a <c>type</c> also gets the <c>event:</c> line naming it, as OpenAI frames that stream.
+/// sent one by one with <see cref="EventInterval"/> between them. On the Responses and Anthropic Messages endpoints a
+/// payload that is a JSON object with a <c>type</c> also gets the <c>event:</c> line naming it, as those streams are framed.
 /// </summary>
 public sealed record ScriptedReply(int Status = 200, string? Body = null, IReadOnlyList<string>? Events = null, TimeSpan? EventInterval = null, string EventDelimiter = "\r\n\r\n")
 {
@@ -44,6 +44,9 @@ public sealed class SimulatorState
     // Kept for the simulator's lifetime, never evicted: a load run that should not grow it sends store:false.
     private readonly ConcurrentDictionary<string, StoredResponse> _responses = new(StringComparer.Ordinal);
 
+    // Prompt prefixes the Anthropic upstream has cached (digests), kept for the simulator's lifetime.
+    private readonly ConcurrentDictionary<string, byte> _cachedPrompts = new(StringComparer.Ordinal);
+
     private int _aborted;
 
     public IReadOnlyCollection<RecordedRequest> Received => _received;
@@ -67,6 +70,7 @@ public sealed class SimulatorState
         _received.Clear();
         _issuedSignatures.Clear();
         _responses.Clear();
+        _cachedPrompts.Clear();
     }
 
     internal bool TryDequeue(out ScriptedReply reply) => _script.TryDequeue(out reply!);
@@ -76,6 +80,9 @@ public sealed class SimulatorState
     internal void RecordIssuedSignature(string signature) => _issuedSignatures.Enqueue(signature);
 
     internal void Store(string id, StoredResponse response) => _responses[id] = response;
+
+    /// <summary>Caches a prompt prefix: true the first time (a cache write), false when it was cached already (a read).</summary>
+    internal bool RememberCachedPrompt(string digest) => _cachedPrompts.TryAdd(digest, 0);
 
     internal bool TryGetStored(string id, [MaybeNullWhen(false)] out StoredResponse response) => _responses.TryGetValue(id, out response);
 }

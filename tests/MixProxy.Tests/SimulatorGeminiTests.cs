@@ -136,6 +136,16 @@ public sealed class SimulatorGeminiTests : IAsyncDisposable
         Assert.Equal("""{"tags":["warm"]}""", body!["output"]![0]!["content"]![0]!["text"]!.GetValue<string>());
     }
 
+    /// <summary>Google's countTokens takes the contents bare or a whole generateContentRequest (system, tools and all) to count.</summary>
+    [Fact]
+    public async Task CountTokens_AGenerateContentRequest_IsCountedLikeBareContents()
+    {
+        var (status, body, _) = await PostAsync("/v1beta/models/gemini-3.1-pro-preview:countTokens", """{"generateContentRequest":{"model":"models/gemini-3.1-pro-preview","contents":[""" + User + "]}}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body!["totalTokens"]!.GetValue<int>() > 0);
+    }
+
     private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> PostAsync(string path, string json)
     {
         if (_app is null)
