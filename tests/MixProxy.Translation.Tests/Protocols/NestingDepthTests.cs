@@ -42,12 +42,16 @@ public sealed class NestingDepthTests
         Assert.True(exchange.NeedsBody(request, replaySignatures: true));
     }
 
-    /// <summary>A minimal request of the pair's client with one more field nested <paramref name="levels"/> deep inside the body's object.</summary>
+    /// <summary>
+    /// A minimal request of the pair's client with one more field nested <paramref name="levels"/> deep inside the
+    /// body's object. One body serves the clients whose model is in it: each reads its own fields (Chat and Anthropic
+    /// <c>messages</c>, Anthropic's required <c>max_tokens</c>, Responses <c>input</c>) and leaves the others to its exchange.
+    /// </summary>
     private static string BodyWithExtraField(string pair, int levels)
     {
         var minimal = ExchangeHarness.Pairs[pair].Client is GeminiClientApi
             ? """{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]"""
-            : $$"""{"model":"{{ExchangeHarness.GeminiClientModel}}","input":"Hi","messages":[{"role":"user","content":"Hi"}]""";
+            : $$"""{"model":"{{ExchangeHarness.GeminiClientModel}}","input":"Hi","messages":[{"role":"user","content":"Hi"}],"max_tokens":16""";
         return minimal + ",\"extra\":" + new string('[', levels) + new string(']', levels) + "}";
     }
 }
