@@ -85,8 +85,10 @@ public sealed class AnthropicMessagesClientApi : ClientApi
             throw new TranslationException(AnthropicMessagesVocabulary.Stream, "stream: Extra inputs are not permitted");
         }
 
-        return new ClientRequest
+        return new AnthropicClientRequest
         {
+            ApiVersion = head.Header(AnthropicMessagesVocabulary.VersionHeader),
+            Beta = head.Header(AnthropicMessagesVocabulary.BetaHeader),
             Endpoint = endpoint,
             Model = name,
             Stream = stream,

@@ -9,9 +9,10 @@ namespace MixProxy.Translation.AnthropicMessages;
 /// <summary>
 /// Anthropic client, Anthropic upstream. The body goes up as sent but for the model name when an alias maps it, to
 /// the client's own path and query (<c>/v1/messages</c>, <c>/count_tokens</c>, <c>?beta=true</c>); the upstream
-/// takes the gateway's key as <c>x-api-key</c> (cluster setting <c>XApiKey</c>), and <c>anthropic-version</c> and
-/// <c>anthropic-beta</c> reach it where the cluster forwards them. Responses, streams and errors come back as the
-/// upstream wrote them, their usage read on the way.
+/// takes the gateway's key as <c>x-api-key</c> (cluster setting <c>XApiKey</c>), and the client's
+/// <c>anthropic-version</c> (or <see cref="AnthropicMessagesVocabulary.DefaultVersion"/>) and <c>anthropic-beta</c>
+/// always: Anthropic refuses a request without a version, whatever headers the cluster forwards. Responses, streams and
+/// errors come back as the upstream wrote them, their usage read on the way.
 /// </summary>
 public sealed class AnthropicMessagesPassthroughExchange() : Exchange(AnthropicMessagesClientApi.Instance, AnthropicMessagesVocabulary.Protocol)
 {
@@ -31,7 +32,14 @@ public sealed class AnthropicMessagesPassthroughExchange() : Exchange(AnthropicM
 
         // The canonical path, not the client's spelling of it (/V1/MESSAGES/ matches the route too).
         var path = request.Endpoint.Generates ? AnthropicMessagesVocabulary.MessagesPath : AnthropicMessagesVocabulary.CountTokensPath;
-        return new Call(new UpstreamRequest(body, path, Query: null));
+        var client = request as AnthropicClientRequest;
+        List<KeyValuePair<string, string>> headers = [new(AnthropicMessagesVocabulary.VersionHeader, client?.ApiVersion ?? AnthropicMessagesVocabulary.DefaultVersion)];
+        if (client?.Beta is { Length: > 0 } beta)
+        {
+            headers.Add(new(AnthropicMessagesVocabulary.BetaHeader, beta));
+        }
+
+        return new Call(new UpstreamRequest(body, path, Query: null, headers));
     }
 
     private sealed class Call(UpstreamRequest request) : ExchangeCall(request)

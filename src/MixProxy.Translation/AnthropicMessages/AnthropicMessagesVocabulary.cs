@@ -23,8 +23,14 @@ public static class AnthropicMessagesVocabulary
     /// <summary>The API version every Anthropic client sends; it marks a request as an Anthropic client's.</summary>
     public const string VersionHeader = "anthropic-version";
 
-    /// <summary>Beta features a client opts into; accepted, and passed on to Anthropic upstreams where the cluster allows it.</summary>
+    /// <summary>Beta features a client opts into; accepted, and passed on to Anthropic upstreams.</summary>
     public const string BetaHeader = "anthropic-beta";
+
+    /// <summary>
+    /// The version an Anthropic upstream gets for a client that sent none (one that reached the gateway on
+    /// <c>/v1/messages</c> without the header): the API's first stable version, which every Anthropic endpoint takes.
+    /// </summary>
+    public const string DefaultVersion = "2023-06-01";
 
     /// <summary><c>x-api-key: KEY</c>, for clients and upstreams alike.</summary>
     public static CredentialSource ApiKeyCredential { get; } = new(CredentialLocation.Header, ApiKeyHeader);

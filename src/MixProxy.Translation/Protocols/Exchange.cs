@@ -93,7 +93,11 @@ public readonly record struct ExchangeSettings
 /// <param name="Body">The body to send; null sends the client's own body as it came.</param>
 /// <param name="Path">The upstream path; null keeps the client's.</param>
 /// <param name="Query">The whole upstream query; null keeps the client's (less its credentials).</param>
-public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query)
+/// <param name="Headers">
+/// Headers the upstream's protocol requires on every request (Anthropic's <c>anthropic-version</c>), set whatever
+/// the cluster's header allow-list forwards: without them the upstream refuses the request, which no client can fix.
+/// </param>
+public sealed record UpstreamRequest(ReadOnlyMemory<byte>? Body, string? Path, IReadOnlyList<KeyValuePair<string, string>>? Query, IReadOnlyList<KeyValuePair<string, string>>? Headers = null)
 {
     /// <summary>The client's own body, path and query, as they came.</summary>
     public static UpstreamRequest Unchanged { get; } = new(null, null, null);

@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Transforms;
 namespace MixProxy.Proxy;
 
 /// <summary>
-/// Puts the exchange's upstream request in place of the client's: body, path and query. Both the client's body and the
+/// Puts the exchange's upstream request in place of the client's: body, path, query and the headers its protocol requires. Both the client's body and the
 /// prepared one are let go as soon as YARP has sent them (or, when another attempt may send them again, once an answer
 /// is accepted), since a stream can keep its request alive for minutes.
 /// </summary>
@@ -44,6 +44,16 @@ internal sealed class UpstreamBodyTransform : RequestTransform
             foreach (var parameter in query)
             {
                 context.Query.Collection[parameter.Key] = parameter.Value;
+            }
+        }
+
+        // After the header allow-list: these are the protocol's own, which the upstream refuses the request without.
+        if (upstream.Headers is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                context.ProxyRequest.Headers.Remove(name);
+                context.ProxyRequest.Headers.TryAddWithoutValidation(name, value);
             }
         }
 
