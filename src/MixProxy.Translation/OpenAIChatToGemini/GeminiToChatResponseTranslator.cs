@@ -232,6 +232,7 @@ public static class GeminiToChatResponseTranslator
         }
 
         extras.ReadUrlContext(candidate);
+        extras.ReadRatingsAndCitations(candidate);
         extras.FinishMessage = UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage"));
         extras.Write(writer);
 

@@ -263,6 +263,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         // What the finish chunk carries, from whichever events bring it.
         state.FinishExtras.ReadUrlContext(candidate);
+        state.FinishExtras.ReadRatingsAndCitations(candidate);
         if (UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage")) is { } finishMessage)
         {
             state.FinishExtras.FinishMessage = finishMessage;

@@ -7,7 +7,8 @@ namespace MixProxy.Translation.OpenAIChatToGemini;
 /// What a Gemini answer says that a Chat Completions message has no field for, carried in Google's vendor field
 /// <c>extra_content.google</c>, where Google's OpenAI layer puts thought signatures: the search suggestions, the URLs
 /// the URL context tool fetched, the code the model ran and what it printed, inline data that is neither an image nor
-/// audio, the media type of an audio answer, and the message that explains an odd finish. Names are Google's fields
+/// audio, the media type of an audio answer, the message that explains an odd finish, the candidate's safety ratings
+/// and the sources it recited (<c>citationMetadata</c>). Names are Google's fields
 /// in snake case, as Google's OpenAI layer spells its own. Typed clients ignore the field; nothing is dropped.
 /// </summary>
 internal sealed class GoogleAnswerExtras
@@ -15,6 +16,8 @@ internal sealed class GoogleAnswerExtras
     private List<(string? Url, string? Status)>? _urls;
     private List<(bool IsResult, string? LanguageOrOutcome, string? CodeOrOutput)>? _code;
     private List<(string? MimeType, string Data)>? _inlineData;
+    private JsonElement? _safetyRatings;
+    private List<JsonElement>? _citationSources;
 
     /// <summary>Google's search suggestions (<c>webSearchQueries</c>, <c>searchEntryPoint.renderedContent</c>).</summary>
     public GroundingAnnotations.SearchSuggestions Suggestions { get; } = new();
@@ -25,7 +28,8 @@ internal sealed class GoogleAnswerExtras
     /// <summary>The <c>inlineData.mimeType</c> of an audio answer (Chat's <c>message.audio</c> has no format of its own).</summary>
     public string? AudioMimeType { get; set; }
 
-    public bool IsEmpty => Suggestions.IsEmpty && _urls is null && _code is null && _inlineData is null && FinishMessage is null && AudioMimeType is null;
+    public bool IsEmpty => Suggestions.IsEmpty && _urls is null && _code is null && _inlineData is null && FinishMessage is null && AudioMimeType is null
+        && _safetyRatings is null && _citationSources is null;
 
     public bool HasCode => _code is not null;
 
@@ -51,6 +55,30 @@ internal sealed class GoogleAnswerExtras
                 if (!(_urls ??= []).Contains(entry))
                 {
                     _urls.Add(entry);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps a candidate's <c>safetyRatings</c> (the latest: a stream repeats them as they change) and the sources of
+    /// its <c>citationMetadata</c> (each once: a stream adds them as the text that recites them arrives).
+    /// </summary>
+    public void ReadRatingsAndCitations(JsonElement candidate)
+    {
+        if (UpstreamFields.Field(candidate, "safetyRatings") is { ValueKind: JsonValueKind.Array } ratings && ratings.GetArrayLength() > 0)
+        {
+            _safetyRatings = ratings.Clone();
+        }
+
+        if (UpstreamFields.Field(candidate, "citationMetadata") is { ValueKind: JsonValueKind.Object } citations
+            && UpstreamFields.Field(citations, "citationSources") is { ValueKind: JsonValueKind.Array } sources)
+        {
+            foreach (var source in sources.EnumerateArray())
+            {
+                if (source.ValueKind == JsonValueKind.Object && !(_citationSources ??= []).Any(known => JsonElement.DeepEquals(known, source)))
+                {
+                    _citationSources.Add(source.Clone());
                 }
             }
         }
@@ -140,10 +168,79 @@ internal sealed class GoogleAnswerExtras
             writer.WriteEndArray();
         }
 
+        if (_safetyRatings is { } safetyRatings)
+        {
+            writer.WritePropertyName("safety_ratings"u8);
+            WriteSnakeCased(writer, safetyRatings);
+        }
+
+        if (_citationSources is not null)
+        {
+            writer.WritePropertyName("citation_metadata"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("citation_sources"u8);
+            writer.WriteStartArray();
+            foreach (var source in _citationSources)
+            {
+                WriteSnakeCased(writer, source);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
         WriteIfPresent(writer, "audio_mime_type"u8, AudioMimeType);
         WriteIfPresent(writer, "finish_message"u8, FinishMessage);
         writer.WriteEndObject();
         writer.WriteEndObject();
+    }
+
+    /// <summary>A Gemini value with its member names in snake case, as the rest of the vendor field spells Google's names.</summary>
+    private static void WriteSnakeCased(Utf8JsonWriter writer, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var member in value.EnumerateObject())
+                {
+                    writer.WritePropertyName(SnakeCase(member.Name));
+                    WriteSnakeCased(writer, member.Value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray())
+                {
+                    WriteSnakeCased(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                value.WriteTo(writer);
+                break;
+        }
+    }
+
+    private static string SnakeCase(string name)
+    {
+        var snake = new System.Text.StringBuilder(name.Length + 4);
+        foreach (var c in name)
+        {
+            if (char.IsAsciiLetterUpper(c))
+            {
+                snake.Append('_').Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                snake.Append(c);
+            }
+        }
+
+        return snake.ToString();
     }
 
     private static void WriteIfPresent(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
