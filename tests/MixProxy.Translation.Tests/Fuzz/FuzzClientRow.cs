@@ -16,6 +16,10 @@ namespace MixProxy.Translation.Tests.Fuzz;
 /// <param name="ReadFacts">The conversation facts of a request body in its protocol (what another protocol's translation must keep).</param>
 /// <param name="TextOfWhole">The answer's text in a whole response body of its protocol.</param>
 /// <param name="TextOfStream">The answer's text in a stream of its protocol.</param>
+/// <param name="ForEndpoint">
+/// A written request reshaped for an endpoint that takes less than the generating ones (Anthropic's
+/// <c>count_tokens</c> refuses <c>max_tokens</c> and <c>stream</c>); null where every endpoint takes the same body.
+/// </param>
 internal sealed record FuzzClientRow(
     string ApiName,
     Func<ClientEndpoint, ExchangeHarness.FakeHead> Head,
@@ -23,8 +27,13 @@ internal sealed record FuzzClientRow(
     Func<Conversation, bool, JsonObject> Write,
     Func<JsonNode, IReadOnlyList<string>> ReadFacts,
     Func<string, string> TextOfWhole,
-    Func<string, string> TextOfStream)
+    Func<string, string> TextOfStream,
+    Func<ClientEndpoint, JsonObject, JsonObject>? ForEndpoint = null)
 {
-    /// <summary>Valid requests of this API, as bodies to mutate.</summary>
-    public Gen<JsonObject> Valid => Gen.Select(Conversation.Any, Gen.Bool, Write);
+    /// <summary>A conversation as a request of <paramref name="endpoint"/>.</summary>
+    public JsonObject WriteFor(ClientEndpoint endpoint, Conversation conversation, bool stream) =>
+        ForEndpoint is null ? Write(conversation, stream) : ForEndpoint(endpoint, Write(conversation, stream));
+
+    /// <summary>Valid requests of <paramref name="endpoint"/>, as bodies to mutate.</summary>
+    public Gen<JsonObject> ValidFor(ClientEndpoint endpoint) => Gen.Select(Conversation.Any, Gen.Bool, (conversation, stream) => WriteFor(endpoint, conversation, stream));
 }

@@ -30,6 +30,12 @@ internal static class FuzzRows
             ResponsesWrite, ResponsesFacts,
             whole => string.Concat(JsonNode.Parse(whole)?["output"]?.AsArray().SelectMany(item => item?["content"]?.AsArray() ?? []).Where(c => c?["type"]?.GetValue<string>() == "output_text").Select(c => c!["text"]!.GetValue<string>()) ?? []),
             stream => string.Concat(SseData(stream).Where(e => e["type"]?.GetValue<string>() == "response.output_text.delta").Select(e => e["delta"]!.GetValue<string>()))),
+        new("Anthropic Messages", _ => new ExchangeHarness.FakeHead(),
+            ["model", "max_tokens", "messages", "role", "content", "type", "text", "system", "tool_use", "tool_result", "tool_use_id", "id", "name", "input", "is_error", "tools", "input_schema", "description", "tool_choice", "disable_parallel_tool_use", "temperature", "top_p", "top_k", "stop_sequences", "stream", "metadata", "user_id", "thinking", "budget_tokens", "output_config", "effort", "format", "image", "source", "media_type", "data", "url", "document", "cache_control", "signature"],
+            AnthropicWrite, AnthropicFacts,
+            whole => string.Concat(JsonNode.Parse(whole)?["content"]?.AsArray().Where(b => b?["type"]?.GetValue<string>() == "text").Select(b => b!["text"]!.GetValue<string>()) ?? []),
+            stream => string.Concat(SseData(stream).Where(e => e["type"]?.GetValue<string>() == "content_block_delta" && e["delta"]?["type"]?.GetValue<string>() == "text_delta").Select(e => e["delta"]!["text"]!.GetValue<string>())),
+            AnthropicForEndpoint),
     ];
 
     public static IReadOnlyList<FuzzUpstreamRow> Upstreams { get; } =
@@ -71,6 +77,19 @@ internal static class FuzzRows
             ], named: true),
             ["id", "object", "status", "output", "type", "role", "content", "text", "annotations", "call_id", "name", "arguments", "usage", "input_tokens", "output_tokens", "total_tokens", "error", "incomplete_details", "reason", "model"],
             ResponsesFacts),
+        new("Anthropic", new UpstreamModelProfile { UpstreamModel = "claude-x", Thinking = ThinkingStyle.Budget },
+            texts => JsonNode.Parse(AnthropicMessage(texts))!.AsObject(),
+            texts => Sse([
+                """{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}""",
+                """{"type":"ping"}""",
+                """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""",
+                .. texts.Select(t => new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = t } }.ToJsonString()),
+                """{"type":"content_block_stop","index":0}""",
+                new JsonObject { ["type"] = "message_delta", ["delta"] = new JsonObject { ["stop_reason"] = "end_turn", ["stop_sequence"] = null }, ["usage"] = new JsonObject { ["output_tokens"] = texts.Count } }.ToJsonString(),
+                """{"type":"message_stop"}""",
+            ], named: true),
+            ["id", "type", "role", "model", "content", "text", "tool_use", "name", "input", "thinking", "signature", "stop_reason", "stop_sequence", "usage", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "message", "index", "delta", "content_block", "error"],
+            AnthropicFacts),
     ];
 
     public static FuzzClientRow Client(ClientApi api) =>
@@ -336,6 +355,106 @@ internal static class FuzzRows
             ["id"] = "resp_1", ["object"] = "response", ["created_at"] = 1, ["status"] = "completed", ["model"] = "gpt-x",
             ["output"] = new JsonArray(new JsonObject { ["type"] = "message", ["id"] = "msg_1", ["status"] = "completed", ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = text, ["annotations"] = new JsonArray() }) }),
             ["usage"] = new JsonObject { ["input_tokens"] = 3, ["output_tokens"] = 2, ["total_tokens"] = 5 },
+        }.ToJsonString();
+
+    // :: Anthropic Messages --------------------------------------------------------------------------
+
+    /// <summary>
+    /// The conversation as a Messages request: tool results open the next user turn; Anthropic continues a final
+    /// assistant message (prefill) rather than answering it, so a conversation ending on the model's text is asked
+    /// to go on by a closing user message, and one ending on calls by their results.
+    /// </summary>
+    private static JsonObject AnthropicWrite(Conversation conversation, bool stream)
+    {
+        var messages = new JsonArray();
+        var t = 0;
+        IReadOnlyList<Call> pending = [];
+        foreach (var turn in conversation.Turns)
+        {
+            var user = AnthropicResults(pending, t - 1);
+            user.Add(new JsonObject { ["type"] = "text", ["text"] = turn.User });
+            messages.Add(new JsonObject { ["role"] = "user", ["content"] = user });
+            messages.Add(new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = turn.Answer.Text is { } text
+                    ? new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text })
+                    : new JsonArray([.. turn.Answer.Calls.Select((call, i) => new JsonObject { ["type"] = "tool_use", ["id"] = $"toolu_{t}_{i}", ["name"] = call.Name, ["input"] = call.Arguments.DeepClone() })]),
+            });
+            pending = turn.Answer.Calls;
+            t++;
+        }
+
+        var closing = AnthropicResults(pending, t - 1);
+        if (closing.Count == 0)
+        {
+            closing.Add(new JsonObject { ["type"] = "text", ["text"] = AnthropicClosing });
+        }
+
+        messages.Add(new JsonObject { ["role"] = "user", ["content"] = closing });
+        var body = new JsonObject { ["model"] = "m", ["max_tokens"] = 1024, ["messages"] = messages, ["stream"] = stream };
+        if (conversation.System is { } system)
+        {
+            body["system"] = system;
+        }
+
+        if (Names(conversation) is { Count: > 0 } names)
+        {
+            body["tools"] = new JsonArray([.. names.Select(name => new JsonObject { ["name"] = name, ["input_schema"] = new JsonObject { ["type"] = "object" } })]);
+        }
+
+        return body;
+    }
+
+    /// <summary><c>count_tokens</c> takes a message's body but its output cap and stream flag.</summary>
+    private static JsonObject AnthropicForEndpoint(ClientEndpoint endpoint, JsonObject body)
+    {
+        if (!endpoint.Generates)
+        {
+            body.Remove("max_tokens");
+            body.Remove("stream");
+        }
+
+        return body;
+    }
+
+    /// <summary>The text of the user message that closes a conversation ending on the model's text (not one of its facts).</summary>
+    private const string AnthropicClosing = "Go on.";
+
+    private static JsonArray AnthropicResults(IReadOnlyList<Call> calls, int turn) =>
+        [.. calls.Select((call, i) => new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = $"toolu_{turn}_{i}", ["content"] = "result of " + call.Name })];
+
+    private static List<string> AnthropicFacts(JsonNode body)
+    {
+        var facts = new List<string>();
+        if (body["system"] is { } system)
+        {
+            facts.Add(Fact.Text("system", Concat(system)));
+        }
+
+        foreach (var message in body["messages"]!.AsArray())
+        {
+            var who = message!["role"]!.GetValue<string>() == "assistant" ? "model" : "user";
+            var blocks = message["content"] is JsonArray array ? array.ToList() : [new JsonObject { ["type"] = "text", ["text"] = message["content"]!.GetValue<string>() }];
+            var text = string.Concat(blocks.Where(b => b?["type"]?.GetValue<string>() == "text").Select(b => b!["text"]!.GetValue<string>()));
+            if (text.Length > 0)
+            {
+                facts.Add(Fact.Text(who, text));
+            }
+
+            facts.AddRange(blocks.Where(b => b?["type"]?.GetValue<string>() == "tool_use").Select(b => Fact.Call(b!["name"]!.GetValue<string>(), b["input"])));
+        }
+
+        return facts;
+    }
+
+    private static string AnthropicMessage(IReadOnlyList<string> texts) =>
+        new JsonObject
+        {
+            ["id"] = "msg_1", ["type"] = "message", ["role"] = "assistant", ["model"] = "claude-x",
+            ["content"] = new JsonArray([.. texts.Select(t => new JsonObject { ["type"] = "text", ["text"] = t })]),
+            ["stop_reason"] = "end_turn", ["stop_sequence"] = null,
+            ["usage"] = new JsonObject { ["input_tokens"] = 3, ["cache_creation_input_tokens"] = 0, ["cache_read_input_tokens"] = 0, ["output_tokens"] = texts.Count },
         }.ToJsonString();
 
     // :: Shared -------------------------------------------------------------------------------------

@@ -35,9 +35,10 @@ public sealed class RequestFuzzTests
         var gen = Gen.Int[0, routes.Count - 1].SelectMany(i =>
         {
             var row = FuzzRows.Client(routes[i].Endpoint.Api);
+            var valid = row.ValidFor(routes[i].Endpoint);
             return Gen.Frequency(
-                (8, JsonGen.Mutated(row.Valid, row.Vocabulary).Select(Encoding.UTF8.GetBytes)),
-                (1, Gen.Select(row.Valid, Gen.Double[0, 1], (body, at) => Truncate(Encoding.UTF8.GetBytes(body.ToJsonString()), at))),
+                (8, JsonGen.Mutated(valid, row.Vocabulary).Select(Encoding.UTF8.GetBytes)),
+                (1, Gen.Select(valid, Gen.Double[0, 1], (body, at) => Truncate(Encoding.UTF8.GetBytes(body.ToJsonString()), at))),
                 (1, Gen.Byte.Array[0, 64]))
                 .Select(body => (Route: i, Body: body));
         });
@@ -55,8 +56,15 @@ public sealed class RequestFuzzTests
         FuzzRun.Check(gen, c =>
         {
             var (endpoint, upstream, exchange) = routes[c.Item1];
-            var upstreamBody = Translate(endpoint, exchange, FuzzRows.Client(endpoint.Api).Write(c.Item2, false), upstream);
-            Assert.Equal(c.Item2.Facts(), FuzzRows.Upstream(upstream).ReadFacts(upstreamBody));
+            var client = FuzzRows.Client(endpoint.Api);
+            var clientBody = client.Write(c.Item2, false);
+
+            // The request's facts are the conversation's, and a closing user message where the protocol needs one
+            // (Anthropic continues a final assistant message instead of answering it).
+            var written = client.ReadFacts(clientBody);
+            Assert.Equal(c.Item2.Facts(), written.Take(c.Item2.Facts().Count));
+            var upstreamBody = Translate(endpoint, exchange, clientBody, upstream);
+            Assert.Equal(written, FuzzRows.Upstream(upstream).ReadFacts(upstreamBody));
         }, cases: 1500, print: c => $"{routes[c.Item1].Endpoint.Id} → {routes[c.Item1].Upstream}: {c.Item2}");
     }
 
@@ -114,7 +122,7 @@ public sealed class RequestFuzzTests
     {
         try
         {
-            Translate(endpoint, exchange, FuzzRows.Client(endpoint.Api).Write(new Conversation(null, [new Turn("Hi", new Answer("Hello", []))]), false), upstream);
+            Translate(endpoint, exchange, FuzzRows.Client(endpoint.Api).WriteFor(endpoint, new Conversation(null, [new Turn("Hi", new Answer("Hello", []))]), false), upstream);
             return true;
         }
         catch (TranslationException e) when (e.StatusCode == 501)
