@@ -42,6 +42,28 @@ internal static class ClientApiRows
                 Wrong("tools", model => new JsonObject { ["model"] = model, ["input"] = "Hi", ["store"] = false, ["tools"] = "x" }),
             ], Streaming: model => ("/v1/responses", Json(new JsonObject { ["model"] = model, ["input"] = "Say hello", ["store"] = false, ["stream"] = true }))),
         ], AssertOpenAIError),
+        new("Anthropic Messages", [
+            new("AnthropicMessages", _ => "/v1/messages", (model, text) => Json(AnthropicMessage(model, text)), [
+                Wrong("model", _ => AnthropicMessage(5, "Hi")),
+                Wrong("max_tokens", model => With(AnthropicMessage(model, "Hi"), "max_tokens", "ten")),
+                Wrong("stream", model => With(AnthropicMessage(model, "Hi"), "stream", "yes")),
+                Wrong("messages", model => With(AnthropicMessage(model, "Hi"), "messages", "Hi")),
+                Wrong("messages[0].content", model => With(AnthropicMessage(model, "Hi"), "messages", new JsonArray(new JsonObject { ["role"] = "user", ["content"] = 5 }))),
+                Wrong("messages[0].role", model => With(AnthropicMessage(model, "Hi"), "messages", new JsonArray(new JsonObject { ["role"] = 5, ["content"] = "Hi" }))),
+                Wrong("system", model => With(AnthropicMessage(model, "Hi"), "system", 5)),
+                Wrong("temperature", model => With(AnthropicMessage(model, "Hi"), "temperature", "hot")),
+                Wrong("stop_sequences", model => With(AnthropicMessage(model, "Hi"), "stop_sequences", 5)),
+                Wrong("tools", model => With(AnthropicMessage(model, "Hi"), "tools", "x")),
+                Wrong("tool_choice", model => With(AnthropicMessage(model, "Hi"), "tool_choice", "auto")),
+                Wrong("thinking", model => With(AnthropicMessage(model, "Hi"), "thinking", "on")),
+            ], Streaming: model => ("/v1/messages", Json(With(AnthropicMessage(model, "Say hello"), "stream", true)))),
+            // Chat Completions has no token counting: a model on an OpenAI-protocol upstream is a 501.
+            new("AnthropicCountTokens", _ => "/v1/messages/count_tokens", (model, text) => Json(new JsonObject { ["model"] = model, ["messages"] = Messages(text) }), [
+                Wrong("model", _ => new JsonObject { ["model"] = 5, ["messages"] = Messages("Hi") }),
+                Wrong("messages", model => new JsonObject { ["model"] = model, ["messages"] = "Hi" }),
+                Wrong("system", model => new JsonObject { ["model"] = model, ["messages"] = Messages("Hi"), ["system"] = 5 }),
+            ], Unserved: ["OpenAI"]),
+        ], AssertAnthropicError),
     ];
 
     /// <summary>The row of <paramref name="api"/>; fails, saying what to add, when the table has none.</summary>
@@ -94,6 +116,9 @@ internal static class ClientApiRows
     private static JsonObject Contents(string text) =>
         new() { ["contents"] = new JsonArray(new JsonObject { ["role"] = "user", ["parts"] = new JsonArray(new JsonObject { ["text"] = text }) }) };
 
+    private static JsonObject AnthropicMessage(JsonNode model, string text) =>
+        new() { ["model"] = model, ["max_tokens"] = 64, ["messages"] = Messages(text) };
+
     private static JsonObject With(JsonObject body, string name, JsonNode value)
     {
         body[name] = value;
@@ -122,6 +147,25 @@ internal static class ClientApiRows
         Assert.Equal(status, error["code"]?.GetValue<int>());
         var name = error["status"]?.GetValue<string>();
         Assert.True(name is { Length: > 0 } && name.All(c => char.IsAsciiLetterUpper(c) || c == '_'), $"error.status is a google.rpc code name, not '{name}'");
+        var message = error["message"]?.GetValue<string>();
+        Assert.False(string.IsNullOrWhiteSpace(message), "error.message");
+        if (param is not null)
+        {
+            Assert.Contains(param, message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Anthropic's error: <c>{"type":"error","error":{"type","message"}}</c>, the type one of Anthropic's and agreeing
+    /// with the status, the field at the start of the message (Anthropic has no place of its own for it).
+    /// </summary>
+    private static void AssertAnthropicError(JsonNode? body, int status, string? param)
+    {
+        Assert.Equal("error", body?["type"]?.GetValue<string>());
+        var error = Assert.IsType<JsonObject>(body?["error"], exactMatch: false);
+        var type = error["type"]?.GetValue<string>();
+        Assert.Contains(type, (string[])["invalid_request_error", "authentication_error", "billing_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "timeout_error", "overloaded_error"]);
+        Assert.True(status >= 500 == type is "api_error" or "timeout_error" or "overloaded_error", $"error.type '{type}' does not go with status {status}");
         var message = error["message"]?.GetValue<string>();
         Assert.False(string.IsNullOrWhiteSpace(message), "error.message");
         if (param is not null)

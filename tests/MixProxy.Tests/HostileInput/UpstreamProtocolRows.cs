@@ -29,6 +29,19 @@ internal static class UpstreamProtocolRows
             ["""{"type":"response.completed","sequence_number":99,"response":{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}}}"""],
             """{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_1","out""",
             message => OpenAIError(message)),
+        new("Anthropic", "claude-haiku-5-5",
+            texts => [
+                """{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-5-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}""",
+                """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""",
+                .. texts.Select(text => new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text } }.ToJsonString()),
+            ],
+            [
+                """{"type":"content_block_stop","index":0}""",
+                """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}}""",
+                """{"type":"message_stop"}""",
+            ],
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_de""",
+            message => new JsonObject { ["type"] = "error", ["error"] = new JsonObject { ["type"] = "invalid_request_error", ["message"] = message } }.ToJsonString()),
     ];
 
     /// <summary>The row of <paramref name="protocol"/>; fails, saying what to add, when the table has none.</summary>
