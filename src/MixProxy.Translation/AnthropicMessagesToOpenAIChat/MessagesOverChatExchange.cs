@@ -19,8 +19,6 @@ namespace MixProxy.Translation.AnthropicMessagesToOpenAIChat;
 /// </summary>
 public abstract class MessagesOverChatExchange(Exchange chat, bool towardsGemini) : Exchange(AnthropicMessagesClientApi.Instance, chat.Upstream)
 {
-    private static readonly KeyValuePair<string, string>[] NoQuery = [];
-
     public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
     public override IReadOnlyList<string> SignaturesToRecall(ClientRequest request)
@@ -45,45 +43,7 @@ public abstract class MessagesOverChatExchange(Exchange chat, bool towardsGemini
         var chatBody = new ArrayBufferWriter<byte>(request.Body.Length + 256);
         var facts = AnthropicToChatRequestTranslator.Translate(root, request.Model, settings.Model, towardsGemini, counting, dropped, chatBody);
 
-        ExchangeCall inner;
-        var chatDocument = JsonDocument.Parse(chatBody.WrittenMemory);
-        try
-        {
-            var chatRequest = new ClientRequest
-            {
-                Endpoint = OpenAIChatClientApi.Instance.Chat,
-                Model = request.Model,
-                Stream = request.Stream,
-                WantsStreamUsage = request.Stream,
-                MaxOutputTokens = request.MaxOutputTokens,
-                BodyBytes = chatBody.WrittenCount,
-                Body = chatBody.WrittenMemory,
-                Document = chatDocument,
-                BodyRead = true,
-            };
-
-            // output.text has no place in a Chat body that is only read again here.
-            inner = chat.Begin(chatRequest, settings with { OutputText = false, PriorResult = null });
-        }
-        catch (TranslationException e)
-        {
-            // The Chat side names fields as Chat Completions does, which this client never wrote: the error points at
-            // the Anthropic field they came from, and the message keeps the Chat name.
-            throw new TranslationException(
-                AnthropicParam(e.Param),
-                $"{e.Message} (This request is served through Chat Completions; that form of it was refused{(e.Param is null ? string.Empty : $" at '{e.Param}'")}.)",
-                e.StatusCode);
-        }
-        finally
-        {
-            chatDocument.Dispose();
-        }
-
-        // A Chat passthrough keeps "the client's" body, path and query where it changes nothing: here those are the
-        // Chat request's, not the Anthropic request's.
-        var upstream = inner.Request;
-        var translated = new UpstreamRequest(upstream.Body ?? chatBody.WrittenMemory, upstream.Path ?? OpenAIChatVocabulary.ChatCompletionsPath, upstream.Query ?? NoQuery);
-        inner.ReleaseRequest();
+        var (inner, translated) = ChatBridge.Begin(chat, request, chatBody, settings, AnthropicParam);
         IReadOnlyList<string> allDropped = [.. dropped.Names, .. inner.Dropped.Select(param => AnthropicParam(param)!)];
         if (counting)
         {

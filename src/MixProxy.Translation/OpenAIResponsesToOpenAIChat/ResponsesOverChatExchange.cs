@@ -22,8 +22,6 @@ namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 /// </summary>
 public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemini) : Exchange(OpenAIResponsesClientApi.Instance, chat.Upstream)
 {
-    private static readonly KeyValuePair<string, string>[] NoQuery = [];
-
     public override bool NeedsBody(ClientRequest request, bool replaySignatures) => true;
 
     public override bool UsesStoredResults => true;
@@ -56,45 +54,7 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
             var chatBody = new ArrayBufferWriter<byte>(request.Body.Length + 256);
             var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody, googleThoughts: towardsGemini);
 
-            ExchangeCall inner;
-            var chatDocument = JsonDocument.Parse(chatBody.WrittenMemory);
-            try
-            {
-                var chatRequest = new ClientRequest
-                {
-                    Endpoint = OpenAIChatClientApi.Instance.Chat,
-                    Model = request.Model,
-                    Stream = request.Stream,
-                    WantsStreamUsage = request.Stream,
-                    MaxOutputTokens = request.MaxOutputTokens,
-                    BodyBytes = chatBody.WrittenCount,
-                    Body = chatBody.WrittenMemory,
-                    Document = chatDocument,
-                    BodyRead = true,
-                };
-
-                // output.text has no place in a Chat body that is only read again here; the response gets output_text.
-                inner = chat.Begin(chatRequest, settings with { OutputText = false, PriorResult = null });
-            }
-            catch (TranslationException e)
-            {
-                // The Chat side names fields as Chat Completions does, which this client never wrote: the error points
-                // at the Responses field they came from, and the message keeps the Chat name.
-                throw new TranslationException(
-                    ResponsesParam(e.Param),
-                    $"{e.Message} (This request is served through Chat Completions; that form of it was refused{(e.Param is null ? string.Empty : $" at '{e.Param}'")}.)",
-                    e.StatusCode);
-            }
-            finally
-            {
-                chatDocument.Dispose();
-            }
-
-            // A Chat passthrough keeps "the client's" body, path and query where it changes nothing: here those are the
-            // Chat request's, not the Responses request's.
-            var upstream = inner.Request;
-            var request2 = new UpstreamRequest(upstream.Body ?? chatBody.WrittenMemory, upstream.Path ?? OpenAIChatVocabulary.ChatCompletionsPath, upstream.Query ?? NoQuery);
-            inner.ReleaseRequest();
+            var (inner, request2) = ChatBridge.Begin(chat, request, chatBody, settings, ResponsesParam);
 
             var context = new ResponsesReplyContext
             {
