@@ -133,6 +133,9 @@ public static partial class SimulatorApp
             return;
         }
 
+        // Settable latency here too, as on every other endpoint: a test of a silent upstream must not depend on which
+        // endpoint it happens to call first.
+        await Task.Delay(Setting(context, "x-simulator-latency-ms", options.FirstByteDelay), context.RequestAborted).ConfigureAwait(false);
         await WriteJsonAsync(context, 200, new JsonObject { ["input_tokens"] = Math.Max(1, Encoding.UTF8.GetByteCount(body) / 4) }.ToJsonString()).ConfigureAwait(false);
     }
 
