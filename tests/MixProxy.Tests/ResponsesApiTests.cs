@@ -202,7 +202,7 @@ public sealed class ResponsesApiTests
         var shown = System.Text.RegularExpressions.Regex.Matches(text, "\"total_tokens\":(\\d+)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Last();
         Assert.True(shown > 0);
         await using var connection = await redis.ConnectAsync();
-        Assert.Equal(shown, (long)await connection.GetDatabase().StringGetAsync(key.TokenCounterKey));
+        Assert.Equal(shown, await key.TokensChargedAsync(connection.GetDatabase(), shown));
     }
 
     [Fact]
