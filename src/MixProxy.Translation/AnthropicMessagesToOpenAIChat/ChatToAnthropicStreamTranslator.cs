@@ -19,7 +19,7 @@ namespace MixProxy.Translation.AnthropicMessagesToOpenAIChat;
 /// <c>input_json_delta</c>, once the upstream finished them: a Chat stream may interleave the arguments of several
 /// calls, and an Anthropic stream has one block open at a time. One instance per response; not thread-safe.
 /// </summary>
-internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext context) : IStreamEventTranslator
+internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext context) : IStreamEventTranslator, IChatChunkTranslator
 {
     private enum Block
     {
@@ -50,55 +50,16 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
 
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
-        if (IsEnded)
+        if (!IsEnded)
         {
-            return;
-        }
-
-        var trimmed = data.Trim(" \t\r\n"u8);
-        if (trimmed.IsEmpty)
-        {
-            return;
-        }
-
-        if (trimmed.SequenceEqual("[DONE]"u8))
-        {
-            Complete(output);
-            return;
-        }
-
-        JsonDocument document;
-        try
-        {
-            var reader = new Utf8JsonReader(trimmed);
-            document = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException)
-        {
-            // A broken chunk cannot be skipped safely (it may have carried text or a call): say so and stop.
-            Fail(output, "api_error", "The upstream sent an event that is not valid JSON; the stream was stopped.");
-            return;
-        }
-
-        using (document)
-        {
-            if (!JsonText.IsValid(trimmed))
-            {
-                Fail(output, "api_error", "The upstream sent an event whose text is not valid Unicode; the stream was stopped.");
-                return;
-            }
-
-            try
-            {
-                Translate(document.RootElement, output);
-            }
-            catch (UpstreamResponseException e)
-            {
-                // Fields are read before anything of a chunk is written, so every event that went out is whole.
-                Fail(output, "api_error", "The upstream sent an event of an unexpected shape; the stream was stopped. " + e.Message);
-            }
+            ChatStreamEvents.Read(this, data, output);
         }
     }
+
+    void IChatChunkTranslator.TranslateChunk(JsonElement chunk, IBufferWriter<byte> output) => Translate(chunk, output);
+
+    void IChatChunkTranslator.FailOnBadEvent(IBufferWriter<byte> output, string message, string? detail) =>
+        Fail(output, "api_error", detail is null ? message : message + " " + detail);
 
     public void Complete(IBufferWriter<byte> output)
     {

@@ -16,7 +16,7 @@ namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 /// <c>response.incomplete</c>) with the whole response and its usage, or <c>response.failed</c> when the upstream
 /// fails midway. Every event carries a <c>sequence_number</c>, from 0. One instance per response; not thread-safe.
 /// </summary>
-internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext context, ExchangeOutcome outcome) : IStreamEventTranslator
+internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext context, ExchangeOutcome outcome) : IStreamEventTranslator, IChatChunkTranslator
 {
     private static readonly byte[] EventPrefix = "event: "u8.ToArray();
     private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
@@ -44,56 +44,16 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
     public void TranslateEvent(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
-        if (IsEnded)
+        if (!IsEnded)
         {
-            return;
-        }
-
-        var trimmed = data.Trim(" \t\r\n"u8);
-        if (trimmed.IsEmpty)
-        {
-            return;
-        }
-
-        if (trimmed.SequenceEqual("[DONE]"u8))
-        {
-            Complete(output);
-            return;
-        }
-
-        JsonDocument document;
-        try
-        {
-            var reader = new Utf8JsonReader(trimmed);
-            document = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException)
-        {
-            // A broken chunk cannot be skipped safely (it may have carried text or a call): say so and stop.
-            Fail(output, "bad_upstream_response", "The upstream sent an event that is not valid JSON; the stream was stopped.");
-            return;
-        }
-
-        using (document)
-        {
-            if (!JsonText.IsValid(trimmed))
-            {
-                // A lone surrogate cannot be read as text, let alone passed on as it.
-                Fail(output, "bad_upstream_response", "The upstream sent an event whose text is not valid Unicode; the stream was stopped.");
-                return;
-            }
-
-            try
-            {
-                Translate(document.RootElement, output);
-            }
-            catch (UpstreamResponseException)
-            {
-                // Fields are read before anything of a chunk is written, so every event that went out is whole.
-                Fail(output, "bad_upstream_response", "The upstream sent an event of an unexpected shape; the stream was stopped.");
-            }
+            ChatStreamEvents.Read(this, data, output);
         }
     }
+
+    void IChatChunkTranslator.TranslateChunk(JsonElement chunk, IBufferWriter<byte> output) => Translate(chunk, output);
+
+    void IChatChunkTranslator.FailOnBadEvent(IBufferWriter<byte> output, string message, string? detail) =>
+        Fail(output, "bad_upstream_response", message);
 
     public void Complete(IBufferWriter<byte> output)
     {
