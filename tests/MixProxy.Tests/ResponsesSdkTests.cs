@@ -160,6 +160,72 @@ public sealed class ResponsesSdkTests
         Assert.Equal(Assert.Single(gateway.Upstream.IssuedThoughtSignatures), step["parts"]![0]!["thoughtSignature"]!.GetValue<string>());
     }
 
+    private const string DrawnAnswer = """
+        {"responseId":"img1","modelVersion":"gemini-3.1-pro-preview","candidates":[{"index":0,"finishReason":"STOP","content":{"role":"model","parts":[
+          {"text":"Here is your cat."},{"inlineData":{"mimeType":"image/png","data":"iVBORw0KGgo="}}]},
+          "groundingMetadata":{"webSearchQueries":["cat drawing"],"searchEntryPoint":{"renderedContent":"<div>cat drawing</div>"}}}],
+         "usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14}}
+        """;
+
+    /// <summary>
+    /// Gemini's image output reaches the SDK as OpenAI's own image item, whole and streamed, and Google's search
+    /// suggestions ride in the response's <c>extra_content</c>. Sending the output back as input (as agent loops do)
+    /// works: the image, which a Chat turn cannot hold, is dropped and reported rather than refused.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ImageOutput_IsAnImageItem_AndEchoedBackIsDroppedAndReported(bool stream)
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        var client = Client(gateway);
+        var cancellation = TestContext.Current.CancellationToken;
+        if (stream)
+        {
+            gateway.Upstream.Enqueue(new ScriptedReply(Events: [System.Text.Json.Nodes.JsonNode.Parse(DrawnAnswer)!.ToJsonString()]));
+        }
+        else
+        {
+            gateway.Upstream.Enqueue(new ScriptedReply(Body: DrawnAnswer));
+        }
+
+        var options = new CreateResponseOptions(Gemini, [ResponseItem.CreateUserMessageItem("Draw a cat")]) { StreamingEnabled = stream, Tools = { ResponseTool.CreateWebSearchTool() } };
+        ResponseResult? first = null;
+        var imageEvents = 0;
+        if (stream)
+        {
+            await foreach (var update in await client.CreateResponseStreamingAsync(options, cancellation))
+            {
+                imageEvents += update is StreamingResponseImageGenerationCallCompletedUpdate ? 1 : 0;
+                first = update is StreamingResponseCompletedUpdate done ? done.Response : first;
+            }
+        }
+        else
+        {
+            first = await client.CreateResponseAsync(options, cancellation);
+        }
+
+        Assert.NotNull(first);
+        Assert.Equal("Here is your cat.", first.GetOutputText());
+        var image = Assert.Single(first.OutputItems.OfType<ImageGenerationCallResponseItem>());
+        Assert.Equal(Convert.FromBase64String("iVBORw0KGgo="), image.ImageResultBytes.ToArray());
+        Assert.Equal(stream ? 1 : 0, imageEvents);
+        var stored = await new HttpClient { BaseAddress = gateway.BaseAddress }.SendAsync(
+            new HttpRequestMessage(HttpMethod.Get, $"/v1/responses/{first.Id}") { Headers = { { "Authorization", "Bearer " + GatewayFixture.ClientKey } } }, cancellation);
+        var google = JsonNode.Parse(await stored.Content.ReadAsStringAsync(cancellation))!["extra_content"]!["google"]!;
+        Assert.Equal("<div>cat drawing</div>", google["search_entry_point"]!["rendered_content"]!.GetValue<string>());
+
+        var again = new CreateResponseOptions(Gemini, [ResponseItem.CreateUserMessageItem("Draw a cat"), .. first.OutputItems, ResponseItem.CreateUserMessageItem("Make it blue")]);
+        var second = await client.CreateResponseAsync(again, cancellation);
+
+        Assert.Equal(ResponseStatus.Completed, second.Value.Status);
+        Assert.True(second.GetRawResponse().Headers.TryGetValue("x-mixproxy-dropped", out var dropped));
+        Assert.Equal("input[2]", dropped);
+        var contents = LastUpstreamBody(gateway, Gemini)["contents"]!.AsArray();
+        Assert.Equal(3, contents.Count);
+        Assert.Equal("Here is your cat.", contents[1]!["parts"]![0]!["text"]!.GetValue<string>());
+    }
+
     private static ResponsesClient Client(GatewayFixture gateway) =>
         new(new ApiKeyCredential(GatewayFixture.ClientKey), new ResponsesClientOptions { Endpoint = new Uri(gateway.BaseAddress, "/v1") });
 

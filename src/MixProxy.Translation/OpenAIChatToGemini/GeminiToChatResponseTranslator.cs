@@ -43,6 +43,8 @@ public static class GeminiToChatResponseTranslator
 
         var usage = GeminiUsage.Read(root);
         string? firstText = null;
+        var responseExtras = new GoogleAnswerExtras();
+        responseExtras.ReadResponse(root);
 
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();
@@ -58,7 +60,7 @@ public static class GeminiToChatResponseTranslator
         {
             foreach (var candidate in candidates.EnumerateArray())
             {
-                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures, oneCallPerStep, context.Created);
+                var text = WriteChoice(writer, UpstreamFields.RequireObject(candidate, "candidate"), candidateCount, signatures, oneCallPerStep, context.Created, responseExtras);
                 if (candidateCount == 0)
                 {
                     firstText = text; // output.text is the first choice's text, never a later one's
@@ -77,6 +79,7 @@ public static class GeminiToChatResponseTranslator
             writer.WriteStartObject();
             writer.WriteString("role"u8, "assistant");
             writer.WriteNull("content"u8);
+            responseExtras.Write(writer); // the prompt's feedback: its block reason and the safety ratings behind it
             writer.WriteEndObject();
             writer.WriteNull("logprobs"u8);
             var blockReason = GeminiToChatWriting.PromptBlockReason(root);
@@ -94,7 +97,7 @@ public static class GeminiToChatResponseTranslator
         if (usage is { } u)
         {
             writer.WritePropertyName("usage"u8);
-            GeminiToChatWriting.WriteUsage(writer, u);
+            GeminiToChatWriting.WriteUsage(writer, u, UpstreamFields.Field(root, GeminiVocabulary.UsageMetadata));
         }
 
         if (context.IncludeOutputText)
@@ -108,7 +111,7 @@ public static class GeminiToChatResponseTranslator
     }
 
     /// <summary>Writes one choice and returns its visible text (null when it has none).</summary>
-    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures, bool oneCallPerStep, long created)
+    private static string? WriteChoice(Utf8JsonWriter writer, JsonElement candidate, int position, ThoughtSignatureBag? signatures, bool oneCallPerStep, long created, GoogleAnswerExtras responseExtras)
     {
         var index = UpstreamFields.Int32(UpstreamFields.Field(candidate, "index"), "candidate index") ?? position;
         var text = default(TextParts);
@@ -232,8 +235,9 @@ public static class GeminiToChatResponseTranslator
         }
 
         extras.ReadUrlContext(candidate);
-        extras.ReadRatingsAndCitations(candidate);
+        extras.ReadCandidateMetadata(candidate);
         extras.FinishMessage = UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage"));
+        extras.TakeResponse(responseExtras);
         extras.Write(writer);
 
         if (toolCalls is not null)

@@ -27,6 +27,10 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     private string? _id;
     private TokenUsage? _usage;
     private string? _blockReason;
+
+    // What the response says beside its candidates (model version, prompt feedback), for every choice's finish chunk.
+    private readonly GoogleAnswerExtras _responseExtras = new();
+    private JsonElement _usageMetadata;
     private bool _ended;
 
     /// <summary>The stream's usage and the thought signatures it issues go to <paramref name="outcome"/>.</summary>
@@ -125,9 +129,11 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // Gemini repeats cumulative usage on many chunks: the last one is the total.
             _usage = usage;
             _outcome.Usage = usage;
+            _usageMetadata = root.GetProperty(GeminiVocabulary.UsageMetadata).Clone();
         }
 
         _blockReason ??= GeminiToChatWriting.PromptBlockReason(root);
+        _responseExtras.ReadResponse(root);
 
         if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array)
         {
@@ -186,7 +192,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
                 w.WriteStartArray();
                 w.WriteEndArray();
                 w.WritePropertyName("usage"u8);
-                GeminiToChatWriting.WriteUsage(w, usage);
+                GeminiToChatWriting.WriteUsage(w, usage, _usageMetadata);
                 w.WriteEndObject();
             });
         }
@@ -263,7 +269,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         // What the finish chunk carries, from whichever events bring it.
         state.FinishExtras.ReadUrlContext(candidate);
-        state.FinishExtras.ReadRatingsAndCitations(candidate);
+        state.FinishExtras.ReadCandidateMetadata(candidate);
         if (UpstreamFields.StringOrNone(UpstreamFields.Field(candidate, "finishMessage")) is { } finishMessage)
         {
             state.FinishExtras.FinishMessage = finishMessage;
@@ -367,6 +373,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
     /// <summary>The choice's last chunk: the finish reason, and the citations once the whole text is known.</summary>
     private void FinishChoice(IBufferWriter<byte> output, int index, ChoiceState state, string finishReason, string? nativeFinishReason)
     {
+        state.FinishExtras.TakeResponse(_responseExtras);
         WriteChunk(output, index, state, finishReason, nativeFinishReason, default, static (w, st) =>
         {
             if (st.Supports is { Count: > 0 } supports)

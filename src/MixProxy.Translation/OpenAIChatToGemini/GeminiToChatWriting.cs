@@ -44,8 +44,24 @@ internal static class GeminiToChatWriting
             ? reason.GetString()
             : null;
 
-    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    /// <summary>Gemini's per-modality breakdowns of <c>usageMetadata</c>, in the order they are carried.</summary>
+    private static readonly (string Gemini, string Carried)[] ModalityDetails =
+    [
+        ("promptTokensDetails", "prompt_tokens_details"),
+        ("cacheTokensDetails", "cache_tokens_details"),
+        ("candidatesTokensDetails", "candidates_tokens_details"),
+        ("toolUsePromptTokensDetails", "tool_use_prompt_tokens_details"),
+    ];
+
+    /// <summary>
+    /// Chat's <c>usage</c>. When Gemini broke its counts down by modality (<paramref name="usageMetadata"/>), the audio
+    /// tokens go in OpenAI's own <c>audio_tokens</c> fields and the whole breakdown, which Chat has no place for, in
+    /// <c>usage.extra_content.google</c>, as the rest of Google's data rides beside the standard fields it extends.
+    /// </summary>
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage, JsonElement usageMetadata = default)
     {
+        var hasDetails = usageMetadata.ValueKind == JsonValueKind.Object
+            && ModalityDetails.Any(d => UpstreamFields.Field(usageMetadata, d.Gemini).ValueKind == JsonValueKind.Array);
         writer.WriteStartObject();
         writer.WriteNumber("prompt_tokens"u8, usage.Input);
         writer.WriteNumber("completion_tokens"u8, usage.Output);
@@ -53,12 +69,60 @@ internal static class GeminiToChatWriting
         writer.WritePropertyName("prompt_tokens_details"u8);
         writer.WriteStartObject();
         writer.WriteNumber("cached_tokens"u8, usage.Cached);
+        if (hasDetails)
+        {
+            // Prompt tokens count the tool-use prompt too (GeminiUsage), so its audio counts here as well.
+            writer.WriteNumber("audio_tokens"u8, AudioTokens(usageMetadata, "promptTokensDetails") + AudioTokens(usageMetadata, "toolUsePromptTokensDetails"));
+        }
+
         writer.WriteEndObject();
         writer.WritePropertyName("completion_tokens_details"u8);
         writer.WriteStartObject();
         writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
+        if (hasDetails)
+        {
+            writer.WriteNumber("audio_tokens"u8, AudioTokens(usageMetadata, "candidatesTokensDetails"));
+        }
+
         writer.WriteEndObject();
+        if (hasDetails)
+        {
+            writer.WritePropertyName("extra_content"u8);
+            writer.WriteStartObject();
+            writer.WritePropertyName("google"u8);
+            writer.WriteStartObject();
+            foreach (var (gemini, carried) in ModalityDetails)
+            {
+                if (UpstreamFields.Field(usageMetadata, gemini) is { ValueKind: JsonValueKind.Array } details)
+                {
+                    writer.WritePropertyName(carried);
+                    GoogleAnswerExtras.WriteSnakeCased(writer, details);
+                }
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
+    }
+
+    /// <summary>The <c>AUDIO</c> entries' token counts in one of <c>usageMetadata</c>'s per-modality lists.</summary>
+    private static long AudioTokens(JsonElement usageMetadata, string list)
+    {
+        long total = 0;
+        if (UpstreamFields.Field(usageMetadata, list) is { ValueKind: JsonValueKind.Array } entries)
+        {
+            foreach (var entry in entries.EnumerateArray())
+            {
+                if (entry.ValueKind == JsonValueKind.Object && UpstreamFields.StringOrNone(UpstreamFields.Field(entry, "modality")) == "AUDIO")
+                {
+                    total += UpstreamFields.Int64OrNone(UpstreamFields.Field(entry, "tokenCount")) ?? 0;
+                }
+            }
+        }
+
+        return total;
     }
 
     /// <summary>The chat completion id: Gemini's responseId when it sent one, so logs on both sides line up.</summary>

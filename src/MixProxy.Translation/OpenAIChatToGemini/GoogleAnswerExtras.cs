@@ -8,8 +8,9 @@ namespace MixProxy.Translation.OpenAIChatToGemini;
 /// <c>extra_content.google</c>, where Google's OpenAI layer puts thought signatures: the search suggestions, the URLs
 /// the URL context tool fetched, the code the model ran and what it printed, inline data that is neither an image nor
 /// audio, the media type of an audio answer, the message that explains an odd finish, the candidate's safety ratings
-/// and the sources it recited (<c>citationMetadata</c>). Names are Google's fields
-/// in snake case, as Google's OpenAI layer spells its own. Typed clients ignore the field; nothing is dropped.
+/// and the sources it recited (<c>citationMetadata</c>), its token count and retrieval records, and what the response
+/// says beside its candidates (the prompt's feedback, the model version that answered). Names are Google's fields in
+/// snake case, as Google's OpenAI layer spells its own. Typed clients ignore the field; nothing is dropped.
 /// </summary>
 internal sealed class GoogleAnswerExtras
 {
@@ -18,6 +19,10 @@ internal sealed class GoogleAnswerExtras
     private List<(string? MimeType, string Data)>? _inlineData;
     private JsonElement? _safetyRatings;
     private List<JsonElement>? _citationSources;
+    private JsonElement? _tokenCount;
+    private JsonElement? _groundingAttributions;
+    private JsonElement? _retrievalMetadata;
+    private JsonElement? _promptFeedback;
 
     /// <summary>Google's search suggestions (<c>webSearchQueries</c>, <c>searchEntryPoint.renderedContent</c>).</summary>
     public GroundingAnnotations.SearchSuggestions Suggestions { get; } = new();
@@ -28,8 +33,12 @@ internal sealed class GoogleAnswerExtras
     /// <summary>The <c>inlineData.mimeType</c> of an audio answer (Chat's <c>message.audio</c> has no format of its own).</summary>
     public string? AudioMimeType { get; set; }
 
+    /// <summary>The response's <c>modelVersion</c>: the model that answered, where <c>model</c> is the name the client asked for.</summary>
+    public string? ModelVersion { get; set; }
+
     public bool IsEmpty => Suggestions.IsEmpty && _urls is null && _code is null && _inlineData is null && FinishMessage is null && AudioMimeType is null
-        && _safetyRatings is null && _citationSources is null;
+        && _safetyRatings is null && _citationSources is null && _tokenCount is null && _groundingAttributions is null && _retrievalMetadata is null
+        && _promptFeedback is null && ModelVersion is null;
 
     public bool HasCode => _code is not null;
 
@@ -61,14 +70,56 @@ internal sealed class GoogleAnswerExtras
     }
 
     /// <summary>
-    /// Keeps a candidate's <c>safetyRatings</c> (the latest: a stream repeats them as they change) and the sources of
-    /// its <c>citationMetadata</c> (each once: a stream adds them as the text that recites them arrives).
+    /// What the whole response says beside its candidates, carried on every choice (a response has one feedback and
+    /// one model version): <c>modelVersion</c>, and <c>promptFeedback</c> (the block reason and the prompt's safety
+    /// ratings; the latest a stream sent).
     /// </summary>
-    public void ReadRatingsAndCitations(JsonElement candidate)
+    public void ReadResponse(JsonElement response)
+    {
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(response, "modelVersion")) is { Length: > 0 } version)
+        {
+            ModelVersion = version;
+        }
+
+        if (UpstreamFields.Field(response, "promptFeedback") is { ValueKind: JsonValueKind.Object } feedback && feedback.EnumerateObject().Any())
+        {
+            _promptFeedback = feedback.Clone();
+        }
+    }
+
+    /// <summary>Takes what <paramref name="source"/> read with <see cref="ReadResponse"/>.</summary>
+    public void TakeResponse(GoogleAnswerExtras source)
+    {
+        ModelVersion = source.ModelVersion ?? ModelVersion;
+        _promptFeedback = source._promptFeedback ?? _promptFeedback;
+    }
+
+    /// <summary>
+    /// Keeps a candidate's records: its <c>safetyRatings</c> (the latest: a stream repeats them as they change), the
+    /// sources of its <c>citationMetadata</c> (each once: a stream adds them as the text that recites them arrives),
+    /// its <c>tokenCount</c>, <c>groundingAttributions</c> and <c>groundingMetadata.retrievalMetadata</c> (the latest).
+    /// </summary>
+    public void ReadCandidateMetadata(JsonElement candidate)
     {
         if (UpstreamFields.Field(candidate, "safetyRatings") is { ValueKind: JsonValueKind.Array } ratings && ratings.GetArrayLength() > 0)
         {
             _safetyRatings = ratings.Clone();
+        }
+
+        if (UpstreamFields.Field(candidate, "tokenCount") is { ValueKind: JsonValueKind.Number or JsonValueKind.String } tokenCount)
+        {
+            _tokenCount = tokenCount.Clone();
+        }
+
+        if (UpstreamFields.Field(candidate, "groundingAttributions") is { ValueKind: JsonValueKind.Array } attributions && attributions.GetArrayLength() > 0)
+        {
+            _groundingAttributions = attributions.Clone();
+        }
+
+        if (UpstreamFields.Field(candidate, "groundingMetadata") is { ValueKind: JsonValueKind.Object } grounding
+            && UpstreamFields.Field(grounding, "retrievalMetadata") is { ValueKind: JsonValueKind.Object } retrieval && retrieval.EnumerateObject().Any())
+        {
+            _retrievalMetadata = retrieval.Clone();
         }
 
         if (UpstreamFields.Field(candidate, "citationMetadata") is { ValueKind: JsonValueKind.Object } citations
@@ -191,12 +242,26 @@ internal sealed class GoogleAnswerExtras
 
         WriteIfPresent(writer, "audio_mime_type"u8, AudioMimeType);
         WriteIfPresent(writer, "finish_message"u8, FinishMessage);
+        WriteSnakeCasedIfPresent(writer, "token_count"u8, _tokenCount);
+        WriteSnakeCasedIfPresent(writer, "grounding_attributions"u8, _groundingAttributions);
+        WriteSnakeCasedIfPresent(writer, "retrieval_metadata"u8, _retrievalMetadata);
+        WriteSnakeCasedIfPresent(writer, "prompt_feedback"u8, _promptFeedback);
+        WriteIfPresent(writer, "model_version"u8, ModelVersion);
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
+    private static void WriteSnakeCasedIfPresent(Utf8JsonWriter writer, ReadOnlySpan<byte> name, JsonElement? value)
+    {
+        if (value is { } present)
+        {
+            writer.WritePropertyName(name);
+            WriteSnakeCased(writer, present);
+        }
+    }
+
     /// <summary>A Gemini value with its member names in snake case, as the rest of the vendor field spells Google's names.</summary>
-    private static void WriteSnakeCased(Utf8JsonWriter writer, JsonElement value)
+    internal static void WriteSnakeCased(Utf8JsonWriter writer, JsonElement value)
     {
         switch (value.ValueKind)
         {

@@ -34,7 +34,7 @@ internal static class ChatToResponsesResponseTranslator
             }
 
             var root = UpstreamFields.RequireObject(document.RootElement, "response");
-            var reply = new ResponsesReply { Usage = OpenAIChatUsage.Read(root) };
+            var reply = new ResponsesReply { Usage = OpenAIChatUsage.Read(root), UsageExtraContent = ChatChunks.UsageExtraContent(root) };
             var choices = UpstreamFields.Field(root, "choices");
             if (choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
             {
@@ -63,6 +63,16 @@ internal static class ChatToResponsesResponseTranslator
                 ChatChunks.ReadAnnotations(UpstreamFields.Field(message, "annotations"), item.Annotations);
                 ChatChunks.ReadLogprobs(choice, item.Logprobs);
             }
+
+            // Images the model drew, after its text (Chat keeps them apart from it, so their place in it is unknown).
+            var images = new List<(string? MimeType, string Data)>();
+            ChatChunks.ReadImages(UpstreamFields.Field(message, "images"), images, reply.Vendor);
+            foreach (var (mimeType, data) in images)
+            {
+                reply.Add(new ImageGenerationCallItem(ItemIds.ImageGenerationCall(), mimeType, data) { Done = true });
+            }
+
+            ChatChunks.ReadVendorContent(message, reply.Vendor);
 
             var calls = UpstreamFields.Field(message, "tool_calls");
             if (calls.ValueKind == JsonValueKind.Array)
@@ -123,6 +133,61 @@ internal static class ChatChunks
 
         return new ToolCall(index, id, name, arguments, signature);
     }
+
+    /// <summary>
+    /// Chat's <c>images</c> (<c>[{type: "image_url", image_url: {url}}]</c>, the field OpenRouter and LiteLLM give
+    /// image output): each data URI as its media type and base64 data; a link, which an image item cannot hold, goes
+    /// to <paramref name="vendor"/> as it came.
+    /// </summary>
+    public static void ReadImages(JsonElement images, List<(string? MimeType, string Data)> into, VendorContent vendor)
+    {
+        if (images.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var image in images.EnumerateArray())
+        {
+            if (image.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            var url = UpstreamFields.Field(image, "image_url") is { ValueKind: JsonValueKind.Object } imageUrl
+                ? UpstreamFields.StringOrNone(UpstreamFields.Field(imageUrl, "url"))
+                : null;
+            const string Base64Marker = ";base64,";
+            var marker = url?.IndexOf(Base64Marker, StringComparison.Ordinal) ?? -1;
+            if (url is not null && url.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && marker > 0)
+            {
+                var mimeType = url[5..marker];
+                into.Add((mimeType.Length > 0 ? mimeType : null, url[(marker + Base64Marker.Length)..]));
+            }
+            else
+            {
+                vendor.AddImageLink(image);
+            }
+        }
+    }
+
+    /// <summary>What a Chat message or delta carries beside its text that Responses keeps in the response's <c>extra_content</c>.</summary>
+    public static void ReadVendorContent(JsonElement messageOrDelta, VendorContent vendor)
+    {
+        if (messageOrDelta.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        vendor.Merge(UpstreamFields.Field(messageOrDelta, "extra_content"));
+        vendor.AddAudio(UpstreamFields.Field(messageOrDelta, "audio"));
+    }
+
+    /// <summary>Chat's <c>usage.extra_content</c> (Gemini's counts per modality) as JSON, or null.</summary>
+    public static string? UsageExtraContent(JsonElement chunkOrResponse) =>
+        UpstreamFields.Field(chunkOrResponse, "usage") is { ValueKind: JsonValueKind.Object } usage
+        && UpstreamFields.Field(usage, "extra_content") is { ValueKind: JsonValueKind.Object } extra
+            ? extra.GetRawText()
+            : null;
 
     /// <summary>Chat's <c>annotations</c> (<c>{"type":"url_citation","url_citation":{…}}</c>); others carry nothing Responses shows.</summary>
     public static void ReadAnnotations(JsonElement annotations, List<UrlCitation> into)

@@ -29,6 +29,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
     private readonly List<ChatChunks.ToolCall> _calls = [];
     private readonly List<UrlCitation> _citations = [];
     private readonly List<string> _logprobs = [];
+    private readonly List<(string? MimeType, string Data)> _images = [];
     private ReasoningItem? _reasoning;
     private MessageItem? _message;
     private string? _finishReason;
@@ -100,6 +101,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
         if (OpenAIChatUsage.Read(chunk) is { } usage)
         {
             _reply.Usage = usage;
+            _reply.UsageExtraContent = ChatChunks.UsageExtraContent(chunk) ?? _reply.UsageExtraContent;
         }
 
         var choices = UpstreamFields.Field(chunk, "choices");
@@ -141,6 +143,16 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                 ChatChunks.ReadAnnotations(UpstreamFields.Field(delta, "annotations"), citations);
             }
 
+            var images = _images;
+            images.Clear();
+            if (delta.ValueKind == JsonValueKind.Object)
+            {
+                ChatChunks.ReadImages(UpstreamFields.Field(delta, "images"), images, _reply.Vendor);
+
+                // Google's vendor data and audio ride on the response's extra_content, whole in response.completed.
+                ChatChunks.ReadVendorContent(delta, _reply.Vendor);
+            }
+
             var finish = UpstreamFields.String(UpstreamFields.Field(choice, "finish_reason"), "finish_reason");
             var logprobs = _logprobs;
             logprobs.Clear();
@@ -160,6 +172,11 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
             if (refusal is { Length: > 0 })
             {
                 AppendRefusal(refusal, output);
+            }
+
+            foreach (var (mimeType, data) in images)
+            {
+                AddImage(mimeType, data, output);
             }
 
             foreach (var call in calls)
@@ -321,6 +338,17 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                 w.WriteString("delta"u8, arguments);
             });
         }
+    }
+
+    /// <summary>An image the model drew, whole (Gemini sends each at once): its item opened and finished.</summary>
+    private void AddImage(string? mimeType, string data, IBufferWriter<byte> output)
+    {
+        CloseAll(output);
+        var item = _reply.Add(new ImageGenerationCallItem(ItemIds.ImageGenerationCall(), mimeType, data));
+        ItemAdded(output, item);
+        WriteEvent(output, "response.image_generation_call.in_progress", w => ItemFields(w, item));
+        WriteEvent(output, "response.image_generation_call.completed", w => ItemFields(w, item));
+        ItemDone(output, item);
     }
 
     private void AddCitation(UrlCitation citation, IBufferWriter<byte> output)

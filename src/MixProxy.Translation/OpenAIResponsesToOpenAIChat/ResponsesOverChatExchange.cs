@@ -52,7 +52,8 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
         {
             var priorContext = prior?.RootElement.GetProperty(ResponsesRecord.Context);
             var chatBody = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-            var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody, googleThoughts: towardsGemini);
+            var dropped = new DroppedFields(settings.Model.StrictTranslation);
+            var facts = ResponsesToChatRequestTranslator.Translate(root, priorContext, request.Model, chatBody, googleThoughts: towardsGemini, dropped);
 
             var (inner, request2) = ChatBridge.Begin(chat, request, chatBody, settings, ResponsesParam);
 
@@ -70,7 +71,7 @@ public abstract class ResponsesOverChatExchange(Exchange chat, bool towardsGemin
                 WebSearch = facts.WebSearch,
             };
             // What the Chat side dropped and reported, named as this client wrote it (text.verbosity, not verbosity).
-            return new Call(request2, inner, context) { Dropped = [.. inner.Dropped.Select(param => ResponsesParam(param)!)] };
+            return new Call(request2, inner, context) { Dropped = [.. dropped.Names, .. inner.Dropped.Select(param => ResponsesParam(param)!)] };
         }
     }
 

@@ -54,6 +54,12 @@ internal sealed class ResponsesReply
 
     public TokenUsage? Usage { get; set; }
 
+    /// <summary>The Chat usage's own <c>extra_content</c> (Gemini's counts per modality), as JSON; null when none.</summary>
+    public string? UsageExtraContent { get; set; }
+
+    /// <summary>What the answer says that Responses has no field for: the response's <c>extra_content</c>.</summary>
+    public VendorContent Vendor { get; } = new();
+
     public T Add<T>(T item)
         where T : OutputItem
     {
@@ -144,6 +150,17 @@ internal sealed class FunctionCallItem(string id, string callId, string name) : 
     public StringBuilder Arguments { get; } = new();
 }
 
+/// <summary>
+/// An image the model drew (Chat's <c>message.images</c>, from Gemini's image output): OpenAI's
+/// <c>image_generation_call</c> item, with the image as base64 in <c>result</c>.
+/// </summary>
+internal sealed class ImageGenerationCallItem(string id, string? mimeType, string data) : OutputItem(id, visible: true)
+{
+    public string? MimeType { get; } = mimeType;
+
+    public string Data { get; } = data;
+}
+
 /// <summary>A <c>url_citation</c> annotation: the cited span of the message text (UTF-16 offsets, as OpenAI's) and its source.</summary>
 internal sealed record UrlCitation(int Start, int End, string Url, string Title);
 
@@ -155,4 +172,6 @@ internal static class ItemIds
     public static string FunctionCall() => ResponsesRecord.NewId("fc_");
 
     public static string Reasoning() => ResponsesRecord.NewId("rs_");
+
+    public static string ImageGenerationCall() => ResponsesRecord.NewId("ig_");
 }

@@ -15,11 +15,11 @@ namespace MixProxy.Translation.OpenAIResponsesToOpenAIChat;
 /// </summary>
 internal static class ResponsesToChatInput
 {
-    public static void WriteMessages(Utf8JsonWriter writer, JsonElement request, JsonElement? prior)
+    public static void WriteMessages(Utf8JsonWriter writer, JsonElement request, JsonElement? prior, DroppedFields dropped)
     {
         writer.WritePropertyName("messages"u8);
         writer.WriteStartArray();
-        var conversation = new Conversation(writer);
+        var conversation = new Conversation(writer, dropped);
 
         // Only this request's instructions: a previous response's are not carried over, as OpenAI documents.
         if (ClientFields.OptionalString(Get(request, "instructions"), "instructions") is { Length: > 0 } instructions)
@@ -36,6 +36,8 @@ internal static class ResponsesToChatInput
 
             try
             {
+                // What the stored conversation goes without is reported under the field that brought it.
+                conversation.ReportDropsAs = "previous_response_id";
                 conversation.WriteItems(items, "input");
             }
             catch (TranslationException e)
@@ -43,6 +45,8 @@ internal static class ResponsesToChatInput
                 // The items came from earlier requests and responses, so the client can only fix this by starting over.
                 throw new TranslationException("previous_response_id", $"The conversation of 'previous_response_id' cannot be continued on this route: {e.Message} (at {e.Param} of that conversation)");
             }
+
+            conversation.ReportDropsAs = null;
         }
 
         var input = Get(request, "input");
@@ -106,7 +110,7 @@ internal static class ResponsesToChatInput
                     var carried = _pending;
                     _pending = null;
                     return carried;
-                case "web_search_call":
+                case "web_search_call" or "image_generation_call":
                     return null;
                 case "message" when IsAssistantMessage(item):
                     return null;
@@ -119,8 +123,11 @@ internal static class ResponsesToChatInput
     }
 
     /// <summary>The messages written so far and the model turn being gathered.</summary>
-    private sealed class Conversation(Utf8JsonWriter writer)
+    private sealed class Conversation(Utf8JsonWriter writer, DroppedFields dropped)
     {
+        /// <summary>The field reported for what is dropped (the stored conversation's items), instead of the item's own position.</summary>
+        public string? ReportDropsAs { get; set; }
+
         private readonly SignatureTracker _signatures = new();
         private readonly HashSet<string> _callIds = new(StringComparer.Ordinal);
 
@@ -184,6 +191,19 @@ internal static class ResponsesToChatInput
                     case "web_search_call":
                         // The record of a search the upstream ran itself: its results already shaped the answer that
                         // follows it, and the model does not need to be told it searched.
+                        break;
+                    case "image_generation_call":
+                        // An image the model drew (Gemini's image output comes back as these items). A Chat assistant
+                        // message holds text and calls only, so the image goes without, as a Chat client's
+                        // message.images would: the model keeps what it said about it. Reported, and refused on a
+                        // strict model, since the model no longer sees what it drew.
+                        ClientFields.OptionalString(item, "result", param);
+                        var droppedAs = ReportDropsAs ?? param;
+                        if (!dropped.Names.Contains(droppedAs))
+                        {
+                            dropped.Drop(droppedAs, "An image the model drew cannot go back to this upstream: Chat assistant messages hold text and tool calls only.");
+                        }
+
                         break;
                     case "item_reference":
                         throw ItemReferenceRefused(param);

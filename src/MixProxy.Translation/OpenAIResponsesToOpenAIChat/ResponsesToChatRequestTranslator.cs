@@ -45,11 +45,13 @@ internal static class ResponsesToChatRequestTranslator
     /// input. <paramref name="model"/> is the model name to write. Throws <see cref="TranslationException"/> on bad or
     /// unsupported input. <paramref name="googleThoughts"/>: the Chat request goes on to Gemini, which takes a request
     /// for thought summaries (<c>reasoning.summary</c>) as Google's <c>extra_body.google.thinking_config.include_thoughts</c>;
-    /// a real Chat Completions upstream would refuse that field and has no summaries to give.
+    /// a real Chat Completions upstream would refuse that field and has no summaries to give. What the Chat request
+    /// goes without and does not change the question is added to <paramref name="dropped"/>, named as the client wrote it.
     /// </summary>
-    public static ResponsesRequestFacts Translate(JsonElement request, JsonElement? prior, string model, IBufferWriter<byte> chatBody, bool googleThoughts = false)
+    public static ResponsesRequestFacts Translate(JsonElement request, JsonElement? prior, string model, IBufferWriter<byte> chatBody, bool googleThoughts = false, DroppedFields? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        dropped ??= new DroppedFields(strict: false);
         if (request.ValueKind != JsonValueKind.Object)
         {
             throw new TranslationException(null, "The request body must be a JSON object.");
@@ -69,8 +71,8 @@ internal static class ResponsesToChatRequestTranslator
         using var writer = new Utf8JsonWriter(chatBody, WireJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("model"u8, model);
-        ResponsesToChatInput.WriteMessages(writer, request, prior);
-        var webSearch = ResponsesToChatTools.WriteTools(writer, request);
+        ResponsesToChatInput.WriteMessages(writer, request, prior, dropped);
+        var webSearch = ResponsesToChatTools.WriteTools(writer, request, dropped);
 
         if (ClientFields.OptionalBoolean(Get(request, "stream"), "stream") == true)
         {

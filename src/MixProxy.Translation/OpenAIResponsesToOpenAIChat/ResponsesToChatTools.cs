@@ -22,7 +22,7 @@ internal static class ResponsesToChatTools
     private const string SearchFunction = "web_search";
 
     /// <summary>Writes <c>tools</c>, <c>tool_choice</c> and <c>parallel_tool_calls</c>; returns whether web search went up.</summary>
-    public static bool WriteTools(Utf8JsonWriter writer, JsonElement request)
+    public static bool WriteTools(Utf8JsonWriter writer, JsonElement request, DroppedFields dropped)
     {
         var functions = new List<(string Name, JsonElement Tool, string Param)>();
         var search = false;
@@ -45,7 +45,7 @@ internal static class ResponsesToChatTools
                 }
                 else if (IsWebSearch(type))
                 {
-                    CheckSearchOptions(tool, param);
+                    CheckSearchOptions(tool, param, dropped);
                     search = true;
                 }
                 else
@@ -189,12 +189,15 @@ internal static class ResponsesToChatTools
 
     /// <summary>
     /// Google Search takes no options. <c>search_context_size</c> is a hint about how much retrieved text the model
-    /// reads and is accepted without effect; a location or a domain filter would change which results the answer
-    /// rests on, so they are refused rather than ignored.
+    /// reads: dropped and reported. A location or a domain filter would change which results the answer rests on, so
+    /// they are refused rather than ignored.
     /// </summary>
-    private static void CheckSearchOptions(JsonElement tool, string param)
+    private static void CheckSearchOptions(JsonElement tool, string param, DroppedFields dropped)
     {
-        OptionalChoice(Get(tool, "search_context_size"), param + ".search_context_size", "low", "medium", "high");
+        if (OptionalChoice(Get(tool, "search_context_size"), param + ".search_context_size", "low", "medium", "high") is not null)
+        {
+            dropped.Drop(param + ".search_context_size", "Google Search takes no search context size.");
+        }
 
         var location = OptionalObject(Get(tool, "user_location"), param + ".user_location");
         if (IsSet(location) && location.EnumerateObject().Any(f => f.Name != "type" && IsSet(f.Value)))

@@ -60,11 +60,17 @@ internal static class ResponsesWriting
         writer.WritePropertyName("usage"u8);
         if (reply.Usage is { } usage)
         {
-            WriteUsage(writer, usage);
+            WriteUsage(writer, usage, reply.UsageExtraContent);
         }
         else
         {
             writer.WriteNullValue();
+        }
+
+        if (reply.Status != "in_progress")
+        {
+            // Whole once the answer is: a stream gathers it from every chunk, and the snapshots before are partial.
+            reply.Vendor.Write(writer);
         }
 
         if (context.OutputText && reply.Status != "in_progress")
@@ -75,7 +81,8 @@ internal static class ResponsesWriting
         writer.WriteEndObject();
     }
 
-    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    /// <summary>Responses' <c>usage</c>; <paramref name="extraContent"/> is the Chat usage's own vendor field, carried as it came.</summary>
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage, string? extraContent = null)
     {
         writer.WriteStartObject();
         writer.WriteNumber("input_tokens"u8, usage.Input);
@@ -89,6 +96,12 @@ internal static class ResponsesWriting
         writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
         writer.WriteEndObject();
         writer.WriteNumber("total_tokens"u8, usage.Total);
+        if (extraContent is not null)
+        {
+            writer.WritePropertyName("extra_content"u8);
+            writer.WriteRawValue(extraContent, skipInputValidation: true);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -134,6 +147,24 @@ internal static class ResponsesWriting
 
                 writer.WriteEndArray();
                 break;
+            case ImageGenerationCallItem image:
+                writer.WriteString("type"u8, "image_generation_call");
+                writer.WriteString("status"u8, status);
+                if (OutputFormat(image.MimeType) is { } format)
+                {
+                    writer.WriteString("output_format"u8, format);
+                }
+
+                if (item.Done)
+                {
+                    writer.WriteString("result"u8, image.Data);
+                }
+                else
+                {
+                    writer.WriteNull("result"u8);
+                }
+
+                break;
             case FunctionCallItem call:
                 writer.WriteString("type"u8, "function_call");
                 writer.WriteString("status"u8, status);
@@ -145,6 +176,16 @@ internal static class ResponsesWriting
 
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// An image item's <c>output_format</c> (<c>png</c>, <c>jpeg</c>, <c>webp</c>…), the field OpenAI's own image items
+    /// carry beside <c>result</c>: without it a client cannot tell how to read the bytes. From the image's media type.
+    /// </summary>
+    private static string? OutputFormat(string? mimeType) =>
+        mimeType is null ? "png" // Chat's images without a media type are PNG data URIs (GeminiToChatWriting.WriteImage).
+        : mimeType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) && mimeType.Length > "image/".Length
+            ? mimeType["image/".Length..].Split(';')[0].Trim().ToLowerInvariant()
+            : null;
 
     public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<UrlCitation> annotations, IReadOnlyList<string> logprobs)
     {

@@ -23,12 +23,12 @@ public sealed class ResponsesToChatRequestTranslatorTests
 
     private static readonly string Sealed = ResponsesReasoning.Seal(Signature);
 
-    private static (JsonNode Chat, ResponsesRequestFacts Facts) TranslateWithFacts(string body, string? prior = null)
+    private static (JsonNode Chat, ResponsesRequestFacts Facts) TranslateWithFacts(string body, string? prior = null, DroppedFields? dropped = null)
     {
         using var request = JsonDocument.Parse(body);
         using var priorItems = prior is null ? null : JsonDocument.Parse(prior);
         var output = new ArrayBufferWriter<byte>();
-        var facts = ResponsesToChatRequestTranslator.Translate(request.RootElement, priorItems?.RootElement, UpstreamModel, output);
+        var facts = ResponsesToChatRequestTranslator.Translate(request.RootElement, priorItems?.RootElement, UpstreamModel, output, dropped: dropped);
         return (JsonNode.Parse(output.WrittenSpan)!, facts);
     }
 
@@ -321,7 +321,6 @@ public sealed class ResponsesToChatRequestTranslatorTests
     [InlineData("computer_call")]
     [InlineData("computer_call_output")]
     [InlineData("code_interpreter_call")]
-    [InlineData("image_generation_call")]
     [InlineData("local_shell_call")]
     [InlineData("mcp_call")]
     [InlineData("custom_tool_call")]
@@ -330,6 +329,45 @@ public sealed class ResponsesToChatRequestTranslatorTests
         var error = Refusal(WithInput($$"""[{"role":"user","content":"x"},{"type":"{{type}}","id":"x_1","call_id":"c"}]"""));
 
         Assert.Equal("input[1].type", error.Param);
+    }
+
+    [Fact]
+    public void Translate_AnImageTheModelDrew_IsDroppedFromItsTurnAndReported_TheTurnKeepsItsText()
+    {
+        var dropped = new DroppedFields(strict: false);
+        var (chat, _) = TranslateWithFacts(WithInput("""
+            [{"role":"user","content":"Draw a cat"},
+             {"type":"message","role":"assistant","content":[{"type":"output_text","text":"Here it is."}]},
+             {"type":"image_generation_call","id":"ig_1","status":"completed","result":"iVBORw0KGgo=","output_format":"png"},
+             {"role":"user","content":"Make it blue"}]
+            """), dropped: dropped);
+
+        Assert.Equal(3, Messages(chat).Count);
+        Assert.Equal("""[{"type":"text","text":"Here it is."}]""", Json(Messages(chat)[1]!["content"]));
+        Assert.Equal(["input[2]"], dropped.Names);
+    }
+
+    [Fact]
+    public void Translate_AnImageTheModelDrew_OnAStrictModel_IsRefused()
+    {
+        var error = Assert.Throws<TranslationException>(() => TranslateWithFacts(
+            WithInput("""[{"role":"user","content":"x"},{"type":"image_generation_call","id":"ig_1","status":"completed","result":"iVBORw0KGgo="}]"""),
+            dropped: new DroppedFields(strict: true)));
+
+        Assert.Equal("input[1]", error.Param);
+        Assert.Contains("StrictTranslation", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Translate_ImagesInTheContinuedConversation_AreReportedOnceAsThePreviousResponse()
+    {
+        var dropped = new DroppedFields(strict: false);
+        TranslateWithFacts(Request("\"previous_response_id\":\"resp_1\""), prior: """
+            [{"role":"user","content":"Draw a cat"},{"type":"image_generation_call","id":"ig_1","status":"completed","result":"iVBORw0KGgo="},
+             {"type":"image_generation_call","id":"ig_2","status":"completed","result":"iVBORw0KGgo="}]
+            """, dropped: dropped);
+
+        Assert.Equal(["previous_response_id"], dropped.Names);
     }
 
     [Fact]
@@ -372,13 +410,15 @@ public sealed class ResponsesToChatRequestTranslatorTests
     [InlineData("web_search_preview_2025_03_11")]
     public void Translate_HostedWebSearch_IsTheProvidersWebSearchFunction_AndSaysSo(string type)
     {
+        var dropped = new DroppedFields(strict: false);
         var (chat, facts) = TranslateWithFacts(Request($$"""
             "tools":[{"type":"{{type}}","search_context_size":"high"}]
-            """));
+            """), dropped: dropped);
 
         Assert.Equal("""[{"type":"function","function":{"name":"web_search"}}]""", Json(chat["tools"]));
         Assert.True(facts.WebSearch);
         Assert.Equal("""[{"googleSearch":{}}]""", Json(ToGemini(chat)["tools"]));
+        Assert.Equal(["tools[0].search_context_size"], dropped.Names); // a hint Google Search has no setting for
     }
 
     [Theory]
