@@ -78,29 +78,6 @@ internal static class AnthropicReplyWriting
         }
     }
 
-    /// <summary>A Chat tool call (or a streamed fragment of one): what it carries of each field, with Google's thought signature.</summary>
-    public static ChatToolCall ReadToolCall(JsonElement call, string what)
-    {
-        UpstreamFields.RequireObject(call, what);
-        var index = UpstreamFields.Int32(UpstreamFields.Field(call, "index"), what + ".index");
-        var id = UpstreamFields.String(UpstreamFields.Field(call, "id"), what + ".id");
-        string? name = null, arguments = null;
-        if (UpstreamFields.Field(call, "function") is { ValueKind: JsonValueKind.Object } function)
-        {
-            name = UpstreamFields.String(UpstreamFields.Field(function, "name"), what + ".function.name");
-            arguments = UpstreamFields.String(UpstreamFields.Field(function, "arguments"), what + ".function.arguments");
-        }
-
-        string? signature = null;
-        if (UpstreamFields.Field(call, "extra_content") is { ValueKind: JsonValueKind.Object } extra
-            && UpstreamFields.Field(extra, "google") is { ValueKind: JsonValueKind.Object } google)
-        {
-            signature = UpstreamFields.StringOrNone(UpstreamFields.Field(google, "thought_signature"));
-        }
-
-        return new ChatToolCall(index, id, name, arguments, signature);
-    }
-
     /// <summary>A tool call's arguments as the <c>input</c> object; an upstream's arguments that are no JSON object are unusable (502).</summary>
     public static void WriteInput(Utf8JsonWriter writer, string arguments)
     {
@@ -127,9 +104,6 @@ internal static class AnthropicReplyWriting
         }
     }
 }
-
-/// <summary>A Chat tool call as read: each field it carries (a streamed fragment carries some).</summary>
-internal readonly record struct ChatToolCall(int? Index, string? Id, string? Name, string? Arguments, string? Signature);
 
 /// <summary>A citation of a span of the answer's text (UTF-16 offsets, as Chat's annotations give them).</summary>
 internal readonly record struct UrlCitationSpan(int Start, int End, string Url, string Title);

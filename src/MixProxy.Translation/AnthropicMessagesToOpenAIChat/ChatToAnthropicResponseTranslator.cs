@@ -57,7 +57,7 @@ internal static class ChatToAnthropicResponseTranslator
                 var i = 0;
                 foreach (var call in toolCalls.EnumerateArray())
                 {
-                    calls.Add(AnthropicReplyWriting.ReadToolCall(call, $"message.tool_calls[{i++}]"));
+                    calls.Add(ChatToolCallReader.Read(call, $"message.tool_calls[{i++}]"));
                 }
             }
             else if (toolCalls.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))

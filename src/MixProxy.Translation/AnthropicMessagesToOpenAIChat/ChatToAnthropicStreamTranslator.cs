@@ -146,7 +146,7 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
                 var i = 0;
                 foreach (var call in toolCalls.EnumerateArray())
                 {
-                    _calls.Add(AnthropicReplyWriting.ReadToolCall(call, $"delta.tool_calls[{i++}]"));
+                    _calls.Add(ChatToolCallReader.Read(call, $"delta.tool_calls[{i++}]"));
                 }
             }
 

@@ -80,7 +80,7 @@ internal static class ChatToResponsesResponseTranslator
                 var i = 0;
                 foreach (var call in calls.EnumerateArray())
                 {
-                    var read = ChatChunks.ReadToolCall(call, $"message.tool_calls[{i++}]");
+                    var read = ChatToolCallReader.Read(call, $"message.tool_calls[{i++}]");
                     if (read.Signature is { } signature)
                     {
                         reply.Add(new ReasoningItem(ItemIds.Reasoning(), context.IncludeEncryptedReasoning) { Signature = signature, Done = true });
@@ -109,31 +109,6 @@ internal static class ChatToResponsesResponseTranslator
 /// <summary>What both translators read from Chat Completions messages and chunks.</summary>
 internal static class ChatChunks
 {
-    /// <summary>A tool call (or a streamed fragment of one): what it carries of each field.</summary>
-    public readonly record struct ToolCall(int? Index, string? Id, string? Name, string? Arguments, string? Signature);
-
-    public static ToolCall ReadToolCall(JsonElement call, string what)
-    {
-        UpstreamFields.RequireObject(call, what);
-        var index = UpstreamFields.Int32(UpstreamFields.Field(call, "index"), what + ".index");
-        var id = UpstreamFields.String(UpstreamFields.Field(call, "id"), what + ".id");
-        string? name = null, arguments = null;
-        if (UpstreamFields.Field(call, "function") is { ValueKind: JsonValueKind.Object } function)
-        {
-            name = UpstreamFields.String(UpstreamFields.Field(function, "name"), what + ".function.name");
-            arguments = UpstreamFields.String(UpstreamFields.Field(function, "arguments"), what + ".function.arguments");
-        }
-
-        string? signature = null;
-        if (UpstreamFields.Field(call, "extra_content") is { ValueKind: JsonValueKind.Object } extra
-            && UpstreamFields.Field(extra, "google") is { ValueKind: JsonValueKind.Object } google)
-        {
-            signature = UpstreamFields.StringOrNone(UpstreamFields.Field(google, "thought_signature"));
-        }
-
-        return new ToolCall(index, id, name, arguments, signature);
-    }
-
     /// <summary>
     /// Chat's <c>images</c> (<c>[{type: "image_url", image_url: {url}}]</c>, the field OpenRouter and LiteLLM give
     /// image output): each data URI as its media type and base64 data; a link, which an image item cannot hold, goes

@@ -26,7 +26,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
     private readonly Dictionary<int, FunctionCallItem> _openCalls = [];
 
     // What one choice of a chunk carries, read before anything of it is written; reused from chunk to chunk.
-    private readonly List<ChatChunks.ToolCall> _calls = [];
+    private readonly List<ChatToolCall> _calls = [];
     private readonly List<UrlCitation> _citations = [];
     private readonly List<string> _logprobs = [];
     private readonly List<(string? MimeType, string Data)> _images = [];
@@ -132,7 +132,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
                 var i = 0;
                 foreach (var call in toolCalls.EnumerateArray())
                 {
-                    calls.Add(ChatChunks.ReadToolCall(call, $"delta.tool_calls[{i++}]"));
+                    calls.Add(ChatToolCallReader.Read(call, $"delta.tool_calls[{i++}]"));
                 }
             }
 
@@ -299,7 +299,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
         });
     }
 
-    private void AppendCall(ChatChunks.ToolCall call, IBufferWriter<byte> output)
+    private void AppendCall(ChatToolCall call, IBufferWriter<byte> output)
     {
         var index = call.Index ?? 0;
         if (!_openCalls.TryGetValue(index, out var item))
