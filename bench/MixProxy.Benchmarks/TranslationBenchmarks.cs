@@ -20,6 +20,7 @@ public class TranslationBenchmarks
     private static readonly ResponseContext Context = new() { ClientModel = "gemini-3.1-pro-preview", Created = 1_700_000_000, IncludeUsage = true };
 
     private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
+    private readonly ExchangeOutcome _outcome = new();
     private byte[] _chatRequest = [];
     private byte[] _geminiResponse = [];
     private byte[] _geminiChunk = [];
@@ -62,7 +63,8 @@ public class TranslationBenchmarks
     public int GeminiResponseToChat()
     {
         _output.ResetWrittenCount();
-        GeminiToChatResponseTranslator.Translate(_geminiResponse, Context, _output);
+        // With the outcome, as the gateway calls it: the answer's fields are checked against the inventory too.
+        GeminiToChatResponseTranslator.Translate(_geminiResponse, Context, _output, outcome: _outcome);
         return _output.WrittenCount;
     }
 

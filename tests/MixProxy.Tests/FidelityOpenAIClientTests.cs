@@ -35,6 +35,33 @@ public sealed class FidelityOpenAIClientTests
         Assert.Equal("text.verbosity", response.Headers.GetValues("x-mixproxy-dropped").Single());
     }
 
+    /// <summary>
+    /// Unlisted fields are named as the client wrote them, so the metric's field label is bounded: a client sending a
+    /// new name on every request must not mint a series each time. The header still names every one.
+    /// </summary>
+    [Fact]
+    public async Task ManyUnlistedFields_AreAllNamedInTheHeader_ButTheMetricsFieldLabelIsBounded()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+        var extras = string.Concat(Enumerable.Range(0, 250).Select(i => $",\"extra_{i}\":1"));
+
+        var (status, _, response) = await client.PostJsonAsync("/v1/chat/completions", $$"""{"model":"gemini-3.1-pro-preview","messages":[{"role":"user","content":"Hello"}]{{extras}}}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(250, response.Headers.GetValues("x-mixproxy-dropped").Single().Split(", ").Length);
+        var page = string.Empty;
+        for (var attempt = 0; attempt < 50 && !page.Contains("mixproxy_field=\"(other)\"", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(attempt == 0 ? 0 : 100, TestContext.Current.CancellationToken);
+            page = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+
+        var series = page.Split('\n').Where(line => line.StartsWith("mixproxy_translation_dropped_total{", StringComparison.Ordinal)).ToList();
+        Assert.Equal(201, series.Count); // 200 named, and the rest together
+        Assert.Contains(series, line => line.Contains("mixproxy_field=\"(other)\"", StringComparison.Ordinal) && line.EndsWith(" 50", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ChatVerbosity_OnAStrictModel_IsRefusedNamingIt()
     {

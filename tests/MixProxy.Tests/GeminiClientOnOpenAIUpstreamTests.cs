@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using MixProxy.Simulator;
 using MixProxy.Tests.Infrastructure;
 
 namespace MixProxy.Tests;
@@ -28,6 +29,50 @@ public sealed class GeminiClientOnOpenAIUpstreamTests
         var page = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         Assert.Contains("mixproxy_translation_dropped_total{", page, StringComparison.Ordinal);
         Assert.Contains("mixproxy_field=\"generationConfig.topK\"", page, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The upstream's bookkeeping (<c>system_fingerprint</c>) and another provider's extra have no place in a Gemini
+    /// answer: they are dropped and reported, in <c>x-mixproxy-dropped-answer</c> for a whole answer and in the metric
+    /// (by direction) for both; a stream's headers are out before its chunks are read.
+    /// </summary>
+    [Fact]
+    public async Task AnswerFieldsWithoutAGeminiPlace_AreReported_InAHeaderForAWholeAnswer_AndInTheMetric()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        using var client = gateway.CreateClient();
+        gateway.Upstream.Enqueue(new ScriptedReply(Body: """
+            {"id":"c1","object":"chat.completion","created":1,"model":"gpt-4o-mini","system_fingerprint":"fp_1",
+             "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi"}}],
+             "usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4,"cost":0.0001}}
+            """));
+        gateway.Upstream.Enqueue(new ScriptedReply(Events:
+        [
+            """{"id":"c2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}""",
+            """{"id":"c2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}""",
+            """{"id":"c2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""",
+            "[DONE]",
+        ]));
+
+        var (status, body, response) = await client.PostJsonAsync("/v1beta/models/gpt-4o-mini:generateContent", Ask);
+        var (streamStatus, _, streamResponse) = await client.PostJsonAsync("/v1beta/models/gpt-4o-mini:streamGenerateContent?alt=sse", Ask);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Hi", body!["candidates"]![0]!["content"]!["parts"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal("system_fingerprint, usage.cost", response.Headers.GetValues("x-mixproxy-dropped-answer").Single());
+        Assert.Equal(HttpStatusCode.OK, streamStatus);
+        Assert.False(streamResponse.Headers.Contains("x-mixproxy-dropped-answer"));
+        // Counted when the response is over, which a client that has read the whole answer can see first: read until it is (bounded).
+        const string StreamSeries = "mixproxy_translation_dropped_total\\{[^}]*mixproxy_field=\"system_fingerprint\"[^}]*mixproxy_translation_direction=\"stream\"";
+        var page = string.Empty;
+        for (var attempt = 0; attempt < 50 && !System.Text.RegularExpressions.Regex.IsMatch(page, StreamSeries); attempt++)
+        {
+            await Task.Delay(attempt == 0 ? 0 : 100, TestContext.Current.CancellationToken);
+            page = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+
+        Assert.Matches("mixproxy_translation_dropped_total\\{[^}]*mixproxy_field=\"system_fingerprint\"[^}]*mixproxy_translation_direction=\"response\"", page);
+        Assert.Matches(StreamSeries, page);
     }
 
     [Fact]

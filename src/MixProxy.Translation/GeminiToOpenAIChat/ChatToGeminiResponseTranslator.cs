@@ -15,7 +15,8 @@ public static class ChatToGeminiResponseTranslator
 
     /// <summary>Writes the <c>GenerateContentResponse</c> for <paramref name="completion"/> and returns its usage.</summary>
     /// <exception cref="UpstreamResponseException">The response is not JSON, or not of a shape that can be translated.</exception>
-    public static TokenUsage? Translate(ReadOnlySpan<byte> completion, ResponseContext context, IBufferWriter<byte> output)
+    /// <remarks>Fields the Gemini answer has no place for are reported to <paramref name="outcome"/> when one is given.</remarks>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> completion, ResponseContext context, IBufferWriter<byte> output, ExchangeOutcome? outcome = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         JsonDocument parsed;
@@ -42,6 +43,11 @@ public static class ChatToGeminiResponseTranslator
         }
 
         var usage = OpenAIChatUsage.Read(root);
+        if (outcome is not null)
+        {
+            ChatAnswerInventory.Check(root, outcome);
+        }
+
         string? firstText = null;
         using var writer = new Utf8JsonWriter(output, WireJson.WriterOptions);
         writer.WriteStartObject();

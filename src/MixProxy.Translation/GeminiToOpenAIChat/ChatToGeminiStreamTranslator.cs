@@ -109,6 +109,7 @@ public sealed class ChatToGeminiStreamTranslator(ResponseContext context, bool s
             }
 
             _responseId ??= UpstreamFields.StringOrNone(UpstreamFields.Field(root, "id"));
+            ChatAnswerInventory.Check(root, outcome);
             if (OpenAIChatUsage.Read(root) is { } usage)
             {
                 _usage = usage;

@@ -55,7 +55,7 @@ public sealed class GeminiToOpenAIChatExchange() : Exchange(GeminiClientApi.Inst
         {
             // A body that is not JSON, or of a shape that cannot be translated, is an UpstreamResponseException (502);
             // anything else the translator throws is the gateway's bug and is left to surface as one.
-            Outcome.Usage = ChatToGeminiResponseTranslator.Translate(body, context, output);
+            Outcome.Usage = ChatToGeminiResponseTranslator.Translate(body, context, output, Outcome);
             return "application/json";
         }
 

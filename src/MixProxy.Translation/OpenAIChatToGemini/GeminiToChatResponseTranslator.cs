@@ -15,7 +15,8 @@ public static class GeminiToChatResponseTranslator
     /// <summary>Writes the chat completion for <paramref name="geminiResponse"/> and returns the usage it reported.</summary>
     /// <exception cref="UpstreamResponseException">The response is not JSON, or not of a shape that can be translated.</exception>
     /// <remarks>With <c>oneCallPerStep</c> (the client sent <c>parallel_tool_calls: false</c>) only each choice's first call is kept.</remarks>
-    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null, bool oneCallPerStep = false)
+    /// <remarks>Fields the Chat answer has no place for are reported to <paramref name="outcome"/> when one is given.</remarks>
+    public static TokenUsage? Translate(ReadOnlySpan<byte> geminiResponse, ResponseContext context, IBufferWriter<byte> output, ThoughtSignatureBag? signatures = null, bool oneCallPerStep = false, ExchangeOutcome? outcome = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         JsonDocument parsed;
@@ -42,6 +43,11 @@ public static class GeminiToChatResponseTranslator
         }
 
         var usage = GeminiUsage.Read(root);
+        if (outcome is not null)
+        {
+            GeminiAnswerInventory.Check(root, outcome);
+        }
+
         string? firstText = null;
         var responseExtras = new GoogleAnswerExtras();
         responseExtras.ReadResponse(root);

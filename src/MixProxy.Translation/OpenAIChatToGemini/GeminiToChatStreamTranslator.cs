@@ -134,6 +134,7 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
 
         _blockReason ??= GeminiToChatWriting.PromptBlockReason(root);
         _responseExtras.ReadResponse(root);
+        GeminiAnswerInventory.Check(root, _outcome);
 
         if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array)
         {

@@ -76,9 +76,11 @@ internal sealed class GoogleAnswerExtras
     /// </summary>
     public void ReadResponse(JsonElement response)
     {
-        if (UpstreamFields.StringOrNone(UpstreamFields.Field(response, "modelVersion")) is { Length: > 0 } version)
+        // A stream repeats it on every event: read into a string only when it is new.
+        if (UpstreamFields.Field(response, "modelVersion") is { ValueKind: JsonValueKind.String } version
+            && (ModelVersion is null || !version.ValueEquals(ModelVersion)) && version.GetString() is { Length: > 0 } named)
         {
-            ModelVersion = version;
+            ModelVersion = named;
         }
 
         if (UpstreamFields.Field(response, "promptFeedback") is { ValueKind: JsonValueKind.Object } feedback && feedback.EnumerateObject().Any())

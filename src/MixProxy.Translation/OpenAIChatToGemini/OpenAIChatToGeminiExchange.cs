@@ -52,7 +52,7 @@ public sealed class OpenAIChatToGeminiExchange() : Exchange(OpenAIChatClientApi.
         {
             // A body that is not JSON, or of a shape that cannot be translated, is an UpstreamResponseException (502);
             // anything else the translator throws is the gateway's bug and is left to surface as one.
-            Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures, facts.OneCallPerStep);
+            Outcome.Usage = GeminiToChatResponseTranslator.Translate(body, context, output, Outcome.IssuedSignatures, facts.OneCallPerStep, Outcome);
             return "application/json";
         }
 

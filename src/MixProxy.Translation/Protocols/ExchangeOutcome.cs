@@ -52,6 +52,24 @@ public sealed class ExchangeOutcome
         return keeper(result);
     }
 
+    /// <summary>
+    /// Fields of the upstream's answer the client's protocol has no place for (the upstream's bookkeeping, another
+    /// provider's extras), in the upstream's notation, each once: dropped and reported, as request fields are.
+    /// </summary>
+    public IReadOnlyList<string> DroppedAnswerFields => _droppedAnswerFields ?? (IReadOnlyList<string>)[];
+
+    private List<string>? _droppedAnswerFields;
+
+    /// <summary>Reports <paramref name="field"/> of the upstream's answer as dropped (once, however many chunks carried it).</summary>
+    public void DropAnswerField(string field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        if (!(_droppedAnswerFields ??= []).Contains(field))
+        {
+            _droppedAnswerFields.Add(field);
+        }
+    }
+
     /// <summary>Time spent in a stream's event translator, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
     public long TranslationTicks { get; set; }
 

@@ -18,6 +18,8 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
     : IRequestCompletion
 {
     private static readonly KeyValuePair<string, object?> RequestDirection = new("mixproxy.translation.direction", "request");
+    private static readonly KeyValuePair<string, object?> ResponseDirection = new("mixproxy.translation.direction", "response");
+    private static readonly KeyValuePair<string, object?> StreamDirection = new("mixproxy.translation.direction", "stream");
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -94,9 +96,15 @@ internal sealed class ExchangeMiddleware(RequestDelegate next, ThoughtSignatureC
     public Task CompleteAsync(HttpContext context, GatewayRequest request)
     {
         var outcome = request.Call!.Outcome;
+        var operation = new KeyValuePair<string, object?>("gen_ai.operation.name", request.Endpoint.OperationName);
         foreach (var field in request.Call.Dropped)
         {
-            metrics.DroppedFields.Add(1, new KeyValuePair<string, object?>("mixproxy.field", DroppedFields.Shape(field)), new KeyValuePair<string, object?>("gen_ai.operation.name", request.Endpoint.OperationName));
+            metrics.DroppedFields.Add(1, metrics.DroppedFieldLabels.Field(DroppedFields.Shape(field)), operation, RequestDirection);
+        }
+
+        foreach (var field in outcome.DroppedAnswerFields)
+        {
+            metrics.DroppedFields.Add(1, metrics.DroppedFieldLabels.Field(field), operation, request.Stream ? StreamDirection : ResponseDirection);
         }
 
         if (outcome.TranslationFault is { } fault)

@@ -25,6 +25,9 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
     /// <summary>The gateway's header listing the request fields its upstream went without (docs/translation.md).</summary>
     public const string DroppedHeader = "x-mixproxy-dropped";
 
+    /// <summary>The gateway's header listing the fields of the upstream's whole answer the client's protocol has no place for.</summary>
+    public const string DroppedAnswerHeader = "x-mixproxy-dropped-answer";
+
     private static readonly KeyValuePair<string, object?> ResponseDirection = new("mixproxy.translation.direction", "response");
     private static readonly KeyValuePair<string, object?> StreamDirection = new("mixproxy.translation.direction", "stream");
 
@@ -123,6 +126,12 @@ internal sealed class ResponseTranslationTransform(GatewayMetrics metrics, Store
             {
                 metrics.TranslationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseDirection);
                 metrics.TranslationBytes.Record(output.WrittenCount, ResponseDirection);
+            }
+
+            if (call.Outcome.DroppedAnswerFields.Count > 0)
+            {
+                // Known only once the answer is read: a stream's headers are out by then, so streams report them in the metric alone.
+                response.Headers[DroppedAnswerHeader] = string.Join(", ", call.Outcome.DroppedAnswerFields);
             }
 
             await call.Outcome.KeepResultAsync().ConfigureAwait(false);

@@ -48,7 +48,7 @@ internal sealed class GatewayMetrics
         meter.CreateObservableGauge("mixproxy.upstream.available", () => DestinationStates().Select(s => new Measurement<int>(s.Available ? 1 : 0, s.Tags)), "{state}", "1 while a destination is in rotation, 0 while it cools down (reason label) or its active probe fails.");
         meter.CreateObservableGauge("mixproxy.upstream.cooldown.remaining", () => DestinationStates().Select(s => new Measurement<double>(s.CooldownSeconds, s.Tags)), "s", "Seconds until a destination is back in rotation: 0 while it is in, -1 while its key is refused (until the key changes or an operator resets it).");
         GatewayOverhead = meter.CreateHistogram("mixproxy.gateway.overhead", "s", "Gateway time per request: its total duration minus the upstream call.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FastSecondsBuckets });
-        DroppedFields = meter.CreateCounter<long>("mixproxy.translation.dropped", "{field}", "Request fields a translated request went upstream without (the upstream has no place for them; they do not change the question), by field and client operation.");
+        DroppedFields = meter.CreateCounter<long>("mixproxy.translation.dropped", "{field}", "Fields translation went without: request fields the upstream has no place for (they do not change the question), and fields of the upstream's answer the client's protocol has no place for; by field, client operation and direction.");
         StoredResultOperations = meter.CreateCounter<long>("mixproxy.stored_results.operations", "{operation}", "Operations on the results clients asked the gateway to store, by operation (save, read, delete) and result (ok, not_found, failed).");
         CacheLookups = meter.CreateCounter<long>("mixproxy.cache.lookups", "{lookup}", "Response-cache lookups by result (hit, miss).");
 
@@ -94,6 +94,9 @@ internal sealed class GatewayMetrics
     public Counter<long> StoredResultOperations { get; }
 
     public Counter<long> DroppedFields { get; }
+
+    /// <summary>The bounded <c>mixproxy.field</c> labels of <see cref="DroppedFields"/>.</summary>
+    public DroppedFieldLabels DroppedFieldLabels { get; } = new();
 
     public Counter<long> ConfigReloads { get; }
 
