@@ -36,8 +36,18 @@ internal static class ChatRequestInventory
         .Read(Chat().Read("data", "format"), "input_audio")
         .Read(Chat().Read("file_data", "file_id", "filename"), "file");
 
+    // What the gateway put in an answer's Google vendor field, sent back with the assistant message: the text's
+    // signature goes back to Gemini; what describes the earlier answer asks nothing and is not sent; the code the model
+    // ran and inline data cannot be placed back around the text they stood beside.
+    private static readonly FieldInventory GoogleAnswerData = Chat()
+        .Read("thought_signature", "web_search_queries", "search_entry_point", "url_context_metadata", "finish_message", "safety_ratings",
+            "citation_metadata", "prompt_feedback", "model_version", "token_count", "grounding_attributions", "retrieval_metadata", "audio_mime_type")
+        .Drop("Code the model ran in an earlier answer, which cannot be placed back around the text it stood beside.", null, "code_execution")
+        .Drop("Inline data of an earlier answer, which a Chat assistant message cannot place in its turn.", null, "inline_data");
+
     private static readonly FieldInventory Message = Chat()
         .Read("role", "tool_call_id", "refusal", "function_call")
+        .Read(Chat().Read(GoogleAnswerData, "google"), "extra_content")
         .Read(ContentPart, "content")
         .Read(ToolCall, "tool_calls")
         .Drop("A participant's name; Gemini's turns have none.", null, "name")

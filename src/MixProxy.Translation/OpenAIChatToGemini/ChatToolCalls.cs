@@ -115,11 +115,15 @@ internal static class ChatToolCalls
     internal static void WriteAssistantParts(Utf8JsonWriter writer, JsonElement message, int index, UpstreamModelProfile profile, ThoughtSignatureBag? knownSignatures, bool replaySignatures)
     {
         var requiresSignature = profile.RequiresThoughtSignatures;
+
+        // Each text goes out when the next one comes: the last carries the signature Gemini put on a text part, if
+        // the client sent it back (Gemini does not validate these, but asks for them back).
+        JsonElement? pending = null;
         if (message.TryGetProperty("content", out var content))
         {
             if (ChatMessages.IsNonEmptyString(content))
             {
-                ChatMessages.WriteTextPart(writer, content);
+                pending = content;
             }
             else if (content.ValueKind == JsonValueKind.Array)
             {
@@ -128,7 +132,8 @@ internal static class ChatToolCalls
                 {
                     if (ChatMessages.AssistantTextOf(part, $"messages[{index}].content[{p}]") is { } t)
                     {
-                        ChatMessages.WriteTextPart(writer, t);
+                        WritePending(writer, pending, null);
+                        pending = t;
                     }
 
                     p++;
@@ -140,8 +145,11 @@ internal static class ChatToolCalls
         // direction turns Chat's refusal into Gemini text), or the turn would vanish and the user turns around it merge.
         if (message.TryGetProperty("refusal", out var refusal) && ChatMessages.IsNonEmptyString(refusal, $"messages[{index}].refusal"))
         {
-            ChatMessages.WriteTextPart(writer, refusal);
+            WritePending(writer, pending, null);
+            pending = refusal;
         }
+
+        WritePending(writer, pending, replaySignatures ? TextSignatureOf(message) : null);
 
         if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
         {
@@ -201,6 +209,36 @@ internal static class ChatToolCalls
         profile.SupportsFunctionCallIds || (profile.RequiresThoughtSignatures && !GeminiToChatWriting.IsMinted(id));
 
     /// <summary>The signature the client carried back in Google's place, else the one remembered for this call id.</summary>
+    private static void WritePending(Utf8JsonWriter writer, JsonElement? text, string? signature)
+    {
+        if (text is not { } value)
+        {
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WritePropertyName("text"u8);
+        value.WriteTo(writer);
+        if (signature is not null)
+        {
+            writer.WriteString("thoughtSignature"u8, signature);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The signature Gemini put on a text part of an assistant turn, as the gateway returned it
+    /// (<c>extra_content.google.thought_signature</c> on the message); null when absent or not base64 (lost on the way).
+    /// </summary>
+    private static string? TextSignatureOf(JsonElement message) =>
+        message.TryGetProperty("extra_content", out var extra) && extra.ValueKind == JsonValueKind.Object
+        && extra.TryGetProperty("google", out var google) && google.ValueKind == JsonValueKind.Object
+        && google.TryGetProperty("thought_signature", out var signature) && signature.ValueKind == JsonValueKind.String
+        && signature.GetString() is { Length: > 0 } sig && Base64.IsValid(sig)
+            ? sig
+            : null;
+
     internal static string? SignatureOf(JsonElement call, ThoughtSignatureBag? knownSignatures)
     {
         if (call.ValueKind != JsonValueKind.Object)

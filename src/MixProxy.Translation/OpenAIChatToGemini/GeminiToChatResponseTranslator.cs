@@ -144,8 +144,13 @@ public static class GeminiToChatResponseTranslator
                     {
                         (toolCalls ??= []).Add((call, part));
                     }
+
+                    partIndex++;
+                    continue;
                 }
-                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+
+                extras.ReadTextSignature(part);
+                if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
                 {
                     var value = t.GetString()!;
                     if (part.TryGetProperty("thought", out var thought) && thought.ValueKind == JsonValueKind.True)

@@ -215,7 +215,13 @@ public sealed class GeminiToChatStreamTranslator : IStreamEventTranslator
             // Every part counts: a chunk can carry text and a function call together.
             foreach (var part in parts.EnumerateArray())
             {
-                if (UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
+                // A signature on a part other than a call (often an empty text part at the end) rides on the finish chunk.
+                if (!UpstreamFields.RequireObject(part, "part").TryGetProperty("functionCall", out _))
+                {
+                    state.FinishExtras.ReadTextSignature(part);
+                }
+
+                if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object)
                 {
                     GeminiToChatWriting.CheckFunctionCall(call);
                     if (!_oneCallPerStep || (calls is null && !state.SawToolCall))

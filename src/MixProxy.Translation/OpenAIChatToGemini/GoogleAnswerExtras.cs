@@ -33,12 +33,27 @@ internal sealed class GoogleAnswerExtras
     /// <summary>The <c>inlineData.mimeType</c> of an audio answer (Chat's <c>message.audio</c> has no format of its own).</summary>
     public string? AudioMimeType { get; set; }
 
+    /// <summary>
+    /// The thought signature Gemini put on a part other than a function call (the last one): Gemini does not validate
+    /// these, but asks for them back, and the request side sends it back on the turn's last text part.
+    /// </summary>
+    public string? TextSignature { get; private set; }
+
+    /// <summary>Keeps the <c>thoughtSignature</c> of <paramref name="part"/>, a part that is not a function call.</summary>
+    public void ReadTextSignature(JsonElement part)
+    {
+        if (UpstreamFields.StringOrNone(UpstreamFields.Field(part, "thoughtSignature")) is { Length: > 0 } signature)
+        {
+            TextSignature = signature;
+        }
+    }
+
     /// <summary>The response's <c>modelVersion</c>: the model that answered, where <c>model</c> is the name the client asked for.</summary>
     public string? ModelVersion { get; set; }
 
     public bool IsEmpty => Suggestions.IsEmpty && _urls is null && _code is null && _inlineData is null && FinishMessage is null && AudioMimeType is null
         && _safetyRatings is null && _citationSources is null && _tokenCount is null && _groundingAttributions is null && _retrievalMetadata is null
-        && _promptFeedback is null && ModelVersion is null;
+        && _promptFeedback is null && ModelVersion is null && TextSignature is null;
 
     public bool HasCode => _code is not null;
 
@@ -249,6 +264,7 @@ internal sealed class GoogleAnswerExtras
         WriteSnakeCasedIfPresent(writer, "retrieval_metadata"u8, _retrievalMetadata);
         WriteSnakeCasedIfPresent(writer, "prompt_feedback"u8, _promptFeedback);
         WriteIfPresent(writer, "model_version"u8, ModelVersion);
+        WriteIfPresent(writer, "thought_signature"u8, TextSignature);
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
