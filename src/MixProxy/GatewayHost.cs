@@ -270,8 +270,9 @@ public static class GatewayHost
                 cache.ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
                 cache.InstanceName = LimiterKeys.Prefix + "cache:";
             });
+        // On Redis, behind the limiter's circuit breaker: a hung Redis costs the caches one wait, not one per call.
         services.AddSingleton<IDistributedCache>(sp => UsesRedis(sp.GetRequiredService<RateLimitingOptions>())
-            ? new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>())
+            ? new BreakerGuardedCache(new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>()), sp.GetRequiredService<FailoverLimiterStore>())
             : new MemoryDistributedCache(sp.GetRequiredService<IOptions<MemoryDistributedCacheOptions>>()));
     }
 
