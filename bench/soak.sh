@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak: a gateway process (shipped defaults, the benchmark config plus one rate-limited key), a real redis-server and
-# the upstream simulator, under mixed traffic for DURATION seconds — Chat Completions, Gemini and Responses clients,
+# the upstream simulator, under mixed traffic for DURATION seconds — Chat Completions, Gemini, Responses and Anthropic Messages clients,
 # streamed and not, translated and passed through — while faults are injected: upstream 5xx and 429 (x-simulator-error
 # on 5% of requests), scripted upstream resets, truncated and malformed streams and HTML error pages, Redis killed and
 # restarted, Redis frozen (SIGSTOP) and thawed, and a config edit reloaded. Prints a Markdown report: what each request

@@ -29,7 +29,7 @@ internal static class ClientCall
                 return (WellFormedError(body) ? $"status {(int)response.StatusCode}" : $"status {(int)response.StatusCode} (body not a JSON error)", null);
             }
 
-            var tokens = UsageTap.LastTotal(body);
+            var tokens = scenario.Api == ClientApi.Anthropic ? UsageTap.LastAnthropicTotal(body) : UsageTap.LastTotal(body);
             if (!scenario.Stream || response.Content.Headers.ContentType is not MediaTypeHeaderValue { MediaType: "text/event-stream" })
             {
                 return (IsJson(body) ? "ok" : "bad body", tokens);
@@ -90,6 +90,7 @@ internal static class ClientCall
                 {
                     ClientApi.Gemini => data.Contains("\"finishReason\"", StringComparison.Ordinal),
                     ClientApi.Responses => type == "response.completed",
+                    ClientApi.Anthropic => type == "message_stop",
                     _ => false,
                 };
             }

@@ -19,6 +19,10 @@ internal sealed record Scenario(string Name, string Path, string Body, bool Stre
         Responses("responses -> chat stream", "gpt-bench", stream: true),
         Responses("responses -> gemini", "gemini-bench", stream: false),
         Responses("responses -> gemini stream", "gemini-bench", stream: true),
+        Anthropic("anthropic -> chat", "gpt-bench", stream: false),
+        Anthropic("anthropic -> chat stream", "gpt-bench", stream: true),
+        Anthropic("anthropic -> gemini", "gemini-bench", stream: false),
+        Anthropic("anthropic -> gemini stream", "gemini-bench", stream: true),
     ];
 
     /// <summary>The same request for the model of the same protocol on another cluster (gpt-bench → gpt-faulty).</summary>
@@ -30,6 +34,9 @@ internal sealed record Scenario(string Name, string Path, string Body, bool Stre
     public static Scenario Gemini(string name, string model, bool stream) =>
         new(name, $"/v1beta/models/{model}:{(stream ? "streamGenerateContent?alt=sse" : "generateContent")}", """{"contents":[{"role":"user","parts":[{"text":"Write two sentences about the soak test."}]}],"generationConfig":{"maxOutputTokens":64}}""", stream, ClientApi.Gemini);
 
+    public static Scenario Anthropic(string name, string model, bool stream) =>
+        new(name, "/v1/messages", $$"""{"model":"{{model}}","max_tokens":64,"messages":[{"role":"user","content":"{{Prompt}}"}],"stream":{{(stream ? "true" : "false")}}}""", stream, ClientApi.Anthropic);
+
     public static Scenario Responses(string name, string model, bool stream) =>
         new(name, "/v1/responses", $$"""{"model":"{{model}}","input":"{{Prompt}}","max_output_tokens":64,"store":false,"stream":{{(stream ? "true" : "false")}}}""", stream, ClientApi.Responses);
 }
@@ -40,4 +47,5 @@ internal enum ClientApi
     Chat,
     Gemini,
     Responses,
+    Anthropic,
 }

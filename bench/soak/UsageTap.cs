@@ -48,6 +48,26 @@ internal sealed partial class UsageTap
     [GeneratedRegex("\"(?:total_tokens|totalTokenCount)\"\\s*:\\s*(\\d+)")]
     private static partial Regex TotalPattern();
 
+    /// <summary>
+    /// What an Anthropic Messages client saw: Anthropic reports no total, so the last input (with what was read from
+    /// the cache) plus the last output; a stream's final counts are in its last <c>message_delta</c>.
+    /// </summary>
+    public static long? LastAnthropicTotal(string body)
+    {
+        long? Last(Regex pattern) => pattern.Matches(body) is { Count: > 0 } found ? long.Parse(found[^1].Groups[1].Value) : null;
+        var output = Last(OutputPattern());
+        return output is null ? null : (Last(InputPattern()) ?? 0) + (Last(CacheReadPattern()) ?? 0) + output;
+    }
+
+    [GeneratedRegex("\"input_tokens\"\\s*:\\s*(\\d+)")]
+    private static partial Regex InputPattern();
+
+    [GeneratedRegex("\"cache_read_input_tokens\"\\s*:\\s*(\\d+)")]
+    private static partial Regex CacheReadPattern();
+
+    [GeneratedRegex("\"output_tokens\"\\s*:\\s*(\\d+)")]
+    private static partial Regex OutputPattern();
+
     /// <summary>Writes through to the real body and to a copy.</summary>
     private sealed class TeeStream(Stream inner, Stream copy) : Stream
     {
