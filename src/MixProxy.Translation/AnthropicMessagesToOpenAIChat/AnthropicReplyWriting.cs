@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MixProxy.Translation.AnthropicMessages;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.Protocols;
 
 namespace MixProxy.Translation.AnthropicMessagesToOpenAIChat;
@@ -39,7 +40,7 @@ internal static class AnthropicReplyWriting
     }
 
     /// <summary>A grounding citation (Chat's <c>url_citation</c>) as Anthropic's web search result location, quoting the text it supports.</summary>
-    public static void WriteCitation(Utf8JsonWriter writer, UrlCitationSpan citation, string text)
+    public static void WriteCitation(Utf8JsonWriter writer, ChatUrlCitation citation, string text)
     {
         var start = Math.Clamp(citation.Start, 0, text.Length);
         var end = Math.Clamp(citation.End, start, text.Length);
@@ -52,30 +53,6 @@ internal static class AnthropicReplyWriting
         writer.WriteString("encrypted_index"u8, string.Empty);
         writer.WriteString("cited_text"u8, text[start..end]);
         writer.WriteEndObject();
-    }
-
-    /// <summary>Chat's <c>annotations</c> (<c>url_citation</c> only; others carry nothing Anthropic shows).</summary>
-    public static void ReadCitations(JsonElement annotations, List<UrlCitationSpan> into)
-    {
-        if (annotations.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var annotation in annotations.EnumerateArray())
-        {
-            if (annotation.ValueKind == JsonValueKind.Object
-                && UpstreamFields.StringOrNone(UpstreamFields.Field(annotation, "type")) == "url_citation"
-                && UpstreamFields.Field(annotation, "url_citation") is { ValueKind: JsonValueKind.Object } citation
-                && UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "url")) is { } url)
-            {
-                into.Add(new UrlCitationSpan(
-                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "start_index")) ?? 0,
-                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "end_index")) ?? 0,
-                    url,
-                    UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "title")) ?? string.Empty));
-            }
-        }
     }
 
     /// <summary>A tool call's arguments as the <c>input</c> object; an upstream's arguments that are no JSON object are unusable (502).</summary>
@@ -105,5 +82,3 @@ internal static class AnthropicReplyWriting
     }
 }
 
-/// <summary>A citation of a span of the answer's text (UTF-16 offsets, as Chat's annotations give them).</summary>
-internal readonly record struct UrlCitationSpan(int Start, int End, string Url, string Title);

@@ -48,8 +48,8 @@ internal static class ChatToAnthropicResponseTranslator
             var thoughts = UpstreamFields.String(UpstreamFields.Field(message, "reasoning_content"), "message.reasoning_content");
             var text = UpstreamFields.String(UpstreamFields.Field(message, "content"), "message.content");
             var refusal = UpstreamFields.String(UpstreamFields.Field(message, "refusal"), "message.refusal");
-            var citations = new List<UrlCitationSpan>();
-            AnthropicReplyWriting.ReadCitations(UpstreamFields.Field(message, "annotations"), citations);
+            var citations = new List<ChatUrlCitation>();
+            ChatUrlCitations.Read(UpstreamFields.Field(message, "annotations"), citations);
             var calls = new List<ChatToolCall>();
             var toolCalls = UpstreamFields.Field(message, "tool_calls");
             if (toolCalls.ValueKind == JsonValueKind.Array)

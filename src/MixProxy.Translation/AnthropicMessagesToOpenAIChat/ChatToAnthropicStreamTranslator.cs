@@ -31,7 +31,7 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
 
     private readonly List<PendingCall> _pending = [];
     private readonly List<ChatToolCall> _calls = [];
-    private readonly List<UrlCitationSpan> _citations = [];
+    private readonly List<ChatUrlCitation> _citations = [];
     private readonly StringBuilder _text = new();
     private Block _open;
     private int _nextIndex;
@@ -153,7 +153,7 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
             _citations.Clear();
             if (isObject)
             {
-                AnthropicReplyWriting.ReadCitations(UpstreamFields.Field(delta, "annotations"), _citations);
+                ChatUrlCitations.Read(UpstreamFields.Field(delta, "annotations"), _citations);
             }
 
             var finish = UpstreamFields.String(UpstreamFields.Field(choice, "finish_reason"), "finish_reason");
@@ -260,7 +260,7 @@ internal sealed class ChatToAnthropicStreamTranslator(AnthropicReplyContext cont
     }
 
     /// <summary>Citations come with the finish and refer to the text before them: they go in the text block, open or reopened empty.</summary>
-    private void AddCitation(UrlCitationSpan citation, IBufferWriter<byte> output)
+    private void AddCitation(ChatUrlCitation citation, IBufferWriter<byte> output)
     {
         var text = _text.ToString();
         if (_open != Block.Text)

@@ -60,7 +60,7 @@ internal static class ChatToResponsesResponseTranslator
                     item.Refusal = new(refusal);
                 }
 
-                ChatChunks.ReadAnnotations(UpstreamFields.Field(message, "annotations"), item.Annotations);
+                ChatUrlCitations.Read(UpstreamFields.Field(message, "annotations"), item.Annotations);
                 ChatChunks.ReadLogprobs(choice, item.Logprobs);
             }
 
@@ -163,30 +163,6 @@ internal static class ChatChunks
         && UpstreamFields.Field(usage, "extra_content") is { ValueKind: JsonValueKind.Object } extra
             ? extra.GetRawText()
             : null;
-
-    /// <summary>Chat's <c>annotations</c> (<c>{"type":"url_citation","url_citation":{…}}</c>); others carry nothing Responses shows.</summary>
-    public static void ReadAnnotations(JsonElement annotations, List<UrlCitation> into)
-    {
-        if (annotations.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var annotation in annotations.EnumerateArray())
-        {
-            if (annotation.ValueKind == JsonValueKind.Object
-                && UpstreamFields.StringOrNone(UpstreamFields.Field(annotation, "type")) == "url_citation"
-                && UpstreamFields.Field(annotation, "url_citation") is { ValueKind: JsonValueKind.Object } citation
-                && UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "url")) is { } url)
-            {
-                into.Add(new UrlCitation(
-                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "start_index")) ?? 0,
-                    UpstreamFields.Int32OrNone(UpstreamFields.Field(citation, "end_index")) ?? 0,
-                    url,
-                    UpstreamFields.StringOrNone(UpstreamFields.Field(citation, "title")) ?? string.Empty));
-            }
-        }
-    }
 
     /// <summary>A choice's token logprobs (<c>logprobs.content</c>), each entry's JSON as it came.</summary>
     public static void ReadLogprobs(JsonElement choice, List<string> into)

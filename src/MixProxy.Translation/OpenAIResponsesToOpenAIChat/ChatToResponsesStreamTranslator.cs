@@ -27,7 +27,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
 
     // What one choice of a chunk carries, read before anything of it is written; reused from chunk to chunk.
     private readonly List<ChatToolCall> _calls = [];
-    private readonly List<UrlCitation> _citations = [];
+    private readonly List<ChatUrlCitation> _citations = [];
     private readonly List<string> _logprobs = [];
     private readonly List<(string? MimeType, string Data)> _images = [];
     private ReasoningItem? _reasoning;
@@ -140,7 +140,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
             citations.Clear();
             if (delta.ValueKind == JsonValueKind.Object)
             {
-                ChatChunks.ReadAnnotations(UpstreamFields.Field(delta, "annotations"), citations);
+                ChatUrlCitations.Read(UpstreamFields.Field(delta, "annotations"), citations);
             }
 
             var images = _images;
@@ -351,7 +351,7 @@ internal sealed class ChatToResponsesStreamTranslator(ResponsesReplyContext cont
         ItemDone(output, item);
     }
 
-    private void AddCitation(UrlCitation citation, IBufferWriter<byte> output)
+    private void AddCitation(ChatUrlCitation citation, IBufferWriter<byte> output)
     {
         // Citations come with the finish, and refer to the text of the message they follow.
         var message = _message ?? _reply.Items.OfType<MessageItem>().LastOrDefault();

@@ -1,4 +1,5 @@
 using System.Text;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 
@@ -129,7 +130,7 @@ internal sealed class MessageItem(string id) : OutputItem(id, visible: true)
 
     public StringBuilder? Refusal { get; set; }
 
-    public List<UrlCitation> Annotations { get; } = [];
+    public List<ChatUrlCitation> Annotations { get; } = [];
 
     /// <summary>The text's token logprobs, each entry as JSON (Chat's entries have the Responses' shape already).</summary>
     public List<string> Logprobs { get; } = [];
@@ -161,8 +162,6 @@ internal sealed class ImageGenerationCallItem(string id, string? mimeType, strin
     public string Data { get; } = data;
 }
 
-/// <summary>A <c>url_citation</c> annotation: the cited span of the message text (UTF-16 offsets, as OpenAI's) and its source.</summary>
-internal sealed record UrlCitation(int Start, int End, string Url, string Title);
 
 /// <summary>Ids for the items of a response, with OpenAI's prefixes.</summary>
 internal static class ItemIds

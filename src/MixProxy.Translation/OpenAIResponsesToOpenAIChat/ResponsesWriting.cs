@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MixProxy.Translation.Json;
+using MixProxy.Translation.OpenAIChat;
 using MixProxy.Translation.OpenAIResponses;
 using MixProxy.Translation.Protocols;
 using MixProxy.Translation.Sse;
@@ -187,7 +188,7 @@ internal static class ResponsesWriting
             ? mimeType["image/".Length..].Split(';')[0].Trim().ToLowerInvariant()
             : null;
 
-    public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<UrlCitation> annotations, IReadOnlyList<string> logprobs)
+    public static void WriteTextPart(Utf8JsonWriter writer, string text, IReadOnlyList<ChatUrlCitation> annotations, IReadOnlyList<string> logprobs)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "output_text");
@@ -233,7 +234,7 @@ internal static class ResponsesWriting
         writer.WriteEndObject();
     }
 
-    public static void WriteAnnotation(Utf8JsonWriter writer, UrlCitation annotation)
+    public static void WriteAnnotation(Utf8JsonWriter writer, ChatUrlCitation annotation)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "url_citation");
